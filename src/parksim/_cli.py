@@ -1,0 +1,174 @@
+"""The ``parksim`` command: parse, load, dispatch. No model logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._errors import InputError, ScenarioError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (TOML syntax), repeatable; validated like the file",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="parksim", description="Will the park meet its targets? A park simulation.")
+    ap.add_argument("--version", action="version", version=f"parksim {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a scenario file (and its CSV inputs); exit 0 if valid, 2 if not")
+    _add_scenario(p)
+
+    p = sub.add_parser("simulate", help="simulate one replication and print its yearly indicators")
+    _add_scenario(p)
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
+    p.add_argument("--out", type=Path, help="also write the tidy table (year, indicator, value) to this CSV file")
+    p.add_argument("--all", action="store_true", help="print every indicator, not only the headline ones")
+
+    p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
+    _add_scenario(p)
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+
+    p = sub.add_parser("params", help="print every scenario parameter with unit, default and source (Markdown)")
+    p.add_argument("--out", type=Path, help="write to this file instead of the terminal")
+
+    sub.add_parser("indicators", help="list the yearly indicators with units")
+    return ap
+
+
+HEADLINE = [
+    "total_output",
+    "output_growth",
+    "firms",
+    "hnte_valid",
+    "new_hnte",
+    "tech_based_share",
+    "institutions",
+    "hightech_service_share",
+    "rd_intensity",
+    "industrial_workers",
+    "output_per_km2",
+    "above_size_firms",
+    "new_above_size",
+    "projects_signed",
+    "projects_producing",
+    "factory_utilisation",
+]
+
+
+def _cmd_validate(args) -> int:
+    from ._loader import load_scenario
+    from ._realise import uncertain_parameters
+
+    scn = load_scenario(args.scenario, args.overrides)
+    n_reg = 0 if scn._register is None else len(scn._register)
+    n_proj = 0 if scn._projects is None else len(scn._projects)
+    unc = uncertain_parameters(scn)
+    print(f"{args.scenario}: valid — {scn.name}")
+    print(f"  {scn.simulation.years} years from {scn.simulation.start_year}; sectors: {', '.join(scn.sectors)}")
+    print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
+    for p in unc:
+        print(f"    {p}")
+    return EXIT_OK
+
+
+def _cmd_simulate(args) -> int:
+    import pandas as pd
+
+    from ._api import simulate_one
+    from ._loader import load_scenario
+    from ._output import atomic_write_text
+    from .rules.indicators import INDICATORS
+
+    scn = load_scenario(args.scenario, args.overrides)
+    df = simulate_one(scn, seed=args.seed, replication=args.replication)
+    wide = df.pivot(index="indicator", columns="year", values="value")
+    names = list(INDICATORS) if args.all else HEADLINE
+    wide = wide.loc[[n for n in names if n in wide.index]]
+    wide.index = [f"{n} [{INDICATORS[n][0]}]" for n in wide.index]
+    print(f"{scn.name} — one replication (seed {args.seed}, replication {args.replication})")
+    with pd.option_context("display.float_format", "{:,.2f}".format, "display.width", 160):
+        print(wide.to_string())
+    if args.out:
+        atomic_write_text(args.out, df.to_csv(index=False))
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _cmd_trace(args) -> int:
+    from ._api import trace
+    from ._loader import load_scenario
+    from ._output import atomic_write_text
+
+    scn = load_scenario(args.scenario, args.overrides)
+    ev = trace(scn, seed=args.seed, replication=args.replication)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "events.csv"
+    atomic_write_text(path, ev.to_csv(index=False))
+    counts = ev.event.value_counts()
+    print(f"wrote {path}: {len(ev)} events")
+    for name, n in counts.items():
+        print(f"  {name:20s} {n}")
+    return EXIT_OK
+
+
+def _cmd_params(args) -> int:
+    from ._docs import parameters_markdown
+    from ._output import atomic_write_text
+
+    text = parameters_markdown()
+    if args.out:
+        atomic_write_text(args.out, text)
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _cmd_indicators(args) -> int:
+    from .rules.indicators import INDICATORS
+
+    for name, (unit, doc) in INDICATORS.items():
+        print(f"{name:34s} {unit:10s} {doc}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": _cmd_validate,
+    "simulate": _cmd_simulate,
+    "trace": _cmd_trace,
+    "params": _cmd_params,
+    "indicators": _cmd_indicators,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as err:
+        print(f"parksim: error: invalid scenario input\n{err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (InputError, OSError) as err:
+        print(f"parksim: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("parksim: interrupted", file=sys.stderr)
+        return 130

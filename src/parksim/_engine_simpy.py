@@ -1,0 +1,586 @@
+"""The SimPy engine: one replication of a park as a discrete-event simulation.
+
+Projects are SimPy processes (sign -> land -> wait for factory space or land
+quota -> start production or build -> become a firm). Standard-factory floor
+space and the land quota are containers served in signing order. A monthly
+clock process applies the domain rules of :mod:`parksim.rules` to all firms:
+growth, exits, certification rounds and the year-end indicators. The engine
+only schedules; the rules decide.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+from scipy.special import ndtri
+from simpy.core import BoundClass
+from simpy.resources.container import ContainerGet
+from simpy.resources.resource import SortedQueue
+
+from ._dists import ppf
+from ._errors import Problem, ScenarioError
+from ._firms import (
+    HISTORY,
+    Y_HNTE_APPLY,
+    Y_HNTE_APPROVE,
+    Y_HNTE_REVOKE,
+    Y_HNTE_VIOLATION,
+    Y_LISTING,
+    Y_ZJTX_APPLY,
+    Y_ZJTX_APPROVE,
+    FirmTable,
+    SectorTable,
+)
+from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, Streams, key_of
+from ._realise import realise
+from .rules import certification as C
+from .rules import growth as G
+from .rules import indicators as I
+from .rules.pipeline import choose, next_signing
+
+# project uniforms, drawn at signing in this order
+(
+    P_SECTOR,
+    P_MODE,
+    P_OUTPUT,
+    P_REALISE,
+    P_FLOOR,
+    P_LAND,
+    P_INVEST,
+    P_LAND_DELAY,
+    P_LAND_DROP,
+    P_RENT_DELAY,
+    P_BUILD_DELAY,
+    P_STAGE_DROP,
+    P_PATIENCE,
+) = range(13)
+N_PROJECT_U = 14
+# starting-firm uniforms (synthetic baseline)
+(B_REVENUE, B_AGE, B_HNTE, B_HNTE_EXPIRY, B_SPARE, B_ZJTX, B_ZJTX_EXPIRY, B_RENTING, B_FLOOR) = range(9)
+N_BASE_U = 10
+
+EVENT_COLUMNS = ["time", "date", "event", "entity", "sector", "mode", "value"]
+
+
+class _SignedGet(ContainerGet):
+    def __init__(self, container, amount, key):
+        self.key = key
+        super().__init__(container, amount)
+
+
+class SigningOrderContainer(simpy.Container):
+    """A container whose waiting requests are served strictly in signing order.
+
+    The head of the queue blocks later requests (no overtaking), so projects
+    start in the order they were signed whatever order they asked in.
+    """
+
+    GetQueue = SortedQueue
+    get = BoundClass(_SignedGet)  # type: ignore[assignment]
+
+    def withdraw(self, request) -> None:
+        """Cancel a waiting request and let the requests behind it try again."""
+        request.cancel()
+        self._trigger_get(None)
+
+
+@dataclass
+class Counters:
+    signed: int = 0
+    landed: int = 0
+    producing: int = 0
+    dropped: int = 0
+    new_hnte: int = 0
+    new_zjtx: int = 0
+
+    def reset(self):
+        self.__init__()
+
+
+@dataclass
+class Result:
+    """One replication: tidy yearly indicators and (optionally) its event log."""
+
+    rows: list = field(default_factory=list)  # (year, indicator, value)
+    events: list = field(default_factory=list)
+
+
+class ParkModel:
+    """One replication of a park. Use :func:`run_replication`."""
+
+    def __init__(self, scenario, streams: Streams, record_events: bool = False):
+        self.scn = scn = realise(scenario, streams)
+        self.streams = streams
+        self.record = record_events
+        self.env = simpy.Environment()
+        self.H = scn.months
+        self.Y = scn.simulation.years
+        self.w = scn.simulation.weight
+        self.start_year = scn.simulation.start_year
+        self.sectors = SectorTable(scn)
+        self.firms = FirmTable(self.H, self.Y, float(scn.certification.tech_sme.register_prob))
+        self.result = Result()
+        self.count = Counters()
+        self.investment = 0.0
+        self.land_acquired_mu = 0.0
+        self.waiting = 0
+        self._project_seq = 0
+
+        # yearly shocks: sector shock + regional shock, shape (sectors, years)
+        macro = float(scn.shocks.macro_sd) * streams.rng(MACRO).standard_normal(self.Y)
+        self.shock = (
+            np.array(
+                [
+                    self.sectors.shock_sd[k] * streams.rng(SECTOR, key_of(n)).standard_normal(self.Y)
+                    for k, n in enumerate(self.sectors.names)
+                ]
+            )
+            + macro[None, :]
+        )
+
+        cap = scn.capacity
+        self.factory_total = float(cap.factory_floor_m2) / self.w
+        self._starting_firms()
+        occupied = (
+            float(cap.factory_occupied_m2) / self.w
+            if cap.factory_occupied_m2 is not None
+            else float(self.firms.floor_m2[: self.firms.n].sum())
+        )
+        if occupied > self.factory_total + 1e-9:
+            raise ScenarioError(
+                [
+                    Problem(
+                        scenario._source,
+                        "capacity.factory_floor_m2",
+                        f"{cap.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied * self.w:g} m²);"
+                        " expected at least that: raise it or set capacity.factory_occupied_m2",
+                    )
+                ]
+            )
+        self.factory = SigningOrderContainer(self.env, init=self.factory_total - occupied)
+        self.land = SigningOrderContainer(self.env, init=0.0)
+        self.land_quota = float(cap.land_quota_mu_per_year)
+        self.inst_rng = streams.rng(INSTITUTIONS)
+        self.institutions = int(scn.institutions.initial)
+        self.incubation = float(scn.institutions.incubation_m2)
+        self.listed_initial = int(scn.listing.initial)
+
+        pl = scn.pipeline
+        rate = float(pl.signings_per_month) / self.w
+        self.monthly_rates = [rate * pl.monthly_profile[m % 12] for m in range(self.H)]
+        self.env.process(self._arrivals())
+        if scn._projects is not None:
+            for row_no, row in enumerate(scn._projects.itertuples(index=False)):
+                self.env.process(self._known_project(row_no, row))
+        self.env.process(self._clock())
+
+    # ------------------------------------------------------------------ helpers
+    def _log(self, event: str, entity: str, sector: int | None = None, mode: str = "", value: float = float("nan")) -> None:
+        if self.record:
+            sec = self.sectors.names[sector] if sector is not None else ""
+            self.result.events.append((self.env.now, event, entity, sec, mode, value))
+
+    # ----------------------------------------------------------- starting state
+    def _starting_firms(self) -> None:
+        scn, S = self.scn, self.sectors
+        index = {n: k for k, n in enumerate(S.names)}
+        reg = scn._register
+        if reg is not None:
+            for r, row in enumerate(reg.itertuples(index=False)):
+                rng = self.streams.rng(REGISTER, r)
+                self._add_starting(rng, index[row.sector], row._asdict(), label=str(row.firm_id))
+        for name, base in scn.baseline.sectors.items():
+            k = index[name]
+            n_sim = int(round(base.firms / self.w))
+            for j in range(n_sim):
+                rng = self.streams.rng(SYNTHETIC_FIRM, key_of(name), j)
+                self._add_starting(rng, k, None, label=f"{name}-{j}", base=base)
+
+    def _add_starting(self, rng, k: int, row: dict | None, label: str, base=None) -> None:
+        F = self.firms
+        u = rng.random(N_BASE_U)
+        if row is None:
+            revenue = ppf(base.revenue, u[B_REVENUE])
+            age = 12.0 * ppf(base.age_years, u[B_AGE])
+            known = {}
+        else:
+            base = self.scn.baseline.sectors.get(self.sectors.names[k])
+            revenue = float(row["revenue"])
+            age = 12.0 * (row["age_years"] if row["age_years"] is not None else (ppf(base.age_years, u[B_AGE]) if base else 5.0))
+            known = {
+                key: row[key]
+                for key in (
+                    "st_staff_share",
+                    "hightech_revenue_share",
+                    "hightech_service_share",
+                    "ip_class1",
+                    "ip_class2",
+                    "niche",
+                    "rd_institution",
+                    "listed",
+                )
+                if row[key] is not None
+            }
+            if row["employees"]:
+                known["productivity"] = max(revenue, 1e-9) / row["employees"]
+            if row["rd_spend"] is not None:
+                known["rd_share"] = row["rd_spend"] / revenue if revenue > 0 else 0.0
+        # synthetic starting firms: the certified share are those of highest tech orientation
+        latent = float(ndtri(1.0 - u[B_HNTE])) if row is None else None
+        i = F.add(rng, self.sectors, k, label=label, birth=-age, level=revenue, age0=age, ramp=False, known=known, latent=latent)
+        # the level B is last year's revenue; starting firms have finished ramping up
+        F.set_history(i, revenue, F.rd_eff[i, 0] if F.rd_active[i] else 0.0, age)
+        if row is None:
+            if u[B_HNTE] < base.hnte_share:
+                F.hnte_on[i] = F.hnte_ever[i] = True
+                F.hnte_expiry[i] = u[B_HNTE_EXPIRY] * 12.0 * self.scn.certification.hnte.validity_years
+            F.tech_sme[i] = u[B_HNTE] < base.tech_sme_share
+            if u[B_ZJTX] < base.zjtx_share:
+                F.zjtx_on[i] = F.zjtx_ever[i] = True
+                F.zjtx_expiry[i] = u[B_ZJTX_EXPIRY] * 12.0 * self.scn.certification.zjtx.validity_years
+            if u[B_RENTING] < base.renting_share:
+                F.floor_m2[i] = ppf(base.floor_space_m2, u[B_FLOOR])
+        else:
+            if not math.isnan(row["hnte_expiry_month"]) and row["hnte_expiry_month"] > 0:
+                F.hnte_on[i] = F.hnte_ever[i] = True
+                F.hnte_expiry[i] = row["hnte_expiry_month"]
+            F.tech_sme[i] = bool(row["tech_sme"])
+            if not math.isnan(row["zjtx_expiry_month"]) and row["zjtx_expiry_month"] > 0:
+                F.zjtx_on[i] = F.zjtx_ever[i] = True
+                F.zjtx_expiry[i] = row["zjtx_expiry_month"]
+            F.floor_m2[i] = row["floor_space_m2"] or 0.0
+        F.prev_above[i] = C.above_size(revenue, F.industrial[i], self.scn.certification.above_size_revenue)
+        F.prev_tech[i] = F.tech_sme[i] or F.hnte_on[i]
+
+    # ---------------------------------------------------------------- pipeline
+    def _arrivals(self):
+        rng = self.streams.rng(ARRIVALS)
+        t = 0.0
+        while True:
+            t_next = next_signing(t, rng.standard_exponential(), self.monthly_rates, self.H)
+            if t_next is None:
+                return
+            yield self.env.timeout(t_next - self.env.now)
+            t = t_next
+            seq = self._project_seq
+            self._project_seq += 1
+            self.env.process(self._project(self.streams.rng(PROJECT, seq), f"P{seq}", t, None))
+
+    def _known_project(self, row_no: int, row):
+        t0 = float(row.signing_month)
+        if t0 > 0:
+            yield self.env.timeout(t0)
+        yield from self._project(self.streams.rng(KNOWN_PROJECT, row_no), str(row.project_id), t0, row)
+
+    def _project(self, rng, label: str, signed_at: float, row):
+        scn, S = self.scn, self.sectors
+        pl = scn.pipeline
+        u = rng.random(N_PROJECT_U)
+        if row is None:
+            k = choose(u[P_SECTOR], S.signing_weight)
+            rent = bool(u[P_MODE] < pl.rent_share)
+            planned = ppf(pl.project.planned_output, u[P_OUTPUT])
+            floor = ppf(pl.project.floor_space_m2, u[P_FLOOR])
+            land = ppf(pl.project.land_mu, u[P_LAND])
+            invest = ppf(pl.project.investment, u[P_INVEST])
+            status = "signed"
+            productivity = None
+        else:
+            k = S.names.index(row.sector)
+            rent = row.mode == "rent"
+            planned = float(row.planned_output)
+            floor = float(row.floor_space_m2 or 0.0)
+            land = float(row.land_mu or 0.0)
+            invest = float(row.investment) if row.investment is not None else ppf(pl.project.investment, u[P_INVEST])
+            status = row.status
+            productivity = planned / row.jobs if row.jobs else None
+        if rent and (row is None or row.investment is None):
+            invest *= pl.project.rent_investment_share
+        mode = "rent" if rent else "build"
+        realisation = ppf(pl.project.output_realisation, u[P_REALISE])
+        elapsed = max(0.0, -signed_at)  # known projects signed before the start
+        if signed_at >= 0:
+            self.count.signed += 1
+            self._log("signed", label, k, mode, planned)
+
+        # landing
+        if status == "signed":
+            delay = ppf(pl.landing.delay, u[P_LAND_DELAY])
+            wait = max(0.0, delay - elapsed)
+            elapsed = max(0.0, elapsed - delay)
+            if wait > 0:
+                yield self.env.timeout(wait)
+            if u[P_LAND_DROP] < pl.landing.dropout:
+                self.count.dropped += 1
+                self._log("dropout", label, k, mode, 0)
+                return
+            self.count.landed += 1
+            self._log("landed", label, k, mode)
+
+        # space: standard-factory floor space or land quota, in signing order
+        stage = pl.rent if rent else pl.build
+        amount = max((floor if rent else land) / 1.0, 1e-9)
+        store = self.factory if rent else self.land
+        patience = ppf(stage.patience, u[P_PATIENCE])
+        req = store.get(amount, key=(signed_at, label))
+        if not req.triggered:
+            self.waiting += 1
+            self._log("waiting", label, k, mode, amount)
+            if math.isinf(patience):
+                yield req
+            else:
+                yield req | self.env.timeout(patience)
+            self.waiting -= 1
+            if not req.triggered:
+                store.withdraw(req)
+                self.count.dropped += 1
+                self._log("gave_up", label, k, mode, amount)
+                return
+        else:
+            yield req
+        self.investment += invest
+        if not rent:
+            self.land_acquired_mu += land
+        self._log("space_obtained", label, k, mode, amount)
+
+        # production start (rent) or construction (build)
+        delay = ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
+        wait = max(0.0, delay - elapsed)
+        if wait > 0:
+            yield self.env.timeout(wait)
+        if u[P_STAGE_DROP] < stage.dropout:
+            if rent:
+                yield self.factory.put(amount)
+            self.count.dropped += 1
+            self._log("dropout", label, k, mode, 1)
+            return
+        self.count.producing += 1
+        F = self.firms
+        i = F.add(
+            rng,
+            S,
+            k,
+            label=label,
+            birth=self.env.now,
+            level=planned * realisation,
+            known={"productivity": productivity} if productivity else None,
+        )
+        if rent:
+            F.floor_m2[i] = amount
+        self._log("production_start", label, k, mode, planned * realisation)
+
+    # ------------------------------------------------------------------- clock
+    def _clock(self):
+        self._start_of_month(0)
+        for m in range(self.H):
+            yield self.env.timeout(1.0)
+            self._end_of_month(m)
+            if m + 1 < self.H:
+                self._start_of_month(m + 1)
+
+    def _start_of_month(self, m: int) -> None:
+        cap = self.scn.capacity
+        year, month = self.start_year + m // 12, m % 12 + 1
+        for add in cap.factory_additions:
+            if add.year == year and add.month == month and add.amount > 0:
+                self.factory_total += float(add.amount) / self.w
+                self.factory.put(float(add.amount) / self.w)
+                self._log("factory_added", "park", None, "rent", float(add.amount))
+        for ch in cap.land_quota_changes:
+            if ch.year == year and ch.month == month:
+                self.land_quota = float(ch.amount)
+        if month == 1:
+            if not cap.quota_carry_over and self.land.level > 0:
+                self.land.get(self.land.level, key=(-math.inf, ""))
+            if self.land_quota > 0:
+                self.land.put(self.land_quota / self.w)
+
+    def _end_of_month(self, m: int) -> None:
+        F, S = self.firms, self.sectors
+        t = float(m + 1)
+        y = m // 12
+        n = F.n
+        idx = np.flatnonzero(F.alive[:n])
+        if len(idx):
+            s = F.sector[idx]
+            birth, death = F.birth[idx], F.death[idx]
+            frac = G.active_fraction(t, birth, death)
+            z = F.noise[idx, np.minimum(F.steps[idx], self.H - 1)]
+            F.logB[idx] += G.log_step(S.growth[s], self.shock[s, y], S.noise_sd[s], z)
+            F.steps[idx] += 1
+            level = np.exp(F.logB[idx]) * G.ramp(t - birth, F.ramp_months[idx], F.ramp_start[idx])
+            F.level[idx] = level
+            flow = level * frac / 12.0
+            F.rev[idx, y + HISTORY] += flow
+            F.rd[idx, y + HISTORY] += flow * F.rd_eff[idx, y]
+            dying = idx[death <= t]
+            if len(dying):
+                F.alive[dying] = False
+                freed = float(F.floor_m2[dying].sum())
+                if freed > 0:
+                    self.factory.put(freed)
+                for i in dying:
+                    self._log("exit", F.labels[i], int(F.sector[i]))
+        month = m % 12 + 1
+        cert = self.scn.certification
+        if month == cert.hnte.round_month:
+            self._hnte_round(t, y)
+        if month == cert.zjtx.round_month:
+            self._zjtx_round(t, y)
+        if month == cert.tech_sme.round_month:
+            self._tech_sme_round(t, y)
+        if month == 12:
+            self._year_end(t, y)
+
+    # ---------------------------------------------------------- certifications
+    def _hnte_round(self, t: float, y: int) -> None:
+        F, p = self.firms, self.scn.certification.hnte
+        idx = np.flatnonzero(F.alive[: F.n])
+        expired = idx[F.hnte_on[idx] & (F.hnte_expiry[idx] <= t)]
+        F.hnte_on[expired] = False
+        revoked = idx[F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_REVOKE] < p.revocation_prob)]
+        F.hnte_on[revoked] = False
+        F.hnte_expiry[revoked] = t
+        cols = slice(y, y + HISTORY)  # the three fiscal years before year y
+        eligible = C.hnte_eligible(
+            age_months=t - F.birth[idx],
+            rd_3y=F.rd[idx, cols].sum(axis=1),
+            sales_3y=F.rev[idx, cols].sum(axis=1),
+            latest_sales=F.rev[idx, y + HISTORY - 1],
+            st_share=F.st_share[idx],
+            hightech_share=F.ht_share[idx],
+            score=F.score[idx],
+            has_ip=F.ip1[idx] | (F.ip2[idx] > 0),
+            in_field=F.in_field[idx],
+            violation=F.uy[idx, y, Y_HNTE_VIOLATION] < p.violation_prob,
+            p=p,
+        )
+        grant = idx[
+            eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < p.apply_prob) & (F.uy[idx, y, Y_HNTE_APPROVE] < p.approval_prob)
+        ]
+        self.count.new_hnte += int((~F.hnte_ever[grant]).sum())
+        F.hnte_on[grant] = True
+        F.hnte_ever[grant] = True
+        F.hnte_expiry[grant] = t + 12.0 * p.validity_years
+        if self.record:
+            for i in expired:
+                self._log("hnte_expired", F.labels[i], int(F.sector[i]))
+            for i in revoked:
+                self._log("hnte_revoked", F.labels[i], int(F.sector[i]))
+            for i in grant:
+                self._log("hnte_granted", F.labels[i], int(F.sector[i]), value=F.hnte_expiry[i])
+
+    def _tech_sme_round(self, t: float, y: int) -> None:
+        F, p = self.firms, self.scn.certification.tech_sme
+        idx = np.flatnonzero(F.alive[: F.n])
+        last = y + HISTORY - 1
+        rev = F.rev[idx, last]
+        ok = C.tech_sme_eligible(
+            employees=F.level[idx] / F.productivity[idx],
+            revenue=rev,
+            st_share=F.st_share[idx],
+            rd_ratio=C._ratio(F.rd[idx, last], rev),
+            ip_class1=F.ip1[idx],
+            ip_class2=F.ip2[idx],
+            hnte_valid=F.hnte_on[idx],
+            p=p,
+        )
+        new = ok & F.registers[idx]
+        if self.record:
+            for i in idx[new & ~F.tech_sme[idx]]:
+                self._log("tech_sme_registered", F.labels[i], int(F.sector[i]))
+            for i in idx[~new & F.tech_sme[idx]]:
+                self._log("tech_sme_lapsed", F.labels[i], int(F.sector[i]))
+        F.tech_sme[idx] = new
+
+    def _zjtx_round(self, t: float, y: int) -> None:
+        F, p = self.firms, self.scn.certification.zjtx
+        idx = np.flatnonzero(F.alive[: F.n])
+        expired = idx[F.zjtx_on[idx] & (F.zjtx_expiry[idx] <= t)]
+        F.zjtx_on[expired] = False
+        last = y + HISTORY - 1
+        ok = C.zjtx_eligible(age_months=t - F.birth[idx], niche=F.niche[idx], rd_last=F.rd[idx, last], revenue_last=F.rev[idx, last], p=p)
+        grant = idx[ok & ~F.zjtx_on[idx] & (F.uy[idx, y, Y_ZJTX_APPLY] < p.apply_prob) & (F.uy[idx, y, Y_ZJTX_APPROVE] < p.approval_prob)]
+        self.count.new_zjtx += int((~F.zjtx_ever[grant]).sum())
+        F.zjtx_on[grant] = True
+        F.zjtx_ever[grant] = True
+        F.zjtx_expiry[grant] = t + 12.0 * p.validity_years
+        if self.record:
+            for i in expired:
+                self._log("zjtx_expired", F.labels[i], int(F.sector[i]))
+            for i in grant:
+                self._log("zjtx_granted", F.labels[i], int(F.sector[i]), value=F.zjtx_expiry[i])
+
+    # ---------------------------------------------------------------- year end
+    def _year_end(self, t: float, y: int) -> None:
+        F, scn = self.firms, self.scn
+        n = F.n
+        col = y + HISTORY
+        alive = F.alive[:n].copy()
+        lp = scn.listing
+        listing = alive & ~F.listed[:n] & (F.rev[:n, col] >= lp.min_revenue) & (F.uy[:n, y, Y_LISTING] < lp.prob)
+        F.listed[:n] |= listing
+        for i in np.flatnonzero(listing):
+            self._log("listed", F.labels[i], int(F.sector[i]))
+        inst = scn.institutions
+        births = int(self.inst_rng.poisson(float(inst.new_per_year)))
+        closures = int(self.inst_rng.binomial(self.institutions, float(inst.closure_prob)))
+        self.institutions += births - closures
+        self.incubation += float(inst.incubation_added_m2_per_year)
+
+        tech = F.tech_sme[:n] | F.hnte_on[:n]
+        baseline = scn.baseline.baseline_output if (y == 0 and scn.baseline.baseline_output is not None) else None
+        state = I.YearState(
+            weight=self.w,
+            alive=alive,
+            industrial=F.industrial[:n],
+            revenue=F.rev[:n, col],
+            revenue_prev=F.rev[:n, col - 1],
+            rd=F.rd[:n, col],
+            rd_prev=F.rd[:n, col - 1],
+            hightech_service_share=F.hts_share[:n],
+            employees=F.level[:n] / F.productivity[:n],
+            hnte_valid=F.hnte_on[:n],
+            tech_based=tech,
+            zjtx_valid=F.zjtx_on[:n],
+            rd_active=F.rd_active[:n],
+            rd_institution=F.rd_inst[:n],
+            listed=F.listed[:n],
+            prev_above=F.prev_above[:n],
+            prev_tech=F.prev_tech[:n],
+            above_size_revenue=float(scn.certification.above_size_revenue),
+            new_hnte=self.count.new_hnte,
+            new_zjtx=self.count.new_zjtx,
+            institutions=self.institutions,
+            incubation_m2=self.incubation,
+            industrial_land_km2=float(scn.capacity.industrial_land_km2) + self.land_acquired_mu * self.w / 1500.0,
+            factory_floor_m2=self.factory_total * self.w,
+            factory_used_m2=(self.factory_total - self.factory.level) * self.w,
+            land_quota_left_mu=self.land.level * self.w,
+            projects_signed=self.count.signed,
+            projects_landed=self.count.landed,
+            projects_producing=self.count.producing,
+            projects_dropped=self.count.dropped,
+            projects_waiting=self.waiting,
+            investment_cum=self.investment * self.w / I.TEN_THOUSAND,
+            baseline_output=baseline,
+        )
+        values = I.compute(state)
+        values["listed_companies"] += self.listed_initial
+        year = self.start_year + y
+        self.result.rows.extend((year, name, float(v)) for name, v in values.items())
+        F.prev_above[:n] = C.above_size(F.rev[:n, col], F.industrial[:n], scn.certification.above_size_revenue)
+        F.prev_tech[:n] = tech & alive
+        self.count.reset()
+
+    def run(self) -> Result:
+        self.env.run(until=float(self.H) + 1e-9)
+        return self.result
+
+
+def run_replication(scenario, seed: int, replication: int = 0, *, record_events: bool = False) -> Result:
+    """Simulate replication ``replication`` of ``scenario`` for ``seed`` with the SimPy engine."""
+    return ParkModel(scenario, Streams(seed, replication), record_events).run()

@@ -1,0 +1,218 @@
+"""Read scenario files: TOML, ``extends`` chains, overrides, validation."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._errors import Problem, ScenarioError
+from ._inputs import read_pipeline, read_register
+from ._scenario import Scenario
+
+__all__ = ["load_scenario", "scenario_from_dict", "parse_override", "scenario_hash"]
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError([Problem(str(path), "", f"cannot read: {err}")]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([Problem(str(path), "", f"not valid TOML: {err}")]) from None
+
+
+def _merge(base: dict, over: dict, origins: dict, file: str, prefix: tuple = ()) -> dict:
+    """Deep-merge ``over`` into ``base``: tables merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
+            out[key] = _merge(out[key], value, origins, file, path)
+        else:
+            out[key] = copy.deepcopy(value)
+            for k in [k for k in origins if k[: len(path)] == path]:
+                del origins[k]
+        origins[path] = file
+    return out
+
+
+def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(p.name for p in (*seen, path))
+        raise ScenarioError([Problem(str(seen[-1]), "extends", f"circular extends: {chain}")])
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    origins: dict = {}
+    if parent is None:
+        return _merge({}, data, origins, str(path)), origins
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), "extends", f"expected a file name (string), got {parent!r}")])
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError([Problem(str(path), "extends", f"file {parent!r} not found (looked in {path.parent})")])
+    base, origins = _resolve(parent_path, (*seen, path))
+    return _merge(base, data, origins, str(path)), origins
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key.path=value`` (the value in TOML syntax; a bare word is a string)."""
+    if "=" not in text:
+        raise ScenarioError([Problem("--set", text, "expected key.path=value")])
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError([Problem("--set", text, "expected key.path=value with a non-empty key")])
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def _apply_overrides(data: dict, origins: dict, overrides: Mapping[str, Any]) -> dict:
+    for key, value in overrides.items():
+        parts = tuple(key.split("."))
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            elif not isinstance(nxt, dict):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError([Problem("--set", key, f"{where} is a value, not a table")])
+            node = nxt
+        node[parts[-1]] = value
+        origins[parts] = "--set"
+    return data
+
+
+def _origin(loc: tuple, origins: dict, default: str) -> str:
+    loc = tuple(str(x) for x in loc)
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return default
+
+
+def _problems(err: ValidationError, origins: dict, default: str) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"])
+        where = ".".join(str(x) for x in loc)
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (a typo? unknown keys are errors, never ignored)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif "got" not in msg and e.get("input") is not None and not isinstance(e["input"], dict):
+            msg = f"{msg}, got {e['input']!r}"
+        if not loc:  # a model-level check that names its key in the message
+            head, sep, rest = msg.partition(": ")
+            if sep and " " not in head:
+                where, msg = head, rest
+        out.append(Problem(_origin(loc, origins, default), where, msg))
+    return out
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    *,
+    base_dir: str | Path | None = None,
+    origins: dict | None = None,
+    source: str = "<dict>",
+) -> Scenario:
+    """Validate a scenario given as a (TOML-shaped) dict and read its CSV inputs.
+
+    Relative CSV paths are read from ``base_dir`` (default: the working directory).
+    """
+    origins = dict(origins or {})
+    data = copy.deepcopy(dict(data))
+    data.pop("extends", None)
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_problems(err, origins, source)) from None
+    except ValueError as err:  # raised by a before-validator with the key in the message
+        raise ScenarioError([Problem(source, "", str(err))]) from None
+    scn._raw = data
+    scn._source = source
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+
+    def where_defined(key: tuple) -> Path:
+        f = origins.get(key)
+        return Path(f).parent if f and f not in ("--set", "<dict>") else base
+
+    problems: list[Problem] = []
+    if scn.baseline.enterprises:
+        p = where_defined(("baseline", "enterprises")) / scn.baseline.enterprises
+        try:
+            scn._register = read_register(p, scn)
+        except ScenarioError as err:
+            problems += err.problems
+    if scn.pipeline.known_projects:
+        p = where_defined(("pipeline", "known_projects")) / scn.pipeline.known_projects
+        try:
+            scn._projects = read_pipeline(p, scn)
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
+    return scn
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML scenario file. It may ``extends = "other.toml"`` (relative to
+        itself) and override only some keys.
+    overrides : mapping or iterable of "key.path=value", optional
+        Values applied on top of the file, validated exactly like it.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the key path, the value and what was expected.
+
+    Examples
+    --------
+    >>> import parksim
+    >>> scn = parksim.load_scenario("scenarios/bench.toml")
+    >>> scn.simulation.years
+    6
+    """
+    path = Path(path)
+    data, origins = _resolve(path, ())
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            overrides = dict(parse_override(o) for o in overrides)
+        data = _apply_overrides(data, origins, overrides)
+    return scenario_from_dict(data, base_dir=path.resolve().parent, origins=origins, source=str(path))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the fully resolved scenario (and the content of its CSV inputs)."""
+    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    h = hashlib.sha256(payload.encode("utf-8"))
+    for frame in (scenario._register, scenario._projects):
+        if frame is not None:
+            h.update(frame.to_csv(index=False).encode("utf-8"))
+    return h.hexdigest()

@@ -1,0 +1,19 @@
+"""The domain rules of parksim, as plain functions.
+
+Each rule is written once here and called by every engine; engines only decide
+*when* a rule applies. The functions take NumPy arrays (one entry per firm) or
+scalars alike and never draw random numbers themselves: the engine passes the
+uniform or normal numbers it drew from the entity's own stream.
+
+Modules:
+
+* :mod:`parksim.rules.growth` -- output growth, ramp-up, exit ages.
+* :mod:`parksim.rules.certification` -- high-tech enterprise, tech-based SME,
+  专精特新 and above-size status.
+* :mod:`parksim.rules.pipeline` -- signing times and project choices.
+* :mod:`parksim.rules.indicators` -- the park's yearly indicators.
+"""
+
+from . import certification, growth, indicators, pipeline
+
+__all__ = ["certification", "growth", "indicators", "pipeline"]
