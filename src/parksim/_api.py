@@ -75,5 +75,5 @@ def trace(scenario, *, seed: int, replication: int = 0) -> pd.DataFrame:
         months = int(time)
         day = 1 + int((time - months) * 30)
         date = f"{start + months // 12:04d}-{months % 12 + 1:02d}-{min(day, 28):02d}"
-        rows.append((round(time, 4), date, event, entity, sector, mode, value))
+        rows.append((round(time, 6), date, event, entity, sector, mode, value))
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)

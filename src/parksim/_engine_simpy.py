@@ -195,9 +195,24 @@ class ParkModel:
         for name, base in scn.baseline.sectors.items():
             k = index[name]
             n_sim = int(round(base.firms / self.w))
+            first = self.firms.n
             for j in range(n_sim):
                 rng = self.streams.rng(SYNTHETIC_FIRM, key_of(name), j)
                 self._add_starting(rng, k, None, label=f"{name}-{j}", base=base)
+            if base.total_revenue is not None and n_sim:
+                self._rescale(slice(first, self.firms.n), float(base.total_revenue) * I.TEN_THOUSAND / self.w)
+
+    def _rescale(self, rows: slice, total: float) -> None:
+        """Scale starting firms' revenue (level, history, R&D) so that last year's sum is ``total`` (万元)."""
+        F = self.firms
+        drawn = F.rev[rows, HISTORY - 1].sum()
+        if drawn <= 0:
+            return
+        factor = total / drawn
+        F.logB[rows] += math.log(factor) if factor > 0 else -np.inf
+        F.rev[rows, :HISTORY] *= factor
+        F.rd[rows, :HISTORY] *= factor
+        F.prev_above[rows] = C.above_size(F.rev[rows, HISTORY - 1], F.industrial[rows], self.scn.certification.above_size_revenue)
 
     def _add_starting(self, rng, k: int, row: dict | None, label: str, base=None) -> None:
         F = self.firms
@@ -458,8 +473,10 @@ class ParkModel:
             violation=F.uy[idx, y, Y_HNTE_VIOLATION] < p.violation_prob,
             p=p,
         )
+        # firms whose certificate just expired re-apply at their own (higher) rate
+        apply_prob = np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob)
         grant = idx[
-            eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < p.apply_prob) & (F.uy[idx, y, Y_HNTE_APPROVE] < p.approval_prob)
+            eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob) & (F.uy[idx, y, Y_HNTE_APPROVE] < p.approval_prob)
         ]
         self.count.new_hnte += int((~F.hnte_ever[grant]).sum())
         F.hnte_on[grant] = True

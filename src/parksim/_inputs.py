@@ -8,6 +8,7 @@ the file, the row, the column, the value and what was expected.
 from __future__ import annotations
 
 import calendar
+import csv
 import datetime as dt
 import math
 from pathlib import Path
@@ -55,8 +56,8 @@ PIPELINE_COLUMNS: dict[str, tuple[str, bool, str, str]] = {
 _EXPECT = {
     "text": "a non-empty text",
     "sector": "a sector name",
-    "nonneg": "a number >= 0",
-    "pos": "a number > 0",
+    "nonneg": "a finite number >= 0",
+    "pos": "a finite number > 0",
     "share": "a number between 0 and 1",
     "count": "a whole number >= 0",
     "bool": "0 or 1 (or true/false)",
@@ -83,12 +84,12 @@ def _parse(kind: str, text: str, sectors) -> object:
         return text
     if kind in ("nonneg", "pos", "share"):
         x = float(text)
-        if math.isnan(x) or (kind == "nonneg" and x < 0) or (kind == "pos" and x <= 0) or (kind == "share" and not 0 <= x <= 1):
+        if not math.isfinite(x) or (kind == "nonneg" and x < 0) or (kind == "pos" and x <= 0) or (kind == "share" and not 0 <= x <= 1):
             raise ValueError
         return x
     if kind == "count":
         x = float(text)
-        if x < 0 or x != int(x):
+        if not math.isfinite(x) or x < 0 or x != int(x):
             raise ValueError
         return int(x)
     if kind == "bool":
@@ -118,12 +119,14 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
     if not path.exists():
         raise ScenarioError([Problem(name, "", "file not found")])
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ScenarioError([Problem(name, "", f"not a readable CSV file: {err}")]) from None
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            lines = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ScenarioError([Problem(name, "", f"not a readable UTF-8 CSV file: {err}")]) from None
+    if not lines:
+        raise ScenarioError([Problem(name, "", f"empty file; expected a header line with columns {list(columns)}")])
     problems: list[Problem] = []
-    header = [c.strip() for c in raw.columns]
-    raw.columns = header
+    header = [c.strip() for c in lines[0]]
     for col in header:
         if col not in columns:
             problems.append(Problem(name, f"column {col!r}", f"unknown column; expected columns are {list(columns)}"))
@@ -134,7 +137,14 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
         raise ScenarioError(problems)
     sectors = set(scenario.sectors)
     out: dict[str, list] = {c: [] for c in columns}
-    for i, row in enumerate(raw.itertuples(index=False), start=1):
+    for i, row in enumerate(lines[1:], start=1):
+        if len(row) != len(header):
+            problems.append(
+                Problem(name, f"row {i} (line {i + 1})", f"has {len(row)} cells; expected {len(header)}, one per header column")
+            )
+            for col in columns:
+                out[col].append(None)
+            continue
         values = dict(zip(header, row, strict=True))
         for col, (kind, required, _, _) in columns.items():
             text = (values.get(col) or "").strip()
@@ -155,9 +165,11 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
                 out[col].append(None)
     frame = pd.DataFrame(out)
     key = next(iter(columns))
-    dup = frame[key][frame[key].duplicated() & frame[key].notna()]
-    for v in dup.unique():
-        problems.append(Problem(name, f"column {key!r}", f"duplicate identifier {v!r}"))
+    ids = frame[key][frame[key].notna()]
+    for v in ids[ids.duplicated()].unique():
+        rows = [int(r) + 1 for r in ids.index[ids == v]]
+        where = ", ".join(f"row {r}" for r in rows)
+        problems.append(Problem(name, f"column {key!r}", f"duplicate identifier {v!r} in {where}; expected each once"))
     if problems:
         raise ScenarioError(problems)
     return frame
@@ -197,7 +209,8 @@ def read_pipeline(path: str | Path, scenario) -> pd.DataFrame:
                 Problem(
                     str(path),
                     f"row {i} (line {i + 1}), column 'signing_date'",
-                    f"date {frame['signing_date'][i - 1]} is after the simulated years",
+                    f"date {frame['signing_date'][i - 1]} is after the simulated years;"
+                    f" expected a date before {start + scenario.simulation.years}-01-01",
                 )
             ]
         )

@@ -32,18 +32,31 @@ def _read_toml(path: Path) -> dict:
         raise ScenarioError([Problem(str(path), "", f"not valid TOML: {err}")]) from None
 
 
+def _record(value, path: tuple, origins: dict, file: str) -> None:
+    """Note ``file`` as the origin of ``path`` and of every key below it."""
+    origins[path] = file
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _record(v, path + (k,), origins, file)
+
+
 def _merge(base: dict, over: dict, origins: dict, file: str, prefix: tuple = ()) -> dict:
-    """Deep-merge ``over`` into ``base``: tables merge key by key, anything else replaces."""
+    """Deep-merge ``over`` into ``base``: tables merge key by key, anything else replaces.
+
+    ``origins`` maps every key path to the file that wrote it, so that an error
+    names the file in the ``extends`` chain where the bad value stands.
+    """
     out = dict(base)
     for key, value in over.items():
         path = prefix + (key,)
         if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = _merge(out[key], value, origins, file, path)
+            origins.setdefault(path, file)
         else:
             out[key] = copy.deepcopy(value)
             for k in [k for k in origins if k[: len(path)] == path]:
                 del origins[k]
-        origins[path] = file
+            _record(value, path, origins, file)
     return out
 
 
@@ -89,12 +102,15 @@ def _apply_overrides(data: dict, origins: dict, overrides: Mapping[str, Any]) ->
             nxt = node.get(part)
             if nxt is None:
                 nxt = node[part] = {}
+                origins[parts[: i + 1]] = "--set"  # a table that only --set creates
             elif not isinstance(nxt, dict):
                 where = ".".join(parts[: i + 1])
                 raise ScenarioError([Problem("--set", key, f"{where} is a value, not a table")])
             node = nxt
         node[parts[-1]] = value
-        origins[parts] = "--set"
+        for k in [k for k in origins if k[: len(parts)] == parts]:
+            del origins[k]
+        _record(value, parts, origins, "--set")
     return data
 
 
@@ -106,23 +122,32 @@ def _origin(loc: tuple, origins: dict, default: str) -> str:
     return default
 
 
-def _problems(err: ValidationError, origins: dict, default: str) -> list[Problem]:
+def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> list[Problem]:
+    defaults = data.get("sector_defaults") if isinstance(data.get("sector_defaults"), dict) else {}
     out = []
     for e in err.errors():
-        loc = tuple(x for x in e["loc"])
-        where = ".".join(str(x) for x in loc)
+        loc = tuple(str(x) for x in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
+        value = e.get("input")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (a typo? unknown keys are errors, never ignored)"
         elif e["type"] == "missing":
             msg = "required key is missing"
-        elif "got" not in msg and e.get("input") is not None and not isinstance(e["input"], dict):
-            msg = f"{msg}, got {e['input']!r}"
+        elif value is not None and not isinstance(value, dict) and repr(value) not in msg and str(value) not in msg:
+            msg = f"{msg}, got {value!r}"
         if not loc:  # a model-level check that names its key in the message
             head, sep, rest = msg.partition(": ")
             if sep and " " not in head:
-                where, msg = head, rest
-        out.append(Problem(_origin(loc, origins, default), where, msg))
+                loc, msg = tuple(head.split(".")), rest
+        # a sector value that came from [sector_defaults] is reported there
+        if len(loc) >= 3 and loc[0] == "sectors" and loc[2] in defaults:
+            own = data.get("sectors", {}).get(loc[1])
+            if not (isinstance(own, dict) and loc[2] in own):
+                loc = ("sector_defaults", *loc[2:])
+                msg = f"{msg} (applied to every sector)"
+        problem = Problem(_origin(loc, origins, default), ".".join(loc), msg)
+        if problem not in out:
+            out.append(problem)
     return out
 
 
@@ -143,15 +168,13 @@ def scenario_from_dict(
     try:
         scn = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_problems(err, origins, source)) from None
-    except ValueError as err:  # raised by a before-validator with the key in the message
-        raise ScenarioError([Problem(source, "", str(err))]) from None
+        raise ScenarioError(_problems(err, data, origins, source)) from None
     scn._raw = data
     scn._source = source
     base = Path(base_dir) if base_dir is not None else Path.cwd()
 
     def where_defined(key: tuple) -> Path:
-        f = origins.get(key)
+        f = _origin(key, origins, "")  # the file that wrote the key (or the table holding it)
         return Path(f).parent if f and f not in ("--set", "<dict>") else base
 
     problems: list[Problem] = []

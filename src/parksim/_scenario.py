@@ -11,9 +11,10 @@ Money is in 万元 (10,000 yuan) at firm level; park totals are reported in 亿�
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, conlist, field_validator, model_validator
 
 from ._dists import ENTITY, Param, in_range
 
@@ -50,7 +51,8 @@ def _p(default: Any, unit: str, doc: str, source: str = ASSUMPTION, **kw) -> Any
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: TOML values are typed, so "6" or true where a number is expected is an error
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 def _logn(median: float, sigma: float) -> dict:
@@ -157,13 +159,14 @@ class Pipeline(_Model):
     build: BuildStage = Field(default_factory=BuildStage)
     project: ProjectSizes = Field(default_factory=ProjectSizes)
 
-    @model_validator(mode="after")
-    def _profile(self):
-        if len(self.monthly_profile) != 12:
-            raise ValueError(f"monthly_profile must have 12 values (January..December), got {len(self.monthly_profile)}")
-        if any(v < 0 for v in self.monthly_profile):
-            raise ValueError(f"monthly_profile values must be >= 0, got {self.monthly_profile}")
-        return self
+    @field_validator("monthly_profile")
+    @classmethod
+    def _profile(cls, v):
+        if len(v) != 12:
+            raise ValueError(f"expected 12 values (January..December), got {len(v)}: {v}")
+        if not all(math.isfinite(x) and x >= 0 for x in v):
+            raise ValueError(f"expected finite values >= 0, got {v}")
+        return v
 
 
 # --- capacity -----------------------------------------------------------------------
@@ -237,6 +240,13 @@ class Sector(_Model):
 class SectorBaseline(_Model):
     firms: int = _p(0, "firms", "Number of firms of the sector at the start (synthetic baseline).", "scenario", ge=0)
     revenue: EPos = _p(_logn(3000.0, 1.3), "万元/year", "Last year's revenue of a starting firm.")
+    total_revenue: NonNeg | None = _p(
+        None,
+        "亿元",
+        "If set, the drawn revenues of the sector's starting firms are rescaled to sum to this (the sector's known last-year"
+        " output), so that only the split between firms is random.",
+        "scenario",
+    )
     age_years: EPos = _p(_unif(1.0, 15.0), "years", "Age of a starting firm.")
     hnte_share: Prob = _p(
         0.1,
@@ -280,7 +290,8 @@ class Hnte(_Model):
     min_age_months: NonNeg = _p(12.0, "months", "Registered at least this long.", HNTE_RULE)
     validity_years: int = _p(3, "years", "A certificate is valid this many years, then the firm must re-apply.", HNTE_RULE, ge=1)
     round_month: int = _p(11, "month", "Month in which each yearly round's results take effect.", ASSUMPTION, ge=1, le=12)
-    apply_prob: Prob = _p(0.7, "probability", "Chance that an eligible, uncertified (or expiring) firm applies in a round.")
+    apply_prob: Prob = _p(0.7, "probability", "Chance that an eligible firm without a certificate applies in a round.")
+    reapply_prob: Prob = _p(0.95, "probability", "Chance that an eligible firm whose certificate expires in this round applies again.")
     approval_prob: Prob = _p(
         _unif(0.60, 0.85),
         "probability",
@@ -297,14 +308,14 @@ class TechSme(_Model):
     max_staff: NonNeg = _p(500.0, "employees", "At most this many staff.", TSME_RULE)
     max_revenue: NonNeg = _p(20000.0, "万元", "Revenue at most 200 million yuan.", TSME_RULE)
     pass_score: NonNeg = _p(60.0, "points", "Score needed (with staff points > 0).", TSME_RULE)
-    staff_points: list[tuple[float, float]] = _p(
-        lambda: [(0.30, 20.0), (0.25, 16.0), (0.20, 12.0), (0.15, 8.0), (0.10, 4.0)],
+    staff_points: list[conlist(float, min_length=2, max_length=2)] = _p(
+        lambda: [[0.30, 20.0], [0.25, 16.0], [0.20, 12.0], [0.15, 8.0], [0.10, 4.0]],
         "(share, points)",
         "S&T staff share thresholds and their points.",
         TSME_RULE,
     )
-    rd_points: list[tuple[float, float]] = _p(
-        lambda: [(0.06, 50.0), (0.05, 40.0), (0.04, 30.0), (0.03, 20.0), (0.02, 10.0)],
+    rd_points: list[conlist(float, min_length=2, max_length=2)] = _p(
+        lambda: [[0.06, 50.0], [0.05, 40.0], [0.04, 30.0], [0.03, 20.0], [0.02, 10.0]],
         "(ratio, points)",
         "R&D ÷ sales thresholds and their points.",
         TSME_RULE,

@@ -1,0 +1,190 @@
+"""Certification rules (DOMAIN §3): hand-computed cases and their effect in the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import parksim
+from parksim._engine_simpy import ParkModel
+from parksim._firms import Y_HNTE_APPLY
+from parksim._random import Streams
+from parksim._scenario import Hnte, TechSme, Zjtx
+from parksim.rules import certification as C
+
+HNTE = Hnte()
+
+
+def test_hnte_rd_threshold_by_sales_band():
+    # <= 50 million yuan: 5%; 50-200 million: 4%; above: 3% (万元)
+    assert C.hnte_rd_threshold([1000, 5000, 5001, 20000, 20001], HNTE).tolist() == [0.05, 0.05, 0.04, 0.04, 0.03]
+
+
+def eligible(**over):
+    args = dict(
+        age_months=24,
+        rd_3y=6.0,
+        sales_3y=100.0,
+        latest_sales=40.0,
+        st_share=0.2,
+        hightech_share=0.7,
+        score=80,
+        has_ip=True,
+        in_field=True,
+        violation=False,
+        p=HNTE,
+    )
+    args.update(over)
+    return bool(C.hnte_eligible(**args))
+
+
+def test_hnte_each_condition_is_required():
+    assert eligible()
+    assert not eligible(rd_3y=4.99)  # 4.99% < 5% in the small band
+    assert eligible(rd_3y=4.0, latest_sales=6000)  # medium band needs 4%
+    assert not eligible(rd_3y=3.99, latest_sales=6000)
+    assert eligible(rd_3y=3.0, latest_sales=30000)
+    assert not eligible(age_months=11)
+    assert not eligible(st_share=0.09)
+    assert not eligible(hightech_share=0.59)
+    assert not eligible(score=70)  # must exceed 70
+    assert not eligible(has_ip=False)
+    assert not eligible(in_field=False)
+    assert not eligible(violation=True)
+    assert not eligible(sales_3y=0.0, rd_3y=0.0)
+
+
+def test_tech_sme_points_hand_computed():
+    p = TechSme()
+    total, staff = C.tech_sme_points(
+        st_share=np.array([0.31, 0.22, 0.05, 0.10]),
+        rd_ratio=np.array([0.065, 0.045, 0.10, 0.019]),
+        ip_class1=np.array([True, False, True, False]),
+        ip_class2=np.array([0, 2, 0, 7]),
+        p=p,
+    )
+    # firm 0: 20 + 50 + 30; firm 1: 12 + 30 + 12; firm 2: 0 + 50 + 30; firm 3: 4 + 0 + 24
+    assert total.tolist() == [100, 54, 80, 28]
+    assert staff.tolist() == [20, 12, 0, 4]
+    ok = C.tech_sme_eligible(
+        employees=np.array([100, 100, 100, 100]),
+        revenue=np.array([1000, 1000, 1000, 1000]),
+        st_share=np.array([0.31, 0.22, 0.05, 0.10]),
+        rd_ratio=np.array([0.065, 0.045, 0.10, 0.019]),
+        ip_class1=np.array([True, False, True, False]),
+        ip_class2=np.array([0, 2, 0, 7]),
+        hnte_valid=np.array([False, False, False, True]),
+        p=p,
+    )
+    # firm 2 scores 80 but has no S&T-staff points; firm 3 qualifies directly as a high-tech enterprise
+    assert ok.tolist() == [True, False, False, True]
+    too_big = C.tech_sme_eligible(
+        employees=501, revenue=1000, st_share=0.31, rd_ratio=0.065, ip_class1=True, ip_class2=0, hnte_valid=False, p=p
+    )
+    assert not too_big
+
+
+def test_zjtx_conditions():
+    p = Zjtx()
+    base = dict(age_months=24, niche=True, rd_last=100.0, revenue_last=3000.0, p=p)
+    assert C.zjtx_eligible(**base)
+    assert not C.zjtx_eligible(**{**base, "rd_last": 99.0})
+    assert not C.zjtx_eligible(**{**base, "revenue_last": 4000.0})  # 100/4000 = 2.5% < 3%
+    assert not C.zjtx_eligible(**{**base, "age_months": 23})
+    assert not C.zjtx_eligible(**{**base, "niche": False})
+
+
+QUALIFYING_SECTOR = {
+    "growth": 0.0,
+    "shock_sd": 0.0,
+    "firm_noise_sd": 0.0,
+    "exit_rate_young": 0.0,
+    "exit_rate_mature": 0.0,
+    "rd_noise_sd": 0.0,
+    "rd_active": 1.0,
+    "innovation_score": 90.0,
+    "hnte_field": 1.0,
+    "ip_class1": 1.0,
+    "st_staff_share": 0.2,
+    "hightech_revenue_share": 0.8,
+}
+SURE_HNTE = {"apply_prob": 1.0, "reapply_prob": 1.0, "approval_prob": 1.0, "violation_prob": 0.0, "revocation_prob": 0.0}
+
+
+def one_firm(write, years=5):
+    write("firms.csv", "firm_id,sector,revenue,rd_spend,age_years\nF1,a,4000,240,5\n")  # R&D 6% of sales
+    path = write(
+        "s.toml",
+        f"""
+        [simulation]
+        years = {years}
+        [pipeline]
+        signings_per_month = 0.0
+        [baseline]
+        enterprises = "firms.csv"
+        [shocks]
+        macro_sd = 0.0
+        [certification.hnte]
+        apply_prob = 1.0
+        reapply_prob = 1.0
+        approval_prob = 1.0
+        violation_prob = 0.0
+        revocation_prob = 0.0
+        [sectors.a]
+        """
+        + "\n".join(f"{k} = {v}" for k, v in QUALIFYING_SECTOR.items()),
+    )
+    return parksim.load_scenario(path)
+
+
+def yearly(model, name):
+    rows = [(y, v) for y, n, v in model.result.rows if n == name]
+    return [v for _, v in sorted(rows)]
+
+
+def test_certificate_counts_exactly_three_years_unless_renewed(write):
+    scn = one_firm(write)
+    renewed = ParkModel(scn, Streams(1, 0))
+    renewed.run()
+    assert yearly(renewed, "hnte_valid") == [1, 1, 1, 1, 1]
+    assert yearly(renewed, "new_hnte") == [1, 0, 0, 0, 0]  # re-certification is not a new enterprise
+
+    once = ParkModel(scn, Streams(1, 0))
+    once.firms.uy[: once.firms.n, 1:, Y_HNTE_APPLY] = 1.0  # applies only in the first round (u < p never holds)
+    once.run()
+    # granted in the November 2023 round: counted at the ends of 2023, 2024, 2025; expired in November 2026
+    assert yearly(once, "hnte_valid") == [1, 1, 1, 0, 0]
+    assert once.firms.hnte_expiry[0] == pytest.approx(11 + 36)
+
+
+def synthetic_firms(revenue, rd_share, n=200):
+    return parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 3},
+            "pipeline": {"signings_per_month": 0.0},
+            "shocks": {"macro_sd": 0.0},
+            "certification": {"hnte": SURE_HNTE},
+            "sectors": {"a": {**QUALIFYING_SECTOR, "rd_share": rd_share}},
+            "baseline": {"sectors": {"a": {"firms": n, "revenue": revenue, "hnte_share": 0.0, "age_years": 3.0}}},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "revenue, rd_share, certified",
+    [
+        (3000.0, 0.049, False),  # small band needs 5%
+        (3000.0, 0.051, True),
+        (10000.0, 0.039, False),  # medium band needs 4%
+        (10000.0, 0.041, True),
+        (30000.0, 0.029, False),  # large band needs 3%
+        (30000.0, 0.031, True),
+    ],
+)
+def test_firms_below_their_bands_rd_ratio_are_never_certified(revenue, rd_share, certified):
+    df = parksim.simulate_one(synthetic_firms(revenue, rd_share), seed=2)
+    valid = df.query("indicator == 'hnte_valid'").value
+    if certified:
+        assert (valid == 200).all()
+    else:
+        assert (valid == 0).all()

@@ -1,0 +1,71 @@
+"""Distributions: inverse CDFs against SciPy, and the two kinds of uncertainty kept apart."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+import parksim
+from parksim._dists import LogNormal, Normal, Triangular, Uniform, ppf
+from parksim._engine_simpy import ParkModel
+from parksim._random import Streams
+from parksim._realise import realise, uncertain_parameters
+
+U = np.linspace(0.01, 0.99, 25)
+
+
+def test_ppf_matches_scipy():
+    assert_allclose(Uniform(dist="uniform", low=2, high=5).ppf(U), stats.uniform(2, 3).ppf(U))
+    assert_allclose(Triangular(dist="triangular", low=1, mode=2, high=5).ppf(U), stats.triang(0.25, loc=1, scale=4).ppf(U))
+    assert_allclose(LogNormal(dist="lognormal", median=3, sigma=0.7).ppf(U), stats.lognorm(0.7, scale=3).ppf(U))
+    assert_allclose(Normal(dist="normal", mean=1, sd=2).ppf(U), stats.norm(1, 2).ppf(U))
+    tn = Normal(dist="normal", mean=1, sd=2, low=0, high=3)
+    assert_allclose(tn.ppf(U), stats.truncnorm(-0.5, 1.0, loc=1, scale=2).ppf(U))
+    assert ppf(4.0, 0.3) == 4.0
+
+
+def test_lognormal_median_and_tail():
+    d = LogNormal(dist="lognormal", median=2.0, sigma=0.7)
+    assert d.ppf(0.5) == pytest.approx(2.0)
+    # the documented tail: P(X > 2 * median) = 1 - Phi(ln 2 / 0.7) = 16%
+    assert stats.norm.sf(np.log(2) / 0.7) == pytest.approx(0.161, abs=1e-3)
+
+
+def test_uncertain_parameter_is_drawn_once_per_replication():
+    scn = parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 1},
+            "certification": {"hnte": {"approval_prob": {"dist": "uniform", "low": 0.6, "high": 0.85}}},
+            "sectors": {"a": {"rd_share": {"dist": "lognormal", "median": {"dist": "uniform", "low": 0.01, "high": 0.05}, "sigma": 0.5}}},
+        }
+    )
+    assert uncertain_parameters(scn) == ["sectors.a.rd_share.median", "certification.hnte.approval_prob"]
+    draws = [realise(scn, Streams(7, r)) for r in range(40)]
+    probs = [d.certification.hnte.approval_prob for d in draws]
+    assert all(isinstance(p, float) and 0.6 <= p <= 0.85 for p in probs)
+    assert len(set(probs)) == 40  # differs between replications
+    # same replication, same draw (realising twice is deterministic)
+    assert realise(scn, Streams(7, 3)).certification.hnte.approval_prob == probs[3]
+    # an entity distribution stays a distribution; only its uncertain median became a number
+    rd = draws[0].sectors["a"].rd_share
+    assert isinstance(rd, LogNormal) and isinstance(rd.median, float) and 0.01 <= rd.median <= 0.05
+
+
+def test_entity_distribution_varies_between_firms_parameter_does_not():
+    scn = parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 1},
+            "pipeline": {"signings_per_month": 0.0},
+            "sectors": {
+                "a": {
+                    "labour_productivity": {"dist": "uniform", "low": 100, "high": 200},
+                    "growth": {"dist": "uniform", "low": 0, "high": 0.2},
+                }
+            },
+            "baseline": {"sectors": {"a": {"firms": 50}}},
+        }
+    )
+    m = ParkModel(scn, Streams(1, 0))
+    prod = m.firms.productivity[: m.firms.n]
+    assert len(np.unique(prod)) == 50 and prod.min() >= 100 and prod.max() <= 200
+    assert np.ndim(m.sectors.growth) == 1 and len(m.sectors.growth) == 1  # one growth value for the replication
