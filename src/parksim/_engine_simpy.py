@@ -183,6 +183,24 @@ class ParkModel:
             sec = self.sectors.names[sector] if sector is not None else ""
             self.result.events.append((self.env.now, event, entity, sec, mode, value))
 
+    def _log_each(self, event: str, rows, values=None) -> None:
+        """Log ``event`` for each firm in ``rows`` (with ``values[i]`` as its value)."""
+        if self.record:
+            F = self.firms
+            for i in rows:
+                self._log(event, F.labels[i], int(F.sector[i]), value=float("nan") if values is None else float(values[i]))
+
+    def _grant(self, kind: str, rows, t: float, validity_years: int) -> int:
+        """Certify firms ``rows`` (kind "hnte" or "zjtx") until ``t + validity``; return how many are first-time."""
+        F = self.firms
+        on, ever, expiry = getattr(F, f"{kind}_on"), getattr(F, f"{kind}_ever"), getattr(F, f"{kind}_expiry")
+        first_time = int((~ever[rows]).sum())
+        on[rows] = True
+        ever[rows] = True
+        expiry[rows] = t + 12.0 * validity_years
+        self._log_each(f"{kind}_granted", rows, expiry)
+        return first_time
+
     # ----------------------------------------------------------- starting state
     def _starting_firms(self) -> None:
         scn, S = self.scn, self.sectors
@@ -437,8 +455,7 @@ class ParkModel:
                 freed = float(F.floor_m2[dying].sum())
                 if freed > 0:
                     self.factory.put(freed)
-                for i in dying:
-                    self._log("exit", F.labels[i], int(F.sector[i]))
+                self._log_each("exit", dying)
         month = m % 12 + 1
         cert = self.scn.certification
         if month == cert.hnte.round_month:
@@ -478,17 +495,9 @@ class ParkModel:
         grant = idx[
             eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob) & (F.uy[idx, y, Y_HNTE_APPROVE] < p.approval_prob)
         ]
-        self.count.new_hnte += int((~F.hnte_ever[grant]).sum())
-        F.hnte_on[grant] = True
-        F.hnte_ever[grant] = True
-        F.hnte_expiry[grant] = t + 12.0 * p.validity_years
-        if self.record:
-            for i in expired:
-                self._log("hnte_expired", F.labels[i], int(F.sector[i]))
-            for i in revoked:
-                self._log("hnte_revoked", F.labels[i], int(F.sector[i]))
-            for i in grant:
-                self._log("hnte_granted", F.labels[i], int(F.sector[i]), value=F.hnte_expiry[i])
+        self._log_each("hnte_expired", expired)
+        self._log_each("hnte_revoked", revoked)
+        self.count.new_hnte += self._grant("hnte", grant, t, p.validity_years)
 
     def _tech_sme_round(self, t: float, y: int) -> None:
         F, p = self.firms, self.scn.certification.tech_sme
@@ -506,11 +515,8 @@ class ParkModel:
             p=p,
         )
         new = ok & F.registers[idx]
-        if self.record:
-            for i in idx[new & ~F.tech_sme[idx]]:
-                self._log("tech_sme_registered", F.labels[i], int(F.sector[i]))
-            for i in idx[~new & F.tech_sme[idx]]:
-                self._log("tech_sme_lapsed", F.labels[i], int(F.sector[i]))
+        self._log_each("tech_sme_registered", idx[new & ~F.tech_sme[idx]])
+        self._log_each("tech_sme_lapsed", idx[~new & F.tech_sme[idx]])
         F.tech_sme[idx] = new
 
     def _zjtx_round(self, t: float, y: int) -> None:
@@ -521,15 +527,8 @@ class ParkModel:
         last = y + HISTORY - 1
         ok = C.zjtx_eligible(age_months=t - F.birth[idx], niche=F.niche[idx], rd_last=F.rd[idx, last], revenue_last=F.rev[idx, last], p=p)
         grant = idx[ok & ~F.zjtx_on[idx] & (F.uy[idx, y, Y_ZJTX_APPLY] < p.apply_prob) & (F.uy[idx, y, Y_ZJTX_APPROVE] < p.approval_prob)]
-        self.count.new_zjtx += int((~F.zjtx_ever[grant]).sum())
-        F.zjtx_on[grant] = True
-        F.zjtx_ever[grant] = True
-        F.zjtx_expiry[grant] = t + 12.0 * p.validity_years
-        if self.record:
-            for i in expired:
-                self._log("zjtx_expired", F.labels[i], int(F.sector[i]))
-            for i in grant:
-                self._log("zjtx_granted", F.labels[i], int(F.sector[i]), value=F.zjtx_expiry[i])
+        self._log_each("zjtx_expired", expired)
+        self.count.new_zjtx += self._grant("zjtx", grant, t, p.validity_years)
 
     # ---------------------------------------------------------------- year end
     def _year_end(self, t: float, y: int) -> None:
@@ -540,8 +539,7 @@ class ParkModel:
         lp = scn.listing
         listing = alive & ~F.listed[:n] & (F.rev[:n, col] >= lp.min_revenue) & (F.uy[:n, y, Y_LISTING] < lp.prob)
         F.listed[:n] |= listing
-        for i in np.flatnonzero(listing):
-            self._log("listed", F.labels[i], int(F.sector[i]))
+        self._log_each("listed", np.flatnonzero(listing))
         inst = scn.institutions
         births = int(self.inst_rng.poisson(float(inst.new_per_year)))
         closures = int(self.inst_rng.binomial(self.institutions, float(inst.closure_prob)))
