@@ -17,6 +17,14 @@ import numpy as np
 
 import parksim
 from parksim._engine_simpy import ParkModel
+
+try:
+    from reference_simpy import replication as reference_replication
+except ImportError:  # run from another directory
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from reference_simpy import replication as reference_replication
 from parksim._random import Streams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +59,12 @@ def main() -> None:
     print(f"enterprise-months/rep    {em / args.replications:,.0f}")
     print(f"enterprise-months/s      {em / dt:,.0f}")
     print(f"ms per replication       {1000 * dt / args.replications:.1f}")
+    t0 = time.perf_counter()
+    for r in range(args.replications):
+        reference_replication(r)
+    ref = args.replications / (time.perf_counter() - t0)
+    print(f"reference replications/s {ref:.2f}   (straightforward SimPy model, benchmarks/reference_simpy.py)")
+    print(f"engine / reference       {args.replications / dt / ref:.2f}x  (the issue asks for >= 0.5x)")
 
 
 if __name__ == "__main__":
