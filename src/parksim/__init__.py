@@ -13,6 +13,7 @@ from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
 from ._errors import Problem, ScenarioError
 from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
 from ._loader import load_scenario, scenario_from_dict, scenario_hash
+from ._montecarlo import RunResult, simulate
 from ._scenario import Scenario
 from .rules.indicators import INDICATORS
 
@@ -30,6 +31,7 @@ __all__ = [
     "Normal",
     "Problem",
     "Scenario",
+    "RunResult",
     "ScenarioError",
     "Triangular",
     "Uniform",
@@ -37,6 +39,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "scenario_hash",
+    "simulate",
     "simulate_one",
     "trace",
 ]

@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="also write the tidy table (year, indicator, value) to this CSV file")
     p.add_argument("--all", action="store_true", help="print every indicator, not only the headline ones")
 
+    p = sub.add_parser("run", help="Monte Carlo: probability of meeting each target, with 95% intervals")
+    _add_scenario(p)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--replications", "-n", type=int, help="number of replications (default 200)")
+    g.add_argument("--precision", type=float, metavar="E", help="add replications until the 95%% half-width of P(all) <= E")
+    p.add_argument("--max-replications", type=int, default=20_000, help="cap for --precision (default 20000)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores); results do not depend on it")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
     _add_scenario(p)
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
@@ -112,6 +123,48 @@ def _cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def _cmd_run(args) -> int:
+    from ._loader import load_scenario
+    from ._montecarlo import simulate
+
+    scn = load_scenario(args.scenario, args.overrides)
+    if args.replications is not None and args.replications < 1:
+        raise InputError(f"--replications must be >= 1, got {args.replications}")
+    res = simulate(
+        scn,
+        replications=args.replications,
+        precision=args.precision,
+        max_replications=args.max_replications,
+        seed=args.seed,
+        jobs=args.jobs,
+        quiet=args.quiet,
+    )
+    out = args.out or Path("out") / Path(args.scenario).stem
+    res.write(out)
+    print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
+    if args.precision is not None:
+        hw = (res.targets.ci_high.iloc[-1] - res.targets.ci_low.iloc[-1]) / 2
+        if res.stopped_by == "precision":
+            print(f"stopped at 95% half-width {hw:.4f} <= {args.precision:g} for P(all targets met)")
+        else:
+            print(f"reached --max-replications {res.replications} with half-width {hw:.4f} > {args.precision:g} (not the precision asked)")
+    print(_targets_table(res.targets))
+    bt = res.binding_target
+    if bt is not None:
+        print(f"binding target (fails most often when the joint target fails): {bt}")
+    print(f"wrote {out}/: targets.csv, annual.parquet, quantiles.csv, binding.csv, shortfall.csv, fan.png, manifest.json")
+    return EXIT_OK
+
+
+def _targets_table(df) -> str:
+    width = max(len("target"), *(len(t) for t in df.target))
+    lines = [f"{'target':{width}s}  {'threshold':>18s}  {'P(met)':>6s}  95% CI"]
+    for r in df.itertuples(index=False):
+        thr = "every target" if r.target == "ALL" else f"{r.comparison} {r.threshold:g} in {r.year}"
+        lines.append(f"{r.target:{width}s}  {thr:>18s}  {r.p_met:6.3f}  [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+    return "\n".join(lines)
+
+
 def _cmd_trace(args) -> int:
     from ._api import trace
     from ._loader import load_scenario
@@ -152,6 +205,7 @@ def _cmd_indicators(args) -> int:
 COMMANDS = {
     "validate": _cmd_validate,
     "simulate": _cmd_simulate,
+    "run": _cmd_run,
     "trace": _cmd_trace,
     "params": _cmd_params,
     "indicators": _cmd_indicators,

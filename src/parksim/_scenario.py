@@ -370,6 +370,46 @@ class Shocks(_Model):
     macro_sd: NonNeg = _p(0.03, "log/year", "SD of the yearly regional shock shared by every sector (on top of sector shocks).")
 
 
+# --- targets --------------------------------------------------------------------------
+COMPARISONS = (">", ">=", "<", "<=", "==")
+
+
+class Target(_Model):
+    """A target the park is held to: ``indicator comparison threshold`` at a year end."""
+
+    label: str = _p(..., "-", "Short name of the target, as in the source document.", "scenario")
+    indicator: str = _p(..., "-", "An indicator name (see `parksim indicators`).", "scenario")
+    comparison: str = _p(">=", "-", "One of >, >=, <, <=, ==.", "scenario")
+    threshold: float = _p(..., "indicator's unit", "The target value.", "scenario")
+    year: int | str = _p(
+        ..., "year", 'Year whose end is checked, or "each" for a yearly target checked at every simulated year end.', "scenario"
+    )
+    source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
+
+    @field_validator("indicator")
+    @classmethod
+    def _indicator(cls, v):
+        from .rules.indicators import INDICATORS
+
+        if v not in INDICATORS:
+            raise ValueError(f"unknown indicator {v!r}; expected one of {sorted(INDICATORS)}")
+        return v
+
+    @field_validator("comparison")
+    @classmethod
+    def _comparison(cls, v):
+        if v not in COMPARISONS:
+            raise ValueError(f"unknown comparison {v!r}; expected one of {list(COMPARISONS)}")
+        return v
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, v):
+        if isinstance(v, str) and v != "each":
+            raise ValueError(f'expected a year or "each", got {v!r}')
+        return v
+
+
 # --- the scenario ---------------------------------------------------------------------
 class Scenario(_Model):
     """A park scenario, as read from a TOML file (after ``extends`` is resolved)."""
@@ -387,6 +427,7 @@ class Scenario(_Model):
     institutions: Institutions = Field(default_factory=Institutions)
     listing: Listing = Field(default_factory=Listing)
     shocks: Shocks = Field(default_factory=Shocks)
+    targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
 
     # set by the loader: the resolved TOML data, where it came from, parsed CSV inputs
     _raw: dict | None = PrivateAttr(None)
@@ -416,6 +457,14 @@ class Scenario(_Model):
                 raise ValueError(f"baseline.sectors.{name}: unknown sector {name!r}; sectors are {sorted(self.sectors)}")
         if not self.sectors:
             raise ValueError("sectors: at least one sector is needed")
+        first = self.simulation.start_year
+        last = first + self.simulation.years - 1
+        for i, t in enumerate(self.targets):
+            if isinstance(t.year, int) and not first <= t.year <= last:
+                raise ValueError(f"targets.{i}.year: {t.year} is outside the simulated years; expected {first} to {last}")
+        labels = [t.label for t in self.targets]
+        for lab in {x for x in labels if labels.count(x) > 1}:
+            raise ValueError(f"targets: label {lab!r} is used twice; expected unique labels")
         return self
 
     @property

@@ -1,0 +1,337 @@
+"""Monte Carlo runs: many replications, target probabilities with Wilson intervals."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from ._random import normalize_seed
+from ._stats import compare, wilson, wilson_half_width
+from .rules.indicators import INDICATORS
+
+TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications"]
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+_NAMES = list(INDICATORS)
+_INDEX = {n: i for i, n in enumerate(_NAMES)}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One checked target (a yearly target expands into one per simulated year)."""
+
+    label: str
+    indicator: str
+    year: int
+    comparison: str
+    threshold: float
+
+
+def expand_targets(scenario) -> list[TargetSpec]:
+    first = scenario.simulation.start_year
+    years = range(first, first + scenario.simulation.years)
+    out = []
+    for t in scenario.targets:
+        if t.year == "each":
+            out += [TargetSpec(f"{t.label} ({y})", t.indicator, y, t.comparison, float(t.threshold)) for y in years]
+        else:
+            out.append(TargetSpec(t.label, t.indicator, int(t.year), t.comparison, float(t.threshold)))
+    return out
+
+
+# --- workers ------------------------------------------------------------------------
+_WORKER_SCENARIO = None
+
+
+def _init_worker(scenario) -> None:
+    global _WORKER_SCENARIO
+    _WORKER_SCENARIO = scenario
+
+
+def _run_chunk(args) -> np.ndarray:
+    """Replications ``reps`` of ``seed``: array (len(reps), years, indicators)."""
+    from ._engine_simpy import run_replication
+
+    seed, reps = args
+    scn = _WORKER_SCENARIO
+    first, n_years = scn.simulation.start_year, scn.simulation.years
+    out = np.full((len(reps), n_years, len(_NAMES)), np.nan)
+    for k, r in enumerate(reps):
+        for year, name, value in run_replication(scn, seed, r).rows:
+            out[k, year - first, _INDEX[name]] = value
+    return out
+
+
+class _Runner:
+    """Runs replication index ranges, in-process (jobs=1) or on a process pool."""
+
+    def __init__(self, scenario, seed: int, jobs: int, chunk: int):
+        self.seed, self.jobs, self.chunk = seed, jobs, chunk
+        self.scenario = scenario
+        self.pool = None
+        if jobs > 1:
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario,))
+        else:
+            _init_worker(scenario)
+
+    def run(self, start: int, stop: int, progress=None) -> np.ndarray:
+        chunks = [list(range(a, min(a + self.chunk, stop))) for a in range(start, stop, self.chunk)]
+        tasks = [(self.seed, c) for c in chunks]
+        results = map(_run_chunk, tasks) if self.pool is None else self.pool.map(_run_chunk, tasks)
+        parts = []
+        for c, arr in zip(chunks, results, strict=True):  # map keeps order: results never depend on jobs
+            parts.append(arr)
+            if progress is not None:
+                progress.update(len(c))
+        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(_NAMES)))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+# --- results ------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """Results of a Monte Carlo run.
+
+    Attributes
+    ----------
+    annual : pandas.DataFrame
+        Tidy per-replication indicators: ``replication, seed, year, indicator, value``.
+    targets : pandas.DataFrame
+        One row per target and a last row ``ALL`` (every target met):
+        ``target, indicator, year, comparison, threshold, p_met, ci_low, ci_high, replications``
+        (Wilson 95% intervals).
+    quantiles : pandas.DataFrame
+        5/25/50/75/95% of every indicator per year.
+    binding : pandas.DataFrame
+        For the replications that miss the joint target: how often each target
+        fails, and how often it is the only one that fails.
+    shortfall : pandas.DataFrame
+        Expected shortfall of each target when missed (in the indicator's unit
+        and as a share of the threshold).
+    """
+
+    scenario: object
+    seed: int
+    values: np.ndarray  # (replications, years, indicators)
+    specs: list[TargetSpec]
+    started: str = ""
+    finished: str = ""
+    stopped_by: str = "replications"
+    precision: float | None = None
+    jobs: int = 1
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def replications(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def years(self) -> list[int]:
+        first = self.scenario.simulation.start_year
+        return list(range(first, first + self.scenario.simulation.years))
+
+    def value(self, indicator: str, year: int) -> np.ndarray:
+        """Per-replication values of ``indicator`` at the end of ``year``."""
+        return self.values[:, year - self.years[0], _INDEX[indicator]]
+
+    def met(self) -> np.ndarray:
+        """Boolean matrix (replications, targets): which targets each replication meets."""
+        if "met" not in self._cache:
+            cols = [compare(self.value(s.indicator, s.year), s.comparison, s.threshold) for s in self.specs]
+            self._cache["met"] = np.column_stack(cols) if cols else np.ones((self.replications, 0), dtype=bool)
+        return self._cache["met"]
+
+    @property
+    def annual(self) -> pd.DataFrame:
+        if "annual" not in self._cache:
+            r, y, i = self.values.shape
+            self._cache["annual"] = pd.DataFrame(
+                {
+                    "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
+                    "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
+                    "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
+                    "indicator": pd.Categorical(np.tile(_NAMES, r * y), categories=_NAMES),
+                    "value": self.values.reshape(-1),
+                }
+            )
+        return self._cache["annual"]
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        met = self.met()
+        n = self.replications
+        rows = []
+        for k, s in enumerate(self.specs):
+            hits = int(met[:, k].sum())
+            lo, hi = wilson(hits, n)
+            rows.append((s.label, s.indicator, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, n))
+        all_met = int(met.all(axis=1).sum())
+        lo, hi = wilson(all_met, n)
+        rows.append(("ALL", "", pd.NA, "", np.nan, all_met / n if n else np.nan, lo, hi, n))
+        df = pd.DataFrame(rows, columns=TARGET_COLUMNS)
+        df["year"] = df["year"].astype("Int64")
+        return df
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        q = np.nanquantile(self.values, QUANTILES, axis=0)  # (q, years, indicators)
+        rows = []
+        for yi, year in enumerate(self.years):
+            for ii, name in enumerate(_NAMES):
+                rows.append((year, name, INDICATORS[name][0], *q[:, yi, ii], np.nanmean(self.values[:, yi, ii])))
+        return pd.DataFrame(rows, columns=["year", "indicator", "unit", "p5", "p25", "p50", "p75", "p95", "mean"])
+
+    @property
+    def binding(self) -> pd.DataFrame:
+        met = self.met()
+        failed_all = ~met.all(axis=1)
+        n_fail = int(failed_all.sum())
+        rows = []
+        for k, s in enumerate(self.specs):
+            fails = ~met[:, k] & failed_all
+            only = fails & (met.sum(axis=1) == len(self.specs) - 1)
+            rows.append(
+                (
+                    s.label,
+                    n_fail,
+                    fails.sum() / n_fail if n_fail else np.nan,
+                    only.sum() / n_fail if n_fail else np.nan,
+                )
+            )
+        df = pd.DataFrame(rows, columns=["target", "replications_missing_all", "p_fails_given_all_missed", "p_only_failure"])
+        return df.sort_values("p_fails_given_all_missed", ascending=False, kind="stable").reset_index(drop=True)
+
+    @property
+    def shortfall(self) -> pd.DataFrame:
+        met = self.met()
+        rows = []
+        for k, s in enumerate(self.specs):
+            v = self.value(s.indicator, s.year)
+            miss = ~met[:, k] & ~np.isnan(v)
+            gap = np.abs(v[miss] - s.threshold)
+            mean_gap = float(gap.mean()) if miss.any() else 0.0
+            rel = mean_gap / abs(s.threshold) if s.threshold else np.nan
+            rows.append((s.label, s.indicator, s.year, int(miss.sum()), mean_gap, rel))
+        return pd.DataFrame(rows, columns=["target", "indicator", "year", "replications_missed", "mean_shortfall", "mean_shortfall_share"])
+
+    @property
+    def binding_target(self) -> str | None:
+        """The target that fails most often when the joint target fails."""
+        b = self.binding
+        if b.empty or b.p_fails_given_all_missed.isna().all():
+            return None
+        return str(b.iloc[0].target)
+
+    def plot_fan(self, indicator: str, ax=None):
+        """Fan chart (5-95%, 25-75%, median) of ``indicator`` over the years; returns the Axes."""
+        from ._plots import plot_fan
+
+        return plot_fan(self, indicator, ax=ax)
+
+    def write(self, out) -> list:
+        """Write targets.csv, annual.parquet, quantiles.csv, binding.csv, manifest.json, fan.png into ``out``."""
+        from ._report_files import write_run
+
+        return write_run(self, out)
+
+
+# --- entry point -----------------------------------------------------------------------
+def _progress(total: int | None, quiet: bool, desc: str):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rep", delay=2.0, file=sys.stderr)
+
+
+def simulate(
+    scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    precision: float | None = None,
+    max_replications: int = 20_000,
+    batch: int = 200,
+    quiet: bool = False,
+) -> RunResult:
+    """Run many replications and compute the probability of meeting each target.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+    replications : int, optional
+        Number of replications (default 200 unless ``precision`` is given).
+    seed : int, optional
+        Seed of the run; replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]``.
+        ``None`` draws one (it is recorded in the result and manifest).
+    jobs : int, optional
+        Worker processes (default: all cores). Results do not depend on it.
+    precision : float, optional
+        Add replications in batches of ``batch`` until the 95% half-width of
+        P(all targets met) is at most this, or ``max_replications`` is reached.
+    quiet : bool
+        No progress bar (it only shows on a terminal, after 2 seconds).
+
+    Returns
+    -------
+    RunResult
+
+    Examples
+    --------
+    >>> import parksim
+    >>> res = parksim.simulate("scenarios/xiushan-2024.toml", replications=4, seed=1, jobs=1, quiet=True)
+    >>> list(res.targets.columns)[:3], res.targets.target.iloc[-1]
+    (['target', 'indicator', 'year'], 'ALL')
+    """
+    from ._api import _as_scenario
+
+    scn = _as_scenario(scenario)
+    seed = normalize_seed(seed)
+    jobs = os.cpu_count() or 1 if jobs is None else jobs
+    if not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f'"jobs" must be a whole number >= 1, got {jobs!r}')
+    if precision is not None and not (0 < precision < 0.5):
+        raise InputError(f'"precision" must be between 0 and 0.5 (a half-width of a probability), got {precision!r}')
+    if replications is not None and replications < 1:
+        raise InputError(f'"replications" must be >= 1, got {replications!r}')
+    if max_replications < 1 or batch < 1:
+        raise InputError('"max_replications" and "batch" must be >= 1')
+    specs = expand_targets(scn)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, (replications or batch) // (4 * jobs) or 1)))
+    try:
+        if precision is None:
+            n = 200 if replications is None else int(replications)
+            bar = _progress(n, quiet, "replications")
+            values = runner.run(0, n, bar)
+            stopped = "replications"
+        else:
+            cap = int(replications or max_replications)
+            bar = _progress(None, quiet, f"replications (until ±{precision:g})")
+            parts, n, stopped = [], 0, "max_replications"
+            while n < cap:
+                step = min(batch, cap - n)
+                parts.append(runner.run(n, n + step, bar))
+                n += step
+                probe = RunResult(scn, seed, np.concatenate(parts), specs)
+                all_met = int(probe.met().all(axis=1).sum())
+                if wilson_half_width(all_met, n) <= precision:
+                    stopped = "precision"
+                    break
+            values = np.concatenate(parts)
+        if bar is not None:
+            bar.close()
+    finally:
+        runner.close()
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)

@@ -1,0 +1,104 @@
+"""Figures. matplotlib is imported only here, only when a figure is drawn."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rules.indicators import INDICATORS
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        try:
+            matplotlib.use("Agg", force=False)
+        except Exception:  # pragma: no cover - a backend is already active
+            pass
+    import matplotlib.pyplot as plt
+
+    _use_cjk_font(plt)
+    return plt
+
+
+_CJK = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+)
+_ASCII_UNITS = {"亿元/km²": "100M yuan/km2", "万元/mu": "10k yuan/mu", "亿元": "100M yuan", "万元": "10k yuan", "m²": "m2", "km²": "km2"}
+
+
+def _use_cjk_font(plt) -> bool:
+    """Use a CJK font if the machine has one (scenario names and targets are often Chinese)."""
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _CJK:
+        if name in have:
+            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
+            return True
+    return False
+
+
+def _text(s: str) -> str:
+    """Chinese text if a CJK font is available, else the ASCII fallback for units."""
+    from matplotlib import font_manager
+
+    if any(f.name in _CJK for f in font_manager.fontManager.ttflist):
+        return s
+    for zh, en in _ASCII_UNITS.items():
+        s = s.replace(zh, en)
+    return s.encode("ascii", "replace").decode().replace("?", "") if not s.isascii() else s
+
+
+def plot_fan(result, indicator: str, ax=None):
+    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
+    if indicator not in INDICATORS:
+        raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    years = np.array(result.years)
+    v = np.stack([result.value(indicator, y) for y in years], axis=1)
+    q = np.nanquantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
+    ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
+    ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
+    for s in result.specs:
+        if s.indicator == indicator:
+            ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
+            ax.annotate(
+                f"{s.comparison} {s.threshold:g}",
+                (s.year, s.threshold),
+                textcoords="offset points",
+                xytext=(8, 4),
+                color="tab:red",
+                fontsize=8,
+            )
+    unit = _ASCII_UNITS.get(INDICATORS[indicator][0], INDICATORS[indicator][0])
+    ax.set_title(_text(f"{indicator} [{INDICATORS[indicator][0]}]") if unit else indicator, fontsize=10)
+    ax.set_xticks(years)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def fan_figure(result):
+    """One panel per targeted indicator (or the headline ones if there are no targets)."""
+    plt = _pyplot()
+    names = list(dict.fromkeys(s.indicator for s in result.specs)) or ["total_output", "hnte_valid", "rd_intensity"]
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        plot_fan(result, name, ax=ax)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle(_text(f"{result.scenario.name} - {result.replications} replications, seed {result.seed}"), fontsize=11)
+    fig.tight_layout()
+    return fig

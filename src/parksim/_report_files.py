@@ -1,0 +1,81 @@
+"""Write a run's files atomically: targets.csv, annual.parquet, manifest.json, fan.png, ..."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from ._loader import scenario_hash
+from ._output import atomic_write, atomic_write_text
+
+DEPENDENCIES = ["simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
+
+
+def _jsonable(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ["parksim", *DEPENDENCIES]:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            out[name] = "not installed"
+    out["python"] = platform.python_version()
+    return out
+
+
+def manifest(result) -> dict:
+    scn = result.scenario
+    return {
+        "scenario_name": scn.name,
+        "scenario_file": scn._source,
+        "scenario_sha256": scenario_hash(scn),
+        "seed": result.seed,
+        "replications": result.replications,
+        "stopped_by": result.stopped_by,
+        "precision": result.precision,
+        "jobs": result.jobs,
+        "engine": "simpy",
+        "started": result.started,
+        "finished": result.finished,
+        "versions": _versions(),
+        "scenario": _jsonable(scn.model_dump(mode="python")),
+    }
+
+
+def write_run(result, out) -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        atomic_write_text(out / "targets.csv", result.targets.to_csv(index=False)),
+        atomic_write_text(out / "quantiles.csv", result.quantiles.to_csv(index=False)),
+        atomic_write_text(out / "binding.csv", result.binding.to_csv(index=False)),
+        atomic_write_text(out / "shortfall.csv", result.shortfall.to_csv(index=False)),
+        atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
+    ]
+    from ._plots import fan_figure
+
+    fig = fan_figure(result)
+
+    def save(p):
+        fig.savefig(p, dpi=110, format="png")
+
+    written.append(atomic_write(out / "fan.png", save))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    # the manifest goes last: its presence says the run's files are complete
+    text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
+    written.append(atomic_write_text(out / "manifest.json", text))
+    return written

@@ -1,0 +1,42 @@
+"""Small statistics used by the Monte Carlo reports."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import norm
+
+Z95 = float(norm.ppf(0.975))
+
+
+def wilson(successes, n, z: float = Z95):
+    """Wilson score interval for a binomial proportion; returns (low, high).
+
+    Works elementwise on arrays. For n = 0 the interval is (0, 1).
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / n, 0.5)
+        denom = 1.0 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
+        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def wilson_half_width(successes: int, n: int) -> float:
+    lo, hi = wilson(successes, n)
+    return (hi - lo) / 2 if n > 0 else math.inf
+
+
+def compare(values, comparison: str, threshold: float):
+    """Elementwise ``values comparison threshold``; NaN never meets a target."""
+    v = np.asarray(values, dtype=float)
+    ops = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal}
+    with np.errstate(invalid="ignore"):
+        return ops[comparison](v, threshold) & ~np.isnan(v)

@@ -1,0 +1,172 @@
+"""Monte Carlo runs: Wilson intervals, P(met) from the replications it claims, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+import parksim
+from parksim._cli import main
+from parksim._montecarlo import TARGET_COLUMNS
+from parksim._stats import compare, wilson
+
+SMALL = """
+name = "Small park"
+[simulation]
+start_year = 2023
+years = 2
+[pipeline]
+signings_per_month = 2.0
+[sectors.a]
+[baseline.sectors.a]
+firms = 20
+[[targets]]
+label = "output > 30"
+indicator = "total_output"
+comparison = ">"
+threshold = {threshold}
+year = 2024
+[[targets]]
+label = "new firms each year"
+indicator = "projects_producing"
+comparison = ">="
+threshold = 10
+year = "each"
+"""
+
+
+@pytest.fixture
+def small(write):
+    # threshold near the median of 2024 output (about 30亿元), so P(met) is neither 0 nor 1
+    return write("small.toml", SMALL.replace("{threshold}", "30.0"))
+
+
+@pytest.mark.parametrize("k, n", [(0, 20), (1, 29), (15, 148), (81, 263), (50, 50), (7, 10)])
+def test_wilson_matches_reference(k, n):
+    ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    lo, hi = wilson(k, n)
+    assert lo == pytest.approx(ref.low, abs=1e-12) and hi == pytest.approx(ref.high, abs=1e-12)
+
+
+def test_compare_never_meets_with_nan():
+    assert compare([1.0, np.nan, 3.0], ">=", 1.0).tolist() == [True, False, True]
+    assert compare([1.0, 2.0], "<", 2.0).tolist() == [True, False]
+
+
+def test_run_writes_files_and_p_met_is_recomputable(small, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(small), "-n", "40", "--seed", "3", "-j", "1", "-q", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "P(met)" in printed and "ALL" in printed
+    targets = pd.read_csv(out / "targets.csv")
+    assert list(targets.columns) == TARGET_COLUMNS
+    assert targets.target.tolist() == ["output > 30", "new firms each year (2023)", "new firms each year (2024)", "ALL"]
+    annual = pd.read_parquet(out / "annual.parquet")
+    assert list(annual.columns) == ["replication", "seed", "year", "indicator", "value"]
+    assert annual.replication.nunique() == 40 and (annual.seed == 3).all()
+    wide = annual.pivot_table(index="replication", columns=["indicator", "year"], values="value", observed=True)
+    met = []
+    for r in targets[targets.target != "ALL"].itertuples():
+        m = compare(wide[(r.indicator, int(r.year))].to_numpy(), r.comparison, r.threshold)
+        assert r.p_met == pytest.approx(m.mean(), abs=1e-12)
+        lo, hi = wilson(m.sum(), len(m))
+        assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi), abs=1e-12)
+        met.append(m)
+    all_row = targets[targets.target == "ALL"].iloc[0]
+    assert all_row.p_met == pytest.approx(np.all(met, axis=0).mean(), abs=1e-12)
+    assert 0 < targets.p_met.iloc[0] < 1  # the test exercises a real probability
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("scenario", "scenario_sha256", "seed", "replications", "versions", "started", "finished"):
+        assert key in manifest
+    assert manifest["replications"] == 40 and manifest["seed"] == 3 and "numpy" in manifest["versions"]
+    assert (out / "fan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob("*.part"))  # atomic writes leave no temporary files
+
+
+def test_certain_and_impossible_targets(write):
+    path = write(
+        "edge.toml",
+        """
+        [simulation]
+        years = 1
+        [sectors.a]
+        [baseline.sectors.a]
+        firms = 10
+        [[targets]]
+        label = "always"
+        indicator = "firms"
+        comparison = ">="
+        threshold = 0
+        year = 2023
+        [[targets]]
+        label = "never"
+        indicator = "total_output"
+        comparison = ">"
+        threshold = 1e12
+        year = 2023
+        """,
+    )
+    t = parksim.simulate(path, replications=25, seed=1, jobs=1, quiet=True).targets.set_index("target")
+    assert t.loc["always", "p_met"] == 1.0 and t.loc["never", "p_met"] == 0.0 and t.loc["ALL", "p_met"] == 0.0
+    assert t.loc["always", "ci_low"] > 0.86  # Wilson lower bound for 25/25 is 0.867
+
+
+def test_results_identical_for_any_number_of_jobs(small, tmp_path):
+    for jobs in ("1", "2"):
+        assert main(["run", str(small), "-n", "30", "--seed", "5", "-j", jobs, "-q", "--out", str(tmp_path / jobs)]) == 0
+    for name in ("targets.csv", "annual.parquet", "quantiles.csv", "binding.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_precision_stops_at_or_below_the_half_width(small):
+    res = parksim.simulate(small, precision=0.12, batch=20, max_replications=400, seed=2, jobs=1, quiet=True)
+    all_row = res.targets.iloc[-1]
+    assert res.stopped_by == "precision"
+    assert (all_row.ci_high - all_row.ci_low) / 2 <= 0.12
+    assert res.replications % 20 == 0 and res.replications < 400
+    # one batch fewer would not have been enough (it stops at the first batch that reaches it)
+    fewer = parksim.simulate(small, replications=res.replications - 20, seed=2, jobs=1, quiet=True).targets.iloc[-1]
+    assert (fewer.ci_high - fewer.ci_low) / 2 > 0.12
+
+
+def test_precision_reaching_the_maximum_says_so(small, capsys, tmp_path):
+    args = ["run", str(small), "--precision", "0.01", "--max-replications", "30", "-j", "1", "-q", "--out", str(tmp_path / "p")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "reached --max-replications 30" in out and "not the precision asked" in out
+
+
+def test_binding_target_and_quantiles(small):
+    res = parksim.simulate(small, replications=40, seed=3, jobs=1, quiet=True)
+    b = res.binding
+    assert list(b.columns) == ["target", "replications_missing_all", "p_fails_given_all_missed", "p_only_failure"]
+    assert res.binding_target == b.target.iloc[0]
+    assert (b.p_fails_given_all_missed >= b.p_only_failure).all()
+    q = res.quantiles.query("indicator == 'total_output' and year == 2024").iloc[0]
+    assert q.p5 <= q.p25 <= q.p50 <= q.p75 <= q.p95
+    ax = res.plot_fan("total_output")
+    assert ax.get_title().startswith("total_output")
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ('indicator = "outpt"', "unknown indicator 'outpt'"),
+        ('comparison = "=>"', "unknown comparison '=>'"),
+        ("year = 2030", "outside the simulated years"),
+        ('year = "every"', 'expected a year or "each"'),
+    ],
+)
+def test_bad_target_is_an_input_error(write, capsys, target, message):
+    fields = {"label": '"t"', "indicator": '"firms"', "comparison": '">="', "threshold": "1", "year": "2023"}
+    key = target.split(" = ")[0]
+    fields[key] = target.split(" = ")[1]
+    body = "\n".join(f"{k} = {v}" for k, v in fields.items())
+    path = write("bad.toml", f"[sectors.a]\n[[targets]]\n{body}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and f"targets.0.{key}" in err and "Traceback" not in err
