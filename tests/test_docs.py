@@ -25,7 +25,7 @@ def test_readme_documents_every_column_and_indicator(root):
 
 def test_readme_setup_commands_name_existing_files(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
-    assert 'pip install -e ".[test]" && parksim simulate scenarios/xiushan-2024.toml' in readme
+    assert 'pip install -e ".[test]" && parksim run scenarios/xiushan-2024.toml' in readme
     assert "python -m pytest" in readme
     assert (root / "scenarios" / "xiushan-2024.toml").exists()
     ci = (root / ".ci" / "run").read_text()

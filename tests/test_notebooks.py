@@ -1,0 +1,21 @@
+"""Notebooks are executed by the test suite, so they always run against the current code."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = ["xiushan-2024.ipynb"]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs(root, name):
+    path = root / "notebooks" / name
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "binding target:" in text and "ALL" in text
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the fan charts were drawn
