@@ -53,6 +53,28 @@ def test_mg_infinity_producing_count_is_poisson():
     assert abs(x.var(ddof=1) - mu) < 4 * math.sqrt((mu + 2 * mu * mu) / reps)
 
 
+def test_warm_up_starts_with_the_pipeline_in_flight():
+    """With a warm-up, production starts in the first year come from signings in [-3, 9):
+    Poisson(12 lambda) instead of Poisson(9 lambda) with an empty pipeline."""
+    lam, reps = 2.0, 150
+    counts = {}
+    for warm in (0.0, 12.0):
+        pipe = dict(FIXED_PIPELINE, warm_up_months=warm)
+        scn = scenario(pipeline=pipe, capacity={"factory_floor_m2": math.inf}, simulation={"years": 1})
+        counts[warm] = np.array(
+            [parksim.simulate_one(scn, seed=6, replication=r).query("indicator == 'projects_producing'").value.item() for r in range(reps)]
+        )
+    for warm, mu in ((0.0, 9 * lam), (12.0, 12 * lam)):
+        # Poisson mean: SE = sqrt(mu / 150) <= 0.4; 4 SE
+        assert abs(counts[warm].mean() - mu) < 4 * math.sqrt(mu / reps), warm
+    # projects signed before the start are not counted as signed in the first year
+    ev = parksim.trace(scenario(pipeline=dict(FIXED_PIPELINE, warm_up_months=12.0), simulation={"years": 1}), seed=1)
+    warm_ids = set(ev.entity[ev.event == "production_start"]) - set(ev.entity[ev.event == "signed"])
+    assert warm_ids and all(e.startswith("W") for e in warm_ids)
+    starts = ev[ev.entity.isin(warm_ids) & (ev.event == "production_start")].time
+    assert starts.max() <= 3.0 + 1e-9  # signed before 0, producing within the 3-month total delay
+
+
 def test_growth_mean_and_variance_of_log_output_match_closed_form():
     """No shocks, no exits: after n months E[log B] = log B0 + n g/12, Var = n sigma^2/12."""
     g, sig, n_firms, b0 = 0.10, 0.30, 4000, 5000.0

@@ -34,7 +34,7 @@ from ._firms import (
     FirmTable,
     SectorTable,
 )
-from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, Streams, key_of
+from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, Streams, key_of
 from ._realise import realise
 from .rules import certification as C
 from .rules import growth as G
@@ -172,6 +172,7 @@ class ParkModel:
         rate = float(pl.signings_per_month) / self.w
         self.monthly_rates = [rate * pl.monthly_profile[m % 12] for m in range(self.H)]
         self.env.process(self._arrivals())
+        self._warm_up(float(pl.warm_up_months), rate, pl.monthly_profile)
         if scn._projects is not None:
             for row_no, row in enumerate(scn._projects.itertuples(index=False)):
                 self.env.process(self._known_project(row_no, row))
@@ -302,6 +303,19 @@ class ParkModel:
             self._project_seq += 1
             self.env.process(self._project(self.streams.rng(PROJECT, seq), f"P{seq}", t, None))
 
+    def _warm_up(self, months: float, rate: float, profile) -> None:
+        """Projects signed in the ``months`` before the start that are still in flight at the start."""
+        if months <= 0:
+            return
+        whole = int(math.ceil(months))
+        # month k of the warm-up window [-whole, 0) has calendar month (k - whole) mod 12
+        rates = [rate * profile[(k - whole) % 12] if k >= whole - months else 0.0 for k in range(whole)]
+        rng = self.streams.rng(ARRIVALS, WARM_UP)
+        t, seq = 0.0, 0
+        while (t := next_signing(t, rng.standard_exponential(), rates, whole)) is not None:
+            self.env.process(self._project(self.streams.rng(WARM_UP, seq), f"W{seq}", t - whole, None))
+            seq += 1
+
     def _known_project(self, row_no: int, row):
         t0 = float(row.signing_month)
         if t0 > 0:
@@ -335,6 +349,14 @@ class ParkModel:
         mode = "rent" if rent else "build"
         realisation = ppf(pl.project.output_realisation, u[P_REALISE])
         elapsed = max(0.0, -signed_at)  # known projects signed before the start
+        if row is None and signed_at < 0:
+            # a synthetic project signed before the start (warm-up): if it had dropped out, or
+            # would already be producing by the start, it is part of the past (the baseline)
+            stage = pl.rent if rent else pl.build
+            land_at = ppf(pl.landing.delay, u[P_LAND_DELAY])
+            produce_at = land_at + ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
+            if (land_at <= elapsed and u[P_LAND_DROP] < pl.landing.dropout) or produce_at <= elapsed:
+                return
         if signed_at >= 0:
             self.count.signed += 1
             self._log("signed", label, k, mode, planned)

@@ -17,6 +17,7 @@ stream kind               key
 ``SECTOR``                CRC-32 of the sector name (yearly sector shocks)
 ``MACRO``                 (yearly regional shock)
 ``INSTITUTIONS``          (institution births and closures)
+``WARM_UP``               signing index of a project signed before the start
 ========================  ======================================================
 
 Two scenarios run with the same seed therefore see the same projects, firms and
@@ -32,7 +33,7 @@ import numpy as np
 
 from ._errors import InputError
 
-PARAM, ARRIVALS, PROJECT, KNOWN_PROJECT, REGISTER, SYNTHETIC_FIRM, SECTOR, MACRO, INSTITUTIONS = range(9)
+PARAM, ARRIVALS, PROJECT, KNOWN_PROJECT, REGISTER, SYNTHETIC_FIRM, SECTOR, MACRO, INSTITUTIONS, WARM_UP = range(10)
 
 
 def normalize_seed(seed: int | None) -> int:

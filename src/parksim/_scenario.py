@@ -151,6 +151,13 @@ class Pipeline(_Model):
         "Twelve multipliers of the signing rate, January to December (their mean need not be 1).",
     )
     rent_share: Prob = _p(0.6, "probability", "Share of signed projects that rent a standard factory rather than buy land.")
+    warm_up_months: NonNeg = _p(
+        0.0,
+        "months",
+        "Synthetic signings are also generated this many months before the start; those still in the pipeline on 1 January"
+        " (not yet producing, not dropped out) start in flight. 0: the pipeline starts empty (give known projects instead).",
+        "scenario",
+    )
     known_projects: str | None = _p(
         None, "path", "CSV of signed projects (see README: pipeline CSV), relative to the scenario file.", "scenario"
     )
