@@ -91,9 +91,26 @@ def test_growth_mean_and_variance_of_log_output_match_closed_form():
     assert m.firms.n == n_firms and m.firms.alive[: m.firms.n].all()
     var = n * sig**2 / 12  # 0.18
     # mean: SE = sqrt(0.18 / 4000) = 0.0067; 4 SE
-    assert abs(logb.mean() - (math.log(b0) + n * g / 12)) < 4 * math.sqrt(var / n_firms)
+    # a starting firm begins at the year-end rate of its last-year revenue (rules.growth.year_end_level)
+    log_start = math.log(b0 * 12 * math.expm1(-g / 12) / math.expm1(-g))
+    assert abs(logb.mean() - (log_start + n * g / 12)) < 4 * math.sqrt(var / n_firms)
     # variance of a normal sample: SE = var * sqrt(2 / (n - 1)) = 0.004; 4 SE
     assert abs(logb.var(ddof=1) - var) < 4 * var * math.sqrt(2 / (n_firms - 1))
+
+
+def test_deterministic_growth_is_exact_from_the_first_year():
+    """No noise, shocks, exits or projects: total output grows by exactly e^g - 1 every year,
+    including the first (starting firms begin at their year-end rate, not their average)."""
+    g = 0.10
+    scn = scenario(
+        simulation={"years": 3},
+        pipeline={"signings_per_month": 0.0},
+        shocks={"macro_sd": 0.0},
+        sectors={"a": {"growth": g, "shock_sd": 0.0, "firm_noise_sd": 0.0, "exit_rate_young": 0.0, "exit_rate_mature": 0.0}},
+        baseline={"sectors": {"a": {"firms": 5}}},
+    )
+    growth = parksim.simulate_one(scn, seed=1).query("indicator == 'output_growth'").value.to_numpy()
+    assert np.allclose(growth, 100 * math.expm1(g), atol=1e-9)
 
 
 def test_sector_shock_is_shared_by_all_firms_of_a_sector():

@@ -569,7 +569,7 @@ def test_register_loads(tmp_path):
     assert list(reg["firm_id"]) == ["F1", "F2", "F3"]
     assert list(reg["sector"]) == ["manufacturing", "services", "manufacturing"]
     assert list(reg["revenue"]) == [5000.0, 1200.0, 800.5]
-    assert math.isnan(reg["employees"][1]) and reg["employees"][2] == 12.0  # empty optional cell: missing
+    assert reg["employees"][1] is None and reg["employees"][2] == 12.0  # empty optional cell: None (not NaN)
     assert list(reg["tech_sme"]) == [True, False, None]
     assert reg["ip_class2"][0] == 3 and reg["ip_class2"][2] == 0 and pd.isna(reg["ip_class2"][1])
     # 2024-07-01 is 18 months after 1 January 2023

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="also write the tidy table (year, indicator, value) to this CSV file")
     p.add_argument("--all", action="store_true", help="print every indicator, not only the headline ones")
 
-    p = sub.add_parser("run", help="Monte Carlo: probability of meeting each target, with 95% intervals")
+    p = sub.add_parser("run", help="Monte Carlo: probability of meeting each target, with 95%% intervals")
     _add_scenario(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--replications", "-n", type=int, help="number of replications (default 200)")
@@ -85,16 +85,20 @@ HEADLINE = [
 
 
 def _cmd_validate(args) -> int:
+    from ._engine_simpy import ParkModel
     from ._loader import load_scenario
+    from ._random import Streams
     from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
+    start = ParkModel(scn, Streams(0, 0))  # builds the starting state: catches inconsistencies a run would meet
     n_reg = 0 if scn._register is None else len(scn._register)
     n_proj = 0 if scn._projects is None else len(scn._projects)
     unc = uncertain_parameters(scn)
     print(f"{args.scenario}: valid — {scn.name}")
     print(f"  {scn.simulation.years} years from {scn.simulation.start_year}; sectors: {', '.join(scn.sectors)}")
     print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
+    print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
     for p in unc:
         print(f"    {p}")
     return EXIT_OK
@@ -226,3 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("parksim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `parksim params | head`: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -264,7 +264,8 @@ class ParkModel:
                 known["rd_share"] = row["rd_spend"] / revenue if revenue > 0 else 0.0
         # synthetic starting firms: the certified share are those of highest tech orientation
         latent = float(ndtri(1.0 - u[B_HNTE])) if row is None else None
-        i = F.add(rng, self.sectors, k, label=label, birth=-age, level=revenue, age0=age, ramp=False, known=known, latent=latent)
+        level = G.year_end_level(revenue, self.sectors.growth[k])  # last year's total -> its year-end rate
+        i = F.add(rng, self.sectors, k, label=label, birth=-age, level=level, age0=age, ramp=False, known=known, latent=latent)
         # the level B is last year's revenue; starting firms have finished ramping up
         F.set_history(i, revenue, F.rd_eff[i, 0] if F.rd_active[i] else 0.0, age)
         if row is None:

@@ -31,3 +31,6 @@ class ScenarioError(InputError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self):  # keep the problems when raised in a worker process
+        return (type(self), (self.problems,))

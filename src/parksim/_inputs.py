@@ -163,7 +163,8 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
             except ValueError:
                 problems.append(Problem(name, f"row {i} (line {i + 1}), column {col!r}", f"value {text!r} is not {_EXPECT[kind]}"))
                 out[col].append(None)
-    frame = pd.DataFrame(out)
+    # object columns: an empty optional cell stays None (pandas would turn it into NaN)
+    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in out.items()})
     key = next(iter(columns))
     ids = frame[key][frame[key].notna()]
     for v in ids[ids.duplicated()].unique():

@@ -41,6 +41,22 @@ def active_fraction(t, birth, death):
     return np.clip(np.minimum(t, death) - np.maximum(t - 1.0, birth), 0.0, 1.0)
 
 
+def year_end_level(revenue, growth):
+    """Output rate at the end of a year whose total was ``revenue``, growing at ``growth`` (log/year).
+
+    Output accrues monthly at the month-end rate (as the engines step it), so a
+    year ending at rate ``B`` totals ``B/12 * sum_{k=0..11} exp(-g k/12)``. Hence
+    ``B = 12 * revenue * (1 - exp(-g/12)) / (1 - exp(-g))``, and the next year's
+    total is exactly ``revenue * exp(g)``. A starting firm begins at this rate,
+    not at its last-year average (which would understate first-year growth).
+    """
+    g = np.asarray(growth, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(np.abs(g) > 1e-12, 12.0 * np.expm1(-g / 12.0) / np.expm1(-g), 1.0)
+    out = revenue * factor
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def monthly_hazard(yearly_prob):
     """Constant monthly hazard equivalent to a yearly exit probability."""
     p = np.asarray(yearly_prob, dtype=float)
