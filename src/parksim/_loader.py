@@ -178,18 +178,16 @@ def scenario_from_dict(
         return Path(f).parent if f and f not in ("--set", "<dict>") else base
 
     problems: list[Problem] = []
-    if scn.baseline.enterprises:
-        p = where_defined(("baseline", "enterprises")) / scn.baseline.enterprises
-        try:
-            scn._register = read_register(p, scn)
-        except ScenarioError as err:
-            problems += err.problems
-    if scn.pipeline.known_projects:
-        p = where_defined(("pipeline", "known_projects")) / scn.pipeline.known_projects
-        try:
-            scn._projects = read_pipeline(p, scn)
-        except ScenarioError as err:
-            problems += err.problems
+    csv_inputs = [
+        (("baseline", "enterprises"), scn.baseline.enterprises, read_register, "_register"),
+        (("pipeline", "known_projects"), scn.pipeline.known_projects, read_pipeline, "_projects"),
+    ]
+    for key, name, reader, attr in csv_inputs:
+        if name:
+            try:
+                setattr(scn, attr, reader(where_defined(key) / name, scn))
+            except ScenarioError as err:
+                problems += err.problems
     if problems:
         raise ScenarioError(problems)
     return scn
