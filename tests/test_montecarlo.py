@@ -170,3 +170,35 @@ def test_bad_target_is_an_input_error(write, capsys, target, message):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and f"targets.0.{key}" in err and "Traceback" not in err
+
+
+def test_resumed_run_equals_an_uninterrupted_one(small, tmp_path):
+    ckpt = tmp_path / "checkpoint.npz"
+    full = parksim.simulate(small, replications=60, batch=20, seed=4, jobs=1, quiet=True)
+    # an interrupted run: only the first 20 replications were checkpointed
+    parksim.simulate(small, replications=20, batch=20, seed=4, jobs=1, quiet=True, checkpoint=ckpt)
+    with np.load(ckpt) as z:
+        assert z["values"].shape[0] == 20
+    resumed = parksim.simulate(small, replications=60, batch=20, seed=4, jobs=2, quiet=True, checkpoint=ckpt, resume=True)
+    assert np.array_equal(resumed.values, full.values, equal_nan=True)
+    pd.testing.assert_frame_equal(resumed.targets, full.targets)
+    with np.load(ckpt) as z:  # checkpointed after every batch
+        assert z["values"].shape[0] == 60
+
+
+def test_checkpoint_of_another_run_is_refused(small, tmp_path):
+    ckpt = tmp_path / "checkpoint.npz"
+    parksim.simulate(small, replications=10, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt)
+    with pytest.raises(parksim.ScenarioError, match="checkpoint of another scenario, seed"):
+        parksim.simulate(small, replications=20, batch=10, seed=5, jobs=1, quiet=True, checkpoint=ckpt, resume=True)
+
+
+def test_cli_resume_and_cleanup(small, tmp_path, capsys):
+    out = tmp_path / "run"
+    parksim.simulate(small, replications=20, batch=20, seed=7, jobs=1, quiet=True, checkpoint=out / "checkpoint.npz")
+    assert main(["run", str(small), "-n", "40", "--seed", "7", "-j", "1", "-q", "--out", str(out), "--resume"]) == 0
+    assert not (out / "checkpoint.npz").exists()  # removed once the run's files are complete
+    resumed = pd.read_csv(out / "targets.csv")
+    assert main(["run", str(small), "-n", "40", "--seed", "7", "-j", "1", "-q", "--out", str(tmp_path / "fresh")]) == 0
+    pd.testing.assert_frame_equal(resumed, pd.read_csv(tmp_path / "fresh" / "targets.csv"))
+    capsys.readouterr()

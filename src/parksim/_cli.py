@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores); results do not depend on it")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
 
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
     _add_scenario(p)
@@ -134,6 +135,10 @@ def _cmd_run(args) -> int:
     scn = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
+    out = args.out or Path("out") / Path(args.scenario).stem
+    ckpt = out / "checkpoint.npz"
+    if ckpt.exists() and not args.resume:
+        print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
     res = simulate(
         scn,
         replications=args.replications,
@@ -142,9 +147,11 @@ def _cmd_run(args) -> int:
         seed=args.seed,
         jobs=args.jobs,
         quiet=args.quiet,
+        checkpoint=ckpt,
+        resume=args.resume,
     )
-    out = args.out or Path("out") / Path(args.scenario).stem
     res.write(out)
+    ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
     if args.precision is not None:
         hw = (res.targets.ci_high.iloc[-1] - res.targets.ci_low.iloc[-1]) / 2

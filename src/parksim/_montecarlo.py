@@ -245,6 +245,44 @@ class RunResult:
 
 
 # --- entry point -----------------------------------------------------------------------
+def save_checkpoint(path, scenario, seed: int, values: np.ndarray) -> None:
+    """Save the replications done so far (atomically), tagged with scenario hash and seed."""
+    from ._loader import scenario_hash
+    from ._output import atomic_write
+
+    def write(p):
+        with open(p, "wb") as fh:
+            np.savez(fh, values=values, seed=np.uint64(seed), sha256=np.array(scenario_hash(scenario)), names=np.array(_NAMES))
+
+    atomic_write(path, write)
+
+
+def load_checkpoint(path, scenario, seed: int) -> np.ndarray | None:
+    """Replications saved by :func:`save_checkpoint` for this scenario and seed (None if no file)."""
+    from pathlib import Path
+
+    from ._errors import Problem, ScenarioError
+    from ._loader import scenario_hash
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == _NAMES
+        values = z["values"]
+    if not same:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "checkpoint of another scenario, seed or parksim version; expected the same run (delete it to start afresh)",
+                )
+            ]
+        )
+    return values
+
+
 def _progress(total: int | None, quiet: bool, desc: str):
     if quiet or not sys.stderr.isatty():
         return None
@@ -263,6 +301,8 @@ def simulate(
     max_replications: int = 20_000,
     batch: int = 200,
     quiet: bool = False,
+    checkpoint=None,
+    resume: bool = False,
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -281,6 +321,12 @@ def simulate(
         P(all targets met) is at most this, or ``max_replications`` is reached.
     quiet : bool
         No progress bar (it only shows on a terminal, after 2 seconds).
+    checkpoint : path, optional
+        After every batch of ``batch`` replications, save those done so far
+        here (atomically), so that an interrupted run loses at most one batch.
+    resume : bool
+        Continue from ``checkpoint`` if it holds replications of the same
+        scenario (hash) and seed; the result equals an uninterrupted run.
 
     Returns
     -------
@@ -308,30 +354,44 @@ def simulate(
         raise InputError('"max_replications" and "batch" must be >= 1')
     specs = expand_targets(scn)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, (replications or batch) // (4 * jobs) or 1)))
-    try:
+    parts = []
+    if resume and checkpoint is not None:
+        done = load_checkpoint(checkpoint, scn, seed)
+        if done is not None and len(done):
+            parts.append(done)
+    n = sum(len(p) for p in parts)
+    if precision is None:
+        cap = 200 if replications is None else int(replications)
+        bar = _progress(cap, quiet, "replications")
+    else:
+        cap = int(replications or max_replications)
+        bar = _progress(None, quiet, f"replications (until ±{precision:g})")
+    if bar is not None and n:
+        bar.update(n)
+    stopped = "replications" if precision is None else "max_replications"
+
+    def reached() -> bool:
         if precision is None:
-            n = 200 if replications is None else int(replications)
-            bar = _progress(n, quiet, "replications")
-            values = runner.run(0, n, bar)
-            stopped = "replications"
-        else:
-            cap = int(replications or max_replications)
-            bar = _progress(None, quiet, f"replications (until ±{precision:g})")
-            parts, n, stopped = [], 0, "max_replications"
-            while n < cap:
-                step = min(batch, cap - n)
-                parts.append(runner.run(n, n + step, bar))
-                n += step
-                probe = RunResult(scn, seed, np.concatenate(parts), specs)
-                all_met = int(probe.met().all(axis=1).sum())
-                if wilson_half_width(all_met, n) <= precision:
-                    stopped = "precision"
-                    break
-            values = np.concatenate(parts)
+            return False
+        met = RunResult(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
+        return wilson_half_width(int(met.sum()), len(met)) <= precision
+
+    runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
+    try:
+        if n and reached():
+            stopped = "precision"
+        while n < cap and stopped != "precision":
+            step = min(batch, cap - n)
+            parts.append(runner.run(n, n + step, bar))
+            n += step
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, scn, seed, np.concatenate(parts))
+            if reached():
+                stopped = "precision"
         if bar is not None:
             bar.close()
     finally:
         runner.close()
+    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(_NAMES)))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)
