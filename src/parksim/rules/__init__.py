@@ -12,8 +12,9 @@ Modules:
   专精特新 and above-size status.
 * :mod:`parksim.rules.pipeline` -- signing times and project choices.
 * :mod:`parksim.rules.indicators` -- the park's yearly indicators.
+* :mod:`parksim.rules.assessment` -- yearly assessment rules and the status state machine.
 """
 
-from . import certification, growth, indicators, pipeline
+from . import assessment, certification, growth, indicators, pipeline
 
-__all__ = ["certification", "growth", "indicators", "pipeline"]
+__all__ = ["assessment", "certification", "growth", "indicators", "pipeline"]
