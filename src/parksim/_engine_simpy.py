@@ -36,6 +36,7 @@ from ._firms import (
 )
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, Streams, key_of
 from ._realise import realise
+from .rules import assessment as A
 from .rules import certification as C
 from .rules import growth as G
 from .rules import indicators as I
@@ -106,6 +107,7 @@ class Result:
 
     rows: list = field(default_factory=list)  # (year, indicator, value)
     events: list = field(default_factory=list)
+    statuses: list = field(default_factory=list)  # (assessed year, outcome, status after it)
 
 
 class ParkModel:
@@ -177,6 +179,18 @@ class ParkModel:
             for row_no, row in enumerate(scn._projects.itertuples(index=False)):
                 self.env.process(self._known_project(row_no, row))
         self.env.process(self._clock())
+
+        # yearly assessment: state machine and the effects of the current status
+        self.assessment = scn.assessment
+        self.year_values: dict[int, dict[str, float]] = {}
+        self.growth_bonus = 0.0
+        self.quota_factor = 1.0
+        self.signing_factor = 1.0
+        self._base_rates = list(self.monthly_rates)
+        if self.assessment is not None:
+            self.transitions = [A.Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in self.assessment.transitions]
+            self.status = A.StatusState(self.assessment.initial_status)
+            self._apply_effects()
 
     # ------------------------------------------------------------------ helpers
     def _log(self, event: str, entity: str, sector: int | None = None, mode: str = "", value: float = float("nan")) -> None:
@@ -451,8 +465,10 @@ class ParkModel:
         if month == 1:
             if not cap.quota_carry_over and self.land.level > 0:
                 self.land.get(self.land.level, key=(-math.inf, ""))
-            if self.land_quota > 0:
-                self.land.put(self.land_quota / self.w)
+            if self.land_quota > 0 and self.quota_factor > 0:
+                self.land.put(self.land_quota * self.quota_factor / self.w)
+        if self.assessment is not None and month == self.assessment.month and m >= 12:
+            self._assess(m // 12 - 1, feedback=True)
 
     def _end_of_month(self, m: int) -> None:
         F, S = self.firms, self.sectors
@@ -465,7 +481,7 @@ class ParkModel:
             birth, death = F.birth[idx], F.death[idx]
             frac = G.active_fraction(t, birth, death)
             z = F.noise[idx, np.minimum(F.steps[idx], self.H - 1)]
-            F.logB[idx] += G.log_step(S.growth[s], self.shock[s, y], S.noise_sd[s], z)
+            F.logB[idx] += G.log_step(S.growth[s] + self.growth_bonus, self.shock[s, y], S.noise_sd[s], z)
             F.steps[idx] += 1
             level = np.exp(F.logB[idx]) * G.ramp(t - birth, F.ramp_months[idx], F.ramp_start[idx])
             F.level[idx] = level
@@ -608,14 +624,59 @@ class ParkModel:
         )
         values = I.compute(state)
         values["listed_companies"] += self.listed_initial
+        self.year_values[y] = values
         year = self.start_year + y
         self.result.rows.extend((year, name, float(v)) for name, v in values.items())
         F.prev_above[:n] = C.above_size(F.rev[:n, col], F.industrial[:n], scn.certification.above_size_revenue)
         F.prev_tech[:n] = tech & alive
         self.count.reset()
 
+    # -------------------------------------------------------------- assessment
+    def _apply_effects(self) -> None:
+        eff = self.assessment.effects.get(self.status.status)
+        self.quota_factor = float(eff.land_quota_factor) if eff else 1.0
+        self.signing_factor = float(eff.signing_factor) if eff else 1.0
+        self.growth_bonus = float(eff.growth_bonus) if eff else 0.0
+        now = int(self.env.now)
+        for m in range(now, self.H):  # signings from now on (the pending gap keeps its rate)
+            self.monthly_rates[m] = self._base_rates[m] * self.signing_factor
+
+    def outcome(self, y: int) -> int:
+        """Outcome of the assessment of simulated year ``y`` (from its year-end indicators)."""
+        values = self.year_values[y]
+        outcomes, awards = [], []
+        for rule in self.assessment.rules:
+            v = [values[c.indicator] for c in rule.criteria]
+            if rule.kind == "thresholds":
+                n = len(rule.criteria)
+                o, _ = A.thresholds_outcome(
+                    v,
+                    [c.comparison for c in rule.criteria],
+                    [c.threshold for c in rule.criteria],
+                    n if rule.min_met is None else rule.min_met,
+                    rule.excellent_min,
+                )
+            else:
+                score = A.weighted_score(
+                    v, [c.floor for c in rule.criteria], [c.ceiling for c in rule.criteria], [c.weight for c in rule.criteria]
+                )
+                o = A.score_outcome(score, rule.pass_mark, rule.excellence_mark)
+            outcomes.append(int(o))
+            awards.append(rule.awards_excellence)
+        return int(A.combine(outcomes, awards))
+
+    def _assess(self, y: int, feedback: bool) -> None:
+        outcome = self.outcome(y)
+        self.status = A.step(self.status, outcome, self.transitions)
+        self.result.statuses.append((self.start_year + y, A.OUTCOME_NAMES[outcome], self.status.status))
+        self._log("assessed", "park", None, A.OUTCOME_NAMES[outcome] + " -> " + self.status.status, float(self.start_year + y))
+        if feedback:
+            self._apply_effects()
+
     def run(self) -> Result:
         self.env.run(until=float(self.H) + 1e-9)
+        if self.assessment is not None:  # the last year is assessed after the horizon (no feedback left to act)
+            self._assess(self.Y - 1, feedback=False)
         return self.result
 
 

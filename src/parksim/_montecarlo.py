@@ -14,12 +14,17 @@ import pandas as pd
 from ._errors import InputError
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
+from .rules.assessment import OUTCOMES
 from .rules.indicators import INDICATORS
 
 TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications"]
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _NAMES = list(INDICATORS)
-_INDEX = {n: i for i, n in enumerate(_NAMES)}
+#: per replication and year, beside the indicators: the assessment's outcome code
+#: (0 fail, 1 pass, 2 excellent) and the status after it (index into the scenario's statuses)
+_ASSESS = ["assessment_outcome", "assessment_status"]
+_COLUMNS = _NAMES + _ASSESS
+_INDEX = {n: i for i, n in enumerate(_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,15 @@ def _run_chunk(args) -> np.ndarray:
     seed, reps = args
     scn = _WORKER_SCENARIO
     first, n_years = scn.simulation.start_year, scn.simulation.years
-    out = np.full((len(reps), n_years, len(_NAMES)), np.nan)
+    out = np.full((len(reps), n_years, len(_COLUMNS)), np.nan)
+    statuses = scn.assessment.statuses if scn.assessment is not None else []
     for k, r in enumerate(reps):
-        for year, name, value in run_replication(scn, seed, r).rows:
+        res = run_replication(scn, seed, r)
+        for year, name, value in res.rows:
             out[k, year - first, _INDEX[name]] = value
+        for year, outcome, status in res.statuses:
+            out[k, year - first, _INDEX["assessment_outcome"]] = OUTCOMES[outcome]
+            out[k, year - first, _INDEX["assessment_status"]] = statuses.index(status)
     return out
 
 
@@ -89,7 +99,7 @@ class _Runner:
             parts.append(arr)
             if progress is not None:
                 progress.update(len(c))
-        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(_NAMES)))
+        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(_COLUMNS)))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -152,18 +162,60 @@ class RunResult:
 
     @property
     def annual(self) -> pd.DataFrame:
+        """Tidy per-replication values; with an assessment, also its outcome and status codes."""
         if "annual" not in self._cache:
-            r, y, i = self.values.shape
+            names = _COLUMNS if self.scenario.assessment is not None else _NAMES
+            vals = self.values[:, :, : len(names)]
+            r, y, i = vals.shape
             self._cache["annual"] = pd.DataFrame(
                 {
                     "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
                     "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
                     "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
-                    "indicator": pd.Categorical(np.tile(_NAMES, r * y), categories=_NAMES),
-                    "value": self.values.reshape(-1),
+                    "indicator": pd.Categorical(np.tile(names, r * y), categories=names),
+                    "value": vals.reshape(-1),
                 }
             )
         return self._cache["annual"]
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.scenario.assessment.statuses if self.scenario.assessment is not None else []
+
+    def status_codes(self) -> np.ndarray:
+        """(replications, years) index of the status after each year's assessment."""
+        return self.values[:, :, _INDEX["assessment_status"]]
+
+    @property
+    def assessment(self) -> pd.DataFrame:
+        """P(in each status after each year's assessment), Wilson 95%: ``park, year, status, probability, ci_low, ci_high, replications``."""
+        codes = self.status_codes()
+        return self._status_table(lambda k, yi: codes[:, yi] == k)
+
+    @property
+    def first_passage(self) -> pd.DataFrame:
+        """P(a status reached at some assessment up to each year), e.g. P(revoked by year y)."""
+        codes = self.status_codes()
+        return self._status_table(lambda k, yi: (codes[:, : yi + 1] == k).any(axis=1))
+
+    def _status_table(self, hit) -> pd.DataFrame:
+        cols = ["park", "year", "status", "probability", "ci_low", "ci_high", "replications"]
+        if self.scenario.assessment is None:
+            return pd.DataFrame(columns=cols)
+        n = self.replications
+        rows = []
+        for yi, year in enumerate(self.years):
+            for k, name in enumerate(self.statuses):
+                c = int(hit(k, yi).sum())
+                lo, hi = wilson(c, n)
+                rows.append((self.scenario.name, year, name, c / n if n else np.nan, lo, hi, n))
+        return pd.DataFrame(rows, columns=cols)
+
+    def plot_assessment(self, ax=None):
+        """Stacked probabilities of each status over the years; returns the Axes."""
+        from ._plots import plot_assessment
+
+        return plot_assessment(self, ax=ax)
 
     @property
     def targets(self) -> pd.DataFrame:
@@ -183,7 +235,7 @@ class RunResult:
 
     @property
     def quantiles(self) -> pd.DataFrame:
-        q = np.nanquantile(self.values, QUANTILES, axis=0)  # (q, years, indicators)
+        q = np.nanquantile(self.values[:, :, : len(_NAMES)], QUANTILES, axis=0)  # (q, years, indicators)
         rows = []
         for yi, year in enumerate(self.years):
             for ii, name in enumerate(_NAMES):
@@ -252,7 +304,7 @@ def save_checkpoint(path, scenario, seed: int, values: np.ndarray) -> None:
 
     def write(p):
         with open(p, "wb") as fh:
-            np.savez(fh, values=values, seed=np.uint64(seed), sha256=np.array(scenario_hash(scenario)), names=np.array(_NAMES))
+            np.savez(fh, values=values, seed=np.uint64(seed), sha256=np.array(scenario_hash(scenario)), names=np.array(_COLUMNS))
 
     atomic_write(path, write)
 
@@ -268,7 +320,7 @@ def load_checkpoint(path, scenario, seed: int) -> np.ndarray | None:
     if not path.exists():
         return None
     with np.load(path) as z:
-        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == _NAMES
+        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == _COLUMNS
         values = z["values"]
     if not same:
         raise ScenarioError(
@@ -392,6 +444,6 @@ def simulate(
             bar.close()
     finally:
         runner.close()
-    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(_NAMES)))
+    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(_COLUMNS)))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)

@@ -102,3 +102,21 @@ def fan_figure(result):
     fig.suptitle(_text(f"{result.scenario.name} - {result.replications} replications, seed {result.seed}"), fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def plot_assessment(result, ax=None):
+    """Stacked area of P(status) after each year's assessment."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    table = result.assessment
+    if table.empty:
+        raise ValueError("the scenario has no [assessment]")
+    wide = table.pivot(index="year", columns="status", values="probability")[result.statuses]
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=[_text(s) for s in wide.columns], alpha=0.85)
+    ax.set_xticks(list(wide.index))
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.set_title(_text(f"{result.scenario.name}: status after each yearly assessment"), fontsize=10)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax

@@ -50,6 +50,7 @@ def manifest(result) -> dict:
         "started": result.started,
         "finished": result.finished,
         "versions": _versions(),
+        "assessment_statuses": result.statuses,
         "scenario": _jsonable(scn.model_dump(mode="python")),
     }
 
@@ -75,6 +76,14 @@ def write_run(result, out) -> list[Path]:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    if result.scenario.assessment is not None:
+        written.append(atomic_write_text(out / "assessment.csv", result.assessment.to_csv(index=False)))
+        written.append(atomic_write_text(out / "first_passage.csv", result.first_passage.to_csv(index=False)))
+        ax = result.plot_assessment()
+        fig2 = ax.figure
+        fig2.tight_layout()
+        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png")))
+        plt.close(fig2)
     # the manifest goes last: its presence says the run's files are complete
     text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
     written.append(atomic_write_text(out / "manifest.json", text))

@@ -417,6 +417,135 @@ class Target(_Model):
         return v
 
 
+# --- assessment -----------------------------------------------------------------------
+class Criterion(_Model):
+    """One indicator of an assessment rule."""
+
+    indicator: str = _p(..., "-", "An indicator name (see `parksim indicators`).", "scenario")
+    comparison: str = _p(">=", "-", "thresholds rule: one of >, >=, <, <=, ==.", "scenario")
+    threshold: float | None = _p(None, "indicator's unit", "thresholds rule: the value to meet.", "scenario")
+    floor: float | None = _p(None, "indicator's unit", "score rule: value scoring 60 (功效系数法 floor).", "scenario")
+    ceiling: float | None = _p(
+        None, "indicator's unit", "score rule: value scoring 100; below the floor means lower is better.", "scenario"
+    )
+    weight: float = _p(1.0, "weight", "score rule: weight of the indicator.", "scenario", gt=0)
+
+    _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
+    _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
+
+
+class AssessmentRule(_Model):
+    """A rule of the yearly assessment: k-of-n thresholds or an efficacy-coefficient score."""
+
+    name: str = _p(..., "-", "Name of the rule.", "scenario")
+    kind: str = _p(..., "-", "thresholds (pass if min_met criteria are met) or score (weighted efficacy score).", "scenario")
+    criteria: list[Criterion] = _p(list, "-", "The indicators the rule looks at.", "scenario")
+    min_met: int | None = _p(None, "criteria", "thresholds: pass if at least this many criteria are met (default: all).", "scenario")
+    excellent_min: int | None = _p(
+        None, "criteria", "thresholds: excellent if at least this many are met (default: no excellence).", "scenario"
+    )
+    pass_mark: float = _p(60.0, "points", "score: pass from this weighted score.", "scenario")
+    excellence_mark: float | None = _p(None, "points", "score: excellent from this weighted score (default: no excellence).", "scenario")
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.kind not in ("thresholds", "score"):
+            raise ValueError(
+                f"kind: {self.kind!r} is not a rule shape; expected 'thresholds' or 'score' (rank rules need a portfolio of parks)"
+            )
+        if not self.criteria:
+            raise ValueError("criteria: a rule needs at least one criterion")
+        for i, c in enumerate(self.criteria):
+            if self.kind == "thresholds" and c.threshold is None:
+                raise ValueError(f"criteria.{i}.threshold: required for a thresholds rule")
+            if self.kind == "score" and (c.floor is None or c.ceiling is None or c.floor == c.ceiling):
+                raise ValueError(f"criteria.{i}: a score rule needs floor and ceiling, and they must differ")
+        n = len(self.criteria)
+        for key in ("min_met", "excellent_min"):
+            v = getattr(self, key)
+            if v is not None and not 0 <= v <= n:
+                raise ValueError(f"{key}: {v} is not between 0 and the number of criteria ({n})")
+        return self
+
+    @property
+    def awards_excellence(self) -> bool:
+        return (self.excellent_min if self.kind == "thresholds" else self.excellence_mark) is not None
+
+
+class TransitionRule(_Model):
+    """A status transition: ``from_status --on--> to``."""
+
+    from_status: str = _p(..., "-", 'Status the park is in ("*": any).', "scenario")
+    on: str = _p(..., "-", "Outcome that triggers it: fail, pass, excellent or any.", "scenario")
+    to: str = _p(..., "-", "Status the park moves to.", "scenario")
+    streak: int = _p(1, "years", "The outcome must have occurred this many assessments in a row.", "scenario", ge=1)
+    min_years: int = _p(
+        0, "years", "The park must have been in its status for this many assessments (this one included).", "scenario", ge=0
+    )
+
+    @field_validator("on")
+    @classmethod
+    def _on(cls, v):
+        if v not in ("fail", "pass", "excellent", "any"):
+            raise ValueError(f"{v!r} is not an outcome; expected fail, pass, excellent or any")
+        return v
+
+
+class StatusEffect(_Model):
+    """What being in a status does to the park (from the assessment that puts it there)."""
+
+    land_quota_factor: NonNeg = _p(
+        1.0, "ratio", "Multiplies the yearly land quota (Zunyi: poorly ranked zones get their quota restricted).", SEED_001
+    )
+    signing_factor: NonNeg = _p(1.0, "ratio", "Multiplies the signing rate (promotion funds gained or withheld).")
+    growth_bonus: Real = _p(0.0, "log/year", "Added to every sector's growth (funds, priority support).")
+
+
+class Assessment(_Model):
+    """The park's yearly assessment and the consequences of its outcome."""
+
+    initial_status: str = _p("recognised", "-", "Status at the start.", "scenario")
+    month: int = _p(
+        4, "month", "Month of year y+1 in which year y's result is decided (Ningxia: report due before May).", SEED_004, ge=1, le=12
+    )
+    rules: list[AssessmentRule] = _p(list, "-", "The rules; the year fails if any rule fails.", "scenario")
+    transitions: list[TransitionRule] = _p(list, "-", "Status transitions, first match wins.", "scenario")
+    effects: dict[str, StatusEffect] = _p(dict, "-", "Effects of being in each status (by status name).", "scenario")
+
+    @model_validator(mode="after")
+    def _statuses(self):
+        if not self.rules:
+            raise ValueError("rules: an assessment needs at least one rule")
+        known = self.statuses
+        for name in self.effects:
+            if name not in known:
+                raise ValueError(f"effects.{name}: unknown status; statuses are {known}")
+        return self
+
+    @property
+    def statuses(self) -> list[str]:
+        out = [self.initial_status]
+        for t in self.transitions:
+            for name in (t.from_status, t.to):
+                if name != "*" and name not in out:
+                    out.append(name)
+        return out
+
+
+def _known_indicator(v):
+    from .rules.indicators import INDICATORS
+
+    if v not in INDICATORS:
+        raise ValueError(f"unknown indicator {v!r}; expected one of {sorted(INDICATORS)}")
+    return v
+
+
+def _known_comparison(v):
+    if v not in COMPARISONS:
+        raise ValueError(f"unknown comparison {v!r}; expected one of {list(COMPARISONS)}")
+    return v
+
+
 # --- the scenario ---------------------------------------------------------------------
 class Scenario(_Model):
     """A park scenario, as read from a TOML file (after ``extends`` is resolved)."""
@@ -435,6 +564,7 @@ class Scenario(_Model):
     listing: Listing = Field(default_factory=Listing)
     shocks: Shocks = Field(default_factory=Shocks)
     targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
+    assessment: Assessment | None = _p(None, "-", "Yearly assessment with status consequences (none: not assessed).", "scenario")
 
     # set by the loader: the resolved TOML data, where it came from, parsed CSV inputs
     _raw: dict | None = PrivateAttr(None)

@@ -1,0 +1,117 @@
+"""The yearly assessment inside the simulation: path dependence, feedback, outputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+import parksim
+from parksim._cli import main
+from parksim._engine_simpy import run_replication
+
+NINGXIA = [
+    {"from_status": "recognised", "on": "fail", "to": "warned"},
+    {"from_status": "warned", "on": "fail", "to": "revoked"},
+    {"from_status": "warned", "on": "pass", "to": "recognised"},
+]
+
+
+def park(signing_rule_threshold: float, effects: dict | None = None, years: int = 2, signings: float = 3.0):
+    """A small park assessed on the projects it signs each year (Poisson, so years are independent)."""
+    return parksim.scenario_from_dict(
+        {
+            "simulation": {"years": years},
+            "pipeline": {"signings_per_month": signings},
+            "sectors": {"a": {}},
+            "baseline": {"sectors": {"a": {"firms": 5}}},
+            "assessment": {
+                "month": 4,
+                "rules": [
+                    {
+                        "name": "promotion",
+                        "kind": "thresholds",
+                        "criteria": [{"indicator": "projects_signed", "threshold": signing_rule_threshold}],
+                    }
+                ],
+                "transitions": NINGXIA,
+                "effects": effects or {},
+            },
+        }
+    )
+
+
+def test_engine_applies_the_state_machine_year_by_year():
+    # no signings: every year fails -> warned, revoked, revoked
+    res = run_replication(park(1.0, signings=0.0, years=3), seed=1)
+    assert res.statuses == [(2023, "fail", "warned"), (2024, "fail", "revoked"), (2025, "fail", "revoked")]
+
+
+def test_revocation_is_the_product_of_yearly_fails_without_feedback_and_higher_with_it():
+    n = 300
+    threshold = 36.0  # about the median of Poisson(36): yearly fail probability ~ 0.46
+    off = parksim.simulate(park(threshold), replications=n, seed=3, jobs=2, quiet=True)
+    codes = off.status_codes()
+    outcomes = off.values[:, :, off.values.shape[2] - 2]
+    fail1, fail2 = (outcomes[:, 0] == 0), (outcomes[:, 1] == 0)
+    revoked = codes[:, 1] == off.statuses.index("revoked")
+    # revoked by year 2 <=> failed both years; with independent years P = p1 * p2
+    assert np.array_equal(revoked, fail1 & fail2)
+    p1, p2, joint = fail1.mean(), fail2.mean(), revoked.mean()
+    # under independence, joint - p1 p2 has SE ~ sqrt(p1 p2 (1 - p1 p2) / n) = 0.023; 4 SE
+    assert abs(joint - p1 * p2) < 4 * math.sqrt(p1 * p2 * (1 - p1 * p2) / n)
+    assert 0.2 < p1 < 0.7 and 0.2 < p2 < 0.7  # the test exercises real uncertainty
+
+    # feedback: a warned park loses 70% of its signings from April on, so it fails again more often
+    on = parksim.simulate(park(threshold, {"warned": {"signing_factor": 0.3}}), replications=n, seed=3, jobs=2, quiet=True)
+    p_on = (on.status_codes()[:, 1] == on.statuses.index("revoked")).mean()
+    # same seeds (common random numbers): year 1 is identical, so the difference is all feedback
+    assert np.array_equal(on.values[:, 0, :-2], off.values[:, 0, :-2], equal_nan=True)
+    assert p_on > joint + 0.15
+
+
+def test_first_passage_and_status_tables(tmp_path, capsys, write):
+    scn = park(36.0, {"warned": {"land_quota_factor": 0.5, "signing_factor": 0.5}}, years=3)
+    res = parksim.simulate(scn, replications=60, seed=2, jobs=1, quiet=True)
+    a = res.assessment
+    assert list(a.columns) == ["park", "year", "status", "probability", "ci_low", "ci_high", "replications"]
+    sums = a.groupby("year").probability.sum()
+    assert np.allclose(sums, 1.0)  # every replication is in exactly one status
+    fp = res.first_passage.query("status == 'revoked'").sort_values("year").probability.to_numpy()
+    assert (np.diff(fp) >= 0).all()  # reached by year y only grows
+    st = res.assessment.query("status == 'revoked'").sort_values("year").probability.to_numpy()
+    assert np.allclose(fp, st)  # revoked is absorbing here: in it = reached it
+    ann = res.annual
+    assert {"assessment_outcome", "assessment_status"} <= set(ann.indicator.cat.categories)
+
+
+def test_run_writes_assessment_files(tmp_path, write):
+    path = write(
+        "a.toml",
+        """
+        [simulation]
+        years = 2
+        [sectors.a]
+        [baseline.sectors.a]
+        firms = 5
+        [assessment]
+        initial_status = "recognised"
+        [[assessment.rules]]
+        name = "growth"
+        kind = "score"
+        pass_mark = 70
+        excellence_mark = 90
+        criteria = [{indicator = "output_growth", floor = 0.0, ceiling = 20.0}]
+        [[assessment.transitions]]
+        from_status = "recognised"
+        on = "excellent"
+        to = "upgrade_eligible"
+        streak = 2
+        """,
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(path), "-n", "20", "-j", "1", "-q", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "assessment.csv")
+    assert set(table.status) == {"recognised", "upgrade_eligible"}
+    assert (out / "first_passage.csv").exists() and (out / "assessment.png").read_bytes()[:4] == b"\x89PNG"
