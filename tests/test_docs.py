@@ -35,3 +35,17 @@ def test_readme_setup_commands_name_existing_files(root):
 def test_public_api_is_explicit():
     for name in parksim.__all__:
         assert hasattr(parksim, name), name
+
+
+def test_readme_toml_examples_are_valid_scenarios(root):
+    """Every ```toml block in the README is a valid scenario (or scenario fragment)."""
+    import re
+
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+    assert len(blocks) >= 3
+    for block in blocks:
+        data = __import__("tomllib").loads(block)
+        if "targets" in data and "sectors" not in data:
+            data["simulation"] = {"start_year": 2023, "years": 2}  # the targets example checks 2024
+        parksim.scenario_from_dict(data)
