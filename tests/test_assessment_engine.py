@@ -115,3 +115,76 @@ def test_run_writes_assessment_files(tmp_path, write):
     table = pd.read_csv(out / "assessment.csv")
     assert set(table.status) == {"recognised", "upgrade_eligible"}
     assert (out / "first_passage.csv").exists() and (out / "assessment.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def portfolio(n_parks: int, years: int = 1, overrides: dict | None = None):
+    parks = [{"name": f"P{i}"} for i in range(n_parks)]
+    if overrides:
+        for i, o in overrides.items():
+            parks[i]["overrides"] = o
+    return parksim.scenario_from_dict(
+        {
+            "simulation": {"years": years},
+            "pipeline": {"signings_per_month": 1.0},
+            "sectors": {"a": {}},
+            "baseline": {"sectors": {"a": {"firms": 6}}},
+            "assessment": {
+                "rules": [{"name": "ranking", "kind": "rank", "criteria": [{"indicator": "total_output"}], "fail_bottom": 1}],
+                "transitions": [{"from_status": "recognised", "on": "fail", "to": "warned"}],
+            },
+            "portfolio": {"parks": parks},
+        }
+    )
+
+
+def test_identical_parks_rank_last_equally_often():
+    from scipy.stats import chisquare
+
+    from parksim._engine_simpy import PortfolioModel
+    from parksim._random import Streams
+
+    scn, reps = portfolio(4), 200
+    last = np.zeros(4, dtype=int)
+    for r in range(reps):
+        results = PortfolioModel(scn, Streams(12, r)).run()
+        fails = [i for i, (_, res) in enumerate(results) if res.statuses[0][1] == "fail"]
+        assert len(fails) == 1  # a bottom-1 rank rule fails exactly one park
+        last[fails[0]] += 1
+    # multinomial(200, 1/4 each): a chi-square test at the 1e-4 level (false-alarm rate 1e-4)
+    assert chisquare(last).pvalue > 1e-4, last
+    assert last.min() > 0
+
+
+def test_portfolio_parks_share_regional_shocks_not_firms():
+    from parksim._engine_simpy import PortfolioModel
+    from parksim._random import Streams
+
+    model = PortfolioModel(portfolio(2), Streams(3, 0))
+    a, b = model.parks
+    assert np.array_equal(a.shock, b.shock)  # sector and regional shocks are regional facts
+    n = a.firms.n
+    assert n == b.firms.n and not np.array_equal(a.firms.logB[:n], b.firms.logB[:n])  # but each park has its own firms
+
+
+def test_rank_rule_without_portfolio_is_refused(write, capsys):
+    path = write(
+        "r.toml",
+        """
+        [sectors.a]
+        [assessment]
+        [[assessment.rules]]
+        name = "ranking"
+        kind = "rank"
+        criteria = [{indicator = "total_output"}]
+        fail_bottom = 1
+        """,
+    )
+    assert main(["validate", str(path)]) == 2
+    assert "a rank rule needs peers; expected a [portfolio] of parks" in capsys.readouterr().err
+
+
+def test_monte_carlo_of_a_portfolio_is_refused_not_run_as_one_park():
+    import pytest
+
+    with pytest.raises(parksim._errors.InputError, match="portfolio of parks are not available yet"):
+        parksim.simulate(portfolio(2), replications=2, jobs=1, quiet=True)

@@ -21,7 +21,7 @@ from simpy.resources.container import ContainerGet
 from simpy.resources.resource import SortedQueue
 
 from ._dists import ppf
-from ._errors import Problem, ScenarioError
+from ._errors import InputError, Problem, ScenarioError
 from ._firms import (
     HISTORY,
     Y_HNTE_APPLY,
@@ -113,7 +113,7 @@ class Result:
 class ParkModel:
     """One replication of a park. Use :func:`run_replication`."""
 
-    def __init__(self, scenario, streams: Streams, record_events: bool = False):
+    def __init__(self, scenario, streams: Streams, record_events: bool = False, assessment=None):
         self.scn = scn = realise(scenario, streams)
         self.streams = streams
         self.record = record_events
@@ -181,7 +181,9 @@ class ParkModel:
         self.env.process(self._clock())
 
         # yearly assessment: state machine and the effects of the current status
-        self.assessment = scn.assessment
+        # a portfolio passes its own (realised) assessment and decides the outcomes itself
+        self.external = assessment is not None
+        self.assessment = assessment if assessment is not None else scn.assessment
         self.year_values: dict[int, dict[str, float]] = {}
         self.growth_bonus = 0.0
         self.quota_factor = 1.0
@@ -467,7 +469,7 @@ class ParkModel:
                 self.land.get(self.land.level, key=(-math.inf, ""))
             if self.land_quota > 0 and self.quota_factor > 0:
                 self.land.put(self.land_quota * self.quota_factor / self.w)
-        if self.assessment is not None and month == self.assessment.month and m >= 12:
+        if self.assessment is not None and not self.external and month == self.assessment.month and m >= 12:
             self._assess(m // 12 - 1, feedback=True)
 
     def _end_of_month(self, m: int) -> None:
@@ -643,30 +645,10 @@ class ParkModel:
 
     def outcome(self, y: int) -> int:
         """Outcome of the assessment of simulated year ``y`` (from its year-end indicators)."""
-        values = self.year_values[y]
-        outcomes, awards = [], []
-        for rule in self.assessment.rules:
-            v = [values[c.indicator] for c in rule.criteria]
-            if rule.kind == "thresholds":
-                n = len(rule.criteria)
-                o, _ = A.thresholds_outcome(
-                    v,
-                    [c.comparison for c in rule.criteria],
-                    [c.threshold for c in rule.criteria],
-                    n if rule.min_met is None else rule.min_met,
-                    rule.excellent_min,
-                )
-            else:
-                score = A.weighted_score(
-                    v, [c.floor for c in rule.criteria], [c.ceiling for c in rule.criteria], [c.weight for c in rule.criteria]
-                )
-                o = A.score_outcome(score, rule.pass_mark, rule.excellence_mark)
-            outcomes.append(int(o))
-            awards.append(rule.awards_excellence)
-        return int(A.combine(outcomes, awards))
+        return int(A.assess(self.assessment.rules, [self.year_values[y]])[0])
 
-    def _assess(self, y: int, feedback: bool) -> None:
-        outcome = self.outcome(y)
+    def _assess(self, y: int, feedback: bool, outcome: int | None = None) -> None:
+        outcome = self.outcome(y) if outcome is None else outcome
         self.status = A.step(self.status, outcome, self.transitions)
         self.result.statuses.append((self.start_year + y, A.OUTCOME_NAMES[outcome], self.status.status))
         self._log("assessed", "park", None, A.OUTCOME_NAMES[outcome] + " -> " + self.status.status, float(self.start_year + y))
@@ -675,11 +657,60 @@ class ParkModel:
 
     def run(self) -> Result:
         self.env.run(until=float(self.H) + 1e-9)
-        if self.assessment is not None:  # the last year is assessed after the horizon (no feedback left to act)
+        if self.assessment is not None and not self.external:  # the last year is assessed after the horizon
             self._assess(self.Y - 1, feedback=False)
         return self.result
 
 
+class PortfolioModel:
+    """Several parks of one region in one replication, advanced in lockstep and assessed together.
+
+    Each park is a :class:`ParkModel` with its own projects and firms (streams
+    keyed by the park) but the region's shared draws: uncertain parameters,
+    sector shocks and the regional shock. At each decision month every park is
+    run up to it, the portfolio's assessment (rank rules included) decides each
+    park's outcome, and each park's new status acts on it from then on.
+    """
+
+    def __init__(self, scenario, streams: Streams, record_events: bool = False):
+        self.scn = realise(scenario, streams)
+        self.names = [name for name, _ in scenario._members]
+        self.parks = [
+            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name)), record_events, self.scn.assessment)
+            for name, member in scenario._members
+        ]
+
+    def _assess(self, y: int, feedback: bool) -> None:
+        outcomes = A.assess(self.scn.assessment.rules, [p.year_values[y] for p in self.parks])
+        for park, outcome in zip(self.parks, outcomes, strict=True):
+            park._assess(y, feedback, int(outcome))
+
+    def run(self) -> list[tuple[str, Result]]:
+        a = self.scn.assessment
+        H, Y = self.parks[0].H, self.parks[0].Y
+        assessed = 0
+        if a is not None:
+            for y in range(Y):
+                decision = 12 * (y + 1) + a.month - 1  # start of the decision month of year y+1
+                if decision >= H:
+                    break
+                for park in self.parks:
+                    park.env.run(until=decision + 1e-9)
+                self._assess(y, feedback=True)
+                assessed = y + 1
+        for park in self.parks:
+            park.env.run(until=float(H) + 1e-9)
+        if a is not None:
+            for y in range(assessed, Y):  # years decided after the horizon: no feedback left to act
+                self._assess(y, feedback=False)
+        return [(name, park.result) for name, park in zip(self.names, self.parks, strict=True)]
+
+
 def run_replication(scenario, seed: int, replication: int = 0, *, record_events: bool = False) -> Result:
     """Simulate replication ``replication`` of ``scenario`` for ``seed`` with the SimPy engine."""
+    if scenario.portfolio is not None:
+        raise InputError(
+            f"{scenario._source}: portfolio: Monte Carlo runs of a portfolio of parks are not available yet;"
+            " simulate it with parksim._engine_simpy.PortfolioModel, or run each park's scenario on its own"
+        )
     return ParkModel(scenario, Streams(seed, replication), record_events).run()

@@ -190,7 +190,32 @@ def scenario_from_dict(
                 problems += err.problems
     if problems:
         raise ScenarioError(problems)
+    if scn.portfolio is not None:
+        scn._members = _portfolio_members(scn, data, origins, base, source)
     return scn
+
+
+def _portfolio_members(scn, data: dict, origins: dict, base: Path, source: str) -> list:
+    """Each park of a portfolio: this scenario with the park's overrides.
+
+    A member has no [portfolio] and no [assessment] of its own: the portfolio
+    assesses all its parks together (rank rules need every park's values).
+    """
+    members = []
+    for i, park in enumerate(scn.portfolio.parks):
+        member = copy.deepcopy({k: v for k, v in data.items() if k not in ("portfolio", "assessment")})
+        try:
+            member_origins = dict(origins)
+            member = _apply_overrides(member, member_origins, park.overrides)
+            for key in park.overrides:
+                member_origins[tuple(key.split("."))] = source
+            m = scenario_from_dict(member, base_dir=base, origins=member_origins, source=source)
+        except ScenarioError as err:
+            where = f"portfolio.parks.{i}.overrides ({park.name})"
+            raise ScenarioError([Problem(p.file, f"{where}: {p.where}" if p.where else where, p.message) for p in err.problems]) from None
+        m._source = f"{source} [{park.name}]"
+        members.append((park.name, m))
+    return members
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:

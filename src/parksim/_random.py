@@ -52,17 +52,31 @@ def key_of(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+#: streams that are regional facts, the same for every park of a portfolio
+SHARED = frozenset({PARAM, SECTOR, MACRO})
+_PARK_SPACE = 1000  # spawn-key marker of park-specific streams (kinds are small numbers)
+
+
 class Streams:
-    """Factory of the independent random streams of one replication."""
+    """Factory of the independent random streams of one replication.
 
-    __slots__ = ("seed", "replication")
+    With ``park`` set (a member of a portfolio), entity streams are keyed by the
+    park too, while parameter draws, sector shocks and the regional shock stay
+    shared: parks of one region see the same good and bad years.
+    """
 
-    def __init__(self, seed: int, replication: int):
+    __slots__ = ("seed", "replication", "park")
+
+    def __init__(self, seed: int, replication: int, park: int | None = None):
         self.seed = normalize_seed(seed)
         if replication < 0:
             raise InputError(f'"replication" must be >= 0, got {replication}')
         self.replication = int(replication)
+        self.park = park
 
     def rng(self, kind: int, *key: int) -> np.random.Generator:
-        ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, kind, *key))
-        return np.random.Generator(np.random.PCG64(ss))
+        if self.park is None or kind in SHARED:
+            spawn = (self.replication, kind, *key)
+        else:
+            spawn = (self.replication, _PARK_SPACE, self.park, kind, *key)
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=spawn)))

@@ -446,20 +446,22 @@ class AssessmentRule(_Model):
     )
     pass_mark: float = _p(60.0, "points", "score: pass from this weighted score.", "scenario")
     excellence_mark: float | None = _p(None, "points", "score: excellent from this weighted score (default: no excellence).", "scenario")
+    fail_bottom: int = _p(0, "parks", "rank: the bottom this many parks of the portfolio fail.", "scenario", ge=0)
+    excellent_top: int = _p(0, "parks", "rank: the top this many parks are excellent.", "scenario", ge=0)
+    higher_is_better: bool = _p(True, "flag", "rank on a single indicator: whether a higher value ranks higher.", "scenario")
 
     @model_validator(mode="after")
     def _shape(self):
-        if self.kind not in ("thresholds", "score"):
-            raise ValueError(
-                f"kind: {self.kind!r} is not a rule shape; expected 'thresholds' or 'score' (rank rules need a portfolio of parks)"
-            )
+        if self.kind not in ("thresholds", "score", "rank"):
+            raise ValueError(f"kind: {self.kind!r} is not a rule shape; expected 'thresholds', 'score' or 'rank'")
         if not self.criteria:
             raise ValueError("criteria: a rule needs at least one criterion")
+        scored = self.kind == "score" or (self.kind == "rank" and len(self.criteria) > 1)
         for i, c in enumerate(self.criteria):
             if self.kind == "thresholds" and c.threshold is None:
                 raise ValueError(f"criteria.{i}.threshold: required for a thresholds rule")
-            if self.kind == "score" and (c.floor is None or c.ceiling is None or c.floor == c.ceiling):
-                raise ValueError(f"criteria.{i}: a score rule needs floor and ceiling, and they must differ")
+            if scored and (c.floor is None or c.ceiling is None or c.floor == c.ceiling):
+                raise ValueError(f"criteria.{i}: a score (or a rank on several criteria) needs floor and ceiling, and they must differ")
         n = len(self.criteria)
         for key in ("min_met", "excellent_min"):
             v = getattr(self, key)
@@ -469,6 +471,8 @@ class AssessmentRule(_Model):
 
     @property
     def awards_excellence(self) -> bool:
+        if self.kind == "rank":
+            return self.excellent_top > 0
         return (self.excellent_min if self.kind == "thresholds" else self.excellence_mark) is not None
 
 
@@ -546,6 +550,30 @@ def _known_comparison(v):
     return v
 
 
+class PortfolioPark(_Model):
+    """One park of a portfolio: the scenario's own park with some keys overridden."""
+
+    name: str = _p(..., "-", "Name of the park (unique in the portfolio).", "scenario")
+    overrides: dict[str, Any] = _p(
+        dict, "-", 'Keys of this scenario to change for this park, as in --set: {"baseline.sectors.a.total_revenue" = 300.0}.', "scenario"
+    )
+
+
+class Portfolio(_Model):
+    """Several parks simulated together in each replication and assessed against each other."""
+
+    parks: list[PortfolioPark] = _p(list, "-", "The parks; each is this scenario with its overrides.", "scenario")
+
+    @model_validator(mode="after")
+    def _names(self):
+        names = [p.name for p in self.parks]
+        if len(names) < 2:
+            raise ValueError(f"parks: a portfolio needs at least 2 parks, got {len(names)}")
+        for n in {x for x in names if names.count(x) > 1}:
+            raise ValueError(f"parks: name {n!r} is used twice; expected unique names")
+        return self
+
+
 # --- the scenario ---------------------------------------------------------------------
 class Scenario(_Model):
     """A park scenario, as read from a TOML file (after ``extends`` is resolved)."""
@@ -565,12 +593,14 @@ class Scenario(_Model):
     shocks: Shocks = Field(default_factory=Shocks)
     targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
     assessment: Assessment | None = _p(None, "-", "Yearly assessment with status consequences (none: not assessed).", "scenario")
+    portfolio: Portfolio | None = _p(None, "-", "Simulate several parks together (shared regional shocks) and rank them.", "scenario")
 
     # set by the loader: the resolved TOML data, where it came from, parsed CSV inputs
     _raw: dict | None = PrivateAttr(None)
     _source: str = PrivateAttr("<python>")
     _register: Any = PrivateAttr(None)
     _projects: Any = PrivateAttr(None)
+    _members: Any = PrivateAttr(None)  # portfolio: [(park name, Scenario)]
 
     @model_validator(mode="before")
     @classmethod
@@ -599,6 +629,10 @@ class Scenario(_Model):
         for i, t in enumerate(self.targets):
             if isinstance(t.year, int) and not first <= t.year <= last:
                 raise ValueError(f"targets.{i}.year: {t.year} is outside the simulated years; expected {first} to {last}")
+        if self.assessment is not None and self.portfolio is None:
+            for i, r in enumerate(self.assessment.rules):
+                if r.kind == "rank":
+                    raise ValueError(f"assessment.rules.{i}.kind: a rank rule needs peers; expected a [portfolio] of parks")
         labels = [t.label for t in self.targets]
         for lab in {x for x in labels if labels.count(x) > 1}:
             raise ValueError(f"targets: label {lab!r} is used twice; expected unique labels")

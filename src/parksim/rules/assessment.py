@@ -126,6 +126,43 @@ def combine(outcomes, awards_excellence):
     return np.where(any_fail, FAIL, np.where(exc, EXCELLENT, PASS))
 
 
+def assess(rules, values_by_park) -> np.ndarray:
+    """Outcome of each park's yearly assessment under ``rules`` (the scenario's rule tables).
+
+    ``values_by_park`` is a list of ``{indicator: value}``, one per park; rank
+    rules rank the parks against each other.
+    """
+    outcomes, awards = [], []
+    for rule in rules:
+        v = np.array([[vals[c.indicator] for c in rule.criteria] for vals in values_by_park], dtype=float)
+        if rule.kind == "thresholds":
+            n = len(rule.criteria)
+            o, _ = thresholds_outcome(
+                v,
+                [c.comparison for c in rule.criteria],
+                [c.threshold for c in rule.criteria],
+                n if rule.min_met is None else rule.min_met,
+                rule.excellent_min,
+            )
+        elif rule.kind == "score":
+            score = weighted_score(
+                v, [c.floor for c in rule.criteria], [c.ceiling for c in rule.criteria], [c.weight for c in rule.criteria]
+            )
+            o = score_outcome(score, rule.pass_mark, rule.excellence_mark)
+        else:  # rank: on one indicator, or on the weighted efficacy score of several
+            if len(rule.criteria) == 1:
+                key, higher = v[:, 0], rule.higher_is_better
+            else:
+                key = weighted_score(
+                    v, [c.floor for c in rule.criteria], [c.ceiling for c in rule.criteria], [c.weight for c in rule.criteria]
+                )
+                higher = True
+            o, _ = rank_outcome(key, rule.fail_bottom, rule.excellent_top, higher)
+        outcomes.append(np.asarray(o))
+        awards.append(rule.awards_excellence)
+    return combine(np.stack(outcomes), awards)
+
+
 @dataclass(frozen=True)
 class Transition:
     """``from_status --on [streak times in a row, after min_years in status]--> to``."""
