@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import parksim
 from parksim._cli import main
@@ -183,8 +184,35 @@ def test_rank_rule_without_portfolio_is_refused(write, capsys):
     assert "a rank rule needs peers; expected a [portfolio] of parks" in capsys.readouterr().err
 
 
-def test_monte_carlo_of_a_portfolio_is_refused_not_run_as_one_park():
-    import pytest
+def test_portfolio_monte_carlo_tables_and_files(tmp_path):
+    scn = portfolio(3, years=2)
+    res = parksim.simulate(scn, replications=30, seed=5, jobs=2, quiet=True)
+    a = res.assessment
+    assert set(a.park) == {"P0", "P1", "P2"}
+    # exactly one park fails the rank rule each year, so P(warned after the first year) sums to 1 over parks
+    first = a.query("year == 2023 and status == 'warned'").probability.sum()
+    assert first == pytest.approx(1.0)
+    ann = res.annual
+    assert list(ann.columns) == ["park", "replication", "seed", "year", "indicator", "value"]
+    assert ann.park.nunique() == 3
+    res.write(tmp_path / "a")
+    parksim.simulate(scn, replications=30, seed=5, jobs=1, quiet=True).write(tmp_path / "b")
+    for name in ("annual.parquet", "assessment.csv", "first_passage.csv", "targets.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "assessment.png").exists() and (tmp_path / "a" / "fan.png").exists()
 
-    with pytest.raises(parksim._errors.InputError, match="portfolio of parks are not available yet"):
-        parksim.simulate(portfolio(2), replications=2, jobs=1, quiet=True)
+
+def test_portfolio_targets_are_per_park_and_jointly(write):
+    scn = parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 1},
+            "pipeline": {"signings_per_month": 0.0},
+            "sectors": {"a": {}},
+            "baseline": {"sectors": {"a": {"firms": 6}}},
+            "targets": [{"label": "some firms", "indicator": "firms", "comparison": ">=", "threshold": 1.0, "year": 2023}],
+            "portfolio": {"parks": [{"name": "big"}, {"name": "empty", "overrides": {"baseline.sectors.a.firms": 0}}]},
+        }
+    )
+    t = parksim.simulate(scn, replications=10, seed=1, jobs=1, quiet=True).targets.set_index("target")
+    assert t.loc["big: some firms", "p_met"] == 1.0 and t.loc["empty: some firms", "p_met"] == 0.0
+    assert t.loc["ALL", "p_met"] == 0.0

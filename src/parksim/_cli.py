@@ -92,7 +92,9 @@ def _cmd_validate(args) -> int:
     from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
-    start = ParkModel(scn, Streams(0, 0))  # builds the starting state: catches inconsistencies a run would meet
+    members = scn._members or [(scn.name, scn)]
+    for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
+        start = ParkModel(member, Streams(0, 0))
     n_reg = 0 if scn._register is None else len(scn._register)
     n_proj = 0 if scn._projects is None else len(scn._projects)
     unc = uncertain_parameters(scn)
@@ -100,6 +102,8 @@ def _cmd_validate(args) -> int:
     print(f"  {scn.simulation.years} years from {scn.simulation.start_year}; sectors: {', '.join(scn.sectors)}")
     print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
     print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
+    if scn.portfolio is not None:
+        print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
     for p in unc:
         print(f"    {p}")
     return EXIT_OK
@@ -150,7 +154,7 @@ def _cmd_run(args) -> int:
         checkpoint=ckpt,
         resume=args.resume,
     )
-    res.write(out)
+    written = res.write(out)
     ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
     if args.precision is not None:
@@ -163,7 +167,7 @@ def _cmd_run(args) -> int:
     bt = res.binding_target
     if bt is not None:
         print(f"binding target (fails most often when the joint target fails): {bt}")
-    print(f"wrote {out}/: targets.csv, annual.parquet, quantiles.csv, binding.csv, shortfall.csv, fan.png, manifest.json")
+    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
 
 
@@ -171,7 +175,7 @@ def _targets_table(df) -> str:
     width = max(len("target"), *(len(t) for t in df.target))
     lines = [f"{'target':{width}s}  {'threshold':>18s}  {'P(met)':>6s}  95% CI"]
     for r in df.itertuples(index=False):
-        thr = "every target" if r.target == "ALL" else f"{r.comparison} {r.threshold:g} in {r.year}"
+        thr = "every target" if not r.comparison else f"{r.comparison} {r.threshold:g} in {r.year}"
         lines.append(f"{r.target:{width}s}  {thr:>18s}  {r.p_met:6.3f}  [{r.ci_low:.3f}, {r.ci_high:.3f}]")
     return "\n".join(lines)
 
@@ -231,14 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as err:
         print(f"parksim: error: invalid scenario input\n{err}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `parksim run ... | head`: stop quietly (before OSError, its base class)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (InputError, OSError) as err:
         print(f"parksim: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("parksim: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `parksim params | head`: stop quietly
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK

@@ -710,7 +710,7 @@ def run_replication(scenario, seed: int, replication: int = 0, *, record_events:
     """Simulate replication ``replication`` of ``scenario`` for ``seed`` with the SimPy engine."""
     if scenario.portfolio is not None:
         raise InputError(
-            f"{scenario._source}: portfolio: Monte Carlo runs of a portfolio of parks are not available yet;"
-            " simulate it with parksim._engine_simpy.PortfolioModel, or run each park's scenario on its own"
+            f"{scenario._source}: portfolio: `simulate` and `trace` show one park; for a portfolio of parks use"
+            " `parksim run` (or run a park alone: drop [portfolio] and apply its overrides with --set)"
         )
     return ParkModel(scenario, Streams(seed, replication), record_events).run()

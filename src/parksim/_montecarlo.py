@@ -59,22 +59,40 @@ def _init_worker(scenario) -> None:
     _WORKER_SCENARIO = scenario
 
 
+def park_names(scenario) -> list[str]:
+    """The parks of a run: the portfolio's, or the scenario's one park."""
+    return [name for name, _ in scenario._members] if scenario.portfolio is not None else [scenario.name]
+
+
+def column_names(scenario) -> list[str]:
+    """Names of the last axis of a run's value array (parks side by side for a portfolio)."""
+    if scenario.portfolio is None:
+        return list(_COLUMNS)
+    return [f"{park}:{c}" for park in park_names(scenario) for c in _COLUMNS]
+
+
 def _run_chunk(args) -> np.ndarray:
-    """Replications ``reps`` of ``seed``: array (len(reps), years, indicators)."""
-    from ._engine_simpy import run_replication
+    """Replications ``reps`` of ``seed``: array (len(reps), years, parks x columns)."""
+    from ._engine_simpy import PortfolioModel, run_replication
+    from ._random import Streams
 
     seed, reps = args
     scn = _WORKER_SCENARIO
-    first, n_years = scn.simulation.start_year, scn.simulation.years
-    out = np.full((len(reps), n_years, len(_COLUMNS)), np.nan)
+    first, n_years, width = scn.simulation.start_year, scn.simulation.years, len(_COLUMNS)
+    out = np.full((len(reps), n_years, len(column_names(scn))), np.nan)
     statuses = scn.assessment.statuses if scn.assessment is not None else []
     for k, r in enumerate(reps):
-        res = run_replication(scn, seed, r)
-        for year, name, value in res.rows:
-            out[k, year - first, _INDEX[name]] = value
-        for year, outcome, status in res.statuses:
-            out[k, year - first, _INDEX["assessment_outcome"]] = OUTCOMES[outcome]
-            out[k, year - first, _INDEX["assessment_status"]] = statuses.index(status)
+        if scn.portfolio is None:
+            results = [(scn.name, run_replication(scn, seed, r))]
+        else:
+            results = PortfolioModel(scn, Streams(seed, r)).run()
+        for p, (_, res) in enumerate(results):
+            base = p * width
+            for year, name, value in res.rows:
+                out[k, year - first, base + _INDEX[name]] = value
+            for year, outcome, status in res.statuses:
+                out[k, year - first, base + _INDEX["assessment_outcome"]] = OUTCOMES[outcome]
+                out[k, year - first, base + _INDEX["assessment_status"]] = statuses.index(status)
     return out
 
 
@@ -99,7 +117,7 @@ class _Runner:
             parts.append(arr)
             if progress is not None:
                 progress.update(len(c))
-        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(_COLUMNS)))
+        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(column_names(self.scenario))))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -138,7 +156,13 @@ class RunResult:
     stopped_by: str = "replications"
     precision: float | None = None
     jobs: int = 1
+    park: str | None = None  # the park's name, inside a portfolio
+    assessment_def: object = None  # a portfolio's assessment (its parks' scenarios have none)
     _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.assessment_def is None:
+            self.assessment_def = self.scenario.assessment
 
     @property
     def replications(self) -> int:
@@ -164,7 +188,7 @@ class RunResult:
     def annual(self) -> pd.DataFrame:
         """Tidy per-replication values; with an assessment, also its outcome and status codes."""
         if "annual" not in self._cache:
-            names = _COLUMNS if self.scenario.assessment is not None else _NAMES
+            names = _COLUMNS if self.assessment_def is not None else _NAMES
             vals = self.values[:, :, : len(names)]
             r, y, i = vals.shape
             self._cache["annual"] = pd.DataFrame(
@@ -180,7 +204,7 @@ class RunResult:
 
     @property
     def statuses(self) -> list[str]:
-        return self.scenario.assessment.statuses if self.scenario.assessment is not None else []
+        return self.assessment_def.statuses if self.assessment_def is not None else []
 
     def status_codes(self) -> np.ndarray:
         """(replications, years) index of the status after each year's assessment."""
@@ -200,7 +224,7 @@ class RunResult:
 
     def _status_table(self, hit) -> pd.DataFrame:
         cols = ["park", "year", "status", "probability", "ci_low", "ci_high", "replications"]
-        if self.scenario.assessment is None:
+        if self.assessment_def is None:
             return pd.DataFrame(columns=cols)
         n = self.replications
         rows = []
@@ -208,7 +232,7 @@ class RunResult:
             for k, name in enumerate(self.statuses):
                 c = int(hit(k, yi).sum())
                 lo, hi = wilson(c, n)
-                rows.append((self.scenario.name, year, name, c / n if n else np.nan, lo, hi, n))
+                rows.append((self.park or self.scenario.name, year, name, c / n if n else np.nan, lo, hi, n))
         return pd.DataFrame(rows, columns=cols)
 
     def plot_assessment(self, ax=None):
@@ -304,7 +328,9 @@ def save_checkpoint(path, scenario, seed: int, values: np.ndarray) -> None:
 
     def write(p):
         with open(p, "wb") as fh:
-            np.savez(fh, values=values, seed=np.uint64(seed), sha256=np.array(scenario_hash(scenario)), names=np.array(_COLUMNS))
+            np.savez(
+                fh, values=values, seed=np.uint64(seed), sha256=np.array(scenario_hash(scenario)), names=np.array(column_names(scenario))
+            )
 
     atomic_write(path, write)
 
@@ -320,7 +346,7 @@ def load_checkpoint(path, scenario, seed: int) -> np.ndarray | None:
     if not path.exists():
         return None
     with np.load(path) as z:
-        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == _COLUMNS
+        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == column_names(scenario)
         values = z["values"]
     if not same:
         raise ScenarioError(
@@ -425,7 +451,7 @@ def simulate(
     def reached() -> bool:
         if precision is None:
             return False
-        met = RunResult(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
+        met = make_result(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
         return wilson_half_width(int(met.sum()), len(met)) <= precision
 
     runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
@@ -444,6 +470,146 @@ def simulate(
             bar.close()
     finally:
         runner.close()
-    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(_COLUMNS)))
+    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(column_names(scn))))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
-    return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)
+    return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs)
+
+
+def make_result(scn, seed, values, specs, started="", finished="", stopped="replications", precision=None, jobs=1):
+    """A :class:`RunResult`, or a :class:`PortfolioResult` for a portfolio scenario."""
+    if scn.portfolio is None:
+        return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)
+    width = len(_COLUMNS)
+    parks = {
+        name: RunResult(
+            member,
+            seed,
+            values[:, :, p * width : (p + 1) * width],
+            specs,
+            started,
+            finished,
+            stopped,
+            precision,
+            jobs,
+            park=name,
+            assessment_def=scn.assessment,
+        )
+        for p, (name, member) in enumerate(scn._members)
+    }
+    return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs)
+
+
+@dataclass
+class PortfolioResult:
+    """Results of a portfolio run: one :class:`RunResult` per park (``.parks``), and the
+    same tables as a single park's with a ``park`` column (targets are labelled
+    ``"PARK: target"``; ``ALL`` means every target of every park)."""
+
+    scenario: object
+    seed: int
+    parks: dict
+    started: str = ""
+    finished: str = ""
+    stopped_by: str = "replications"
+    precision: float | None = None
+    jobs: int = 1
+
+    @property
+    def replications(self) -> int:
+        return next(iter(self.parks.values())).replications
+
+    @property
+    def years(self) -> list[int]:
+        return next(iter(self.parks.values())).years
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.scenario.assessment.statuses if self.scenario.assessment is not None else []
+
+    @property
+    def specs(self) -> list[TargetSpec]:
+        return [
+            TargetSpec(f"{name}: {s.label}", s.indicator, s.year, s.comparison, s.threshold)
+            for name, r in self.parks.items()
+            for s in r.specs
+        ]
+
+    def met(self) -> np.ndarray:
+        return np.column_stack([r.met() for r in self.parks.values()])
+
+    def _concat(self, attr: str) -> pd.DataFrame:
+        frames = []
+        for name, r in self.parks.items():
+            df = getattr(r, attr).copy()
+            if "park" not in df.columns:
+                df.insert(0, "park", name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def annual(self) -> pd.DataFrame:
+        df = self._concat("annual")
+        df["park"] = pd.Categorical(df["park"], categories=list(self.parks))
+        return df[["park", "replication", "seed", "year", "indicator", "value"]]
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        frames = []
+        for name, r in self.parks.items():
+            t = r.targets
+            t["target"] = [f"{name}: {x}" for x in t.target]
+            frames.append(t)
+        met = self.met()
+        n = self.replications
+        hits = int(met.all(axis=1).sum())
+        lo, hi = wilson(hits, n)
+        frames.append(pd.DataFrame([("ALL", "", pd.NA, "", np.nan, hits / n if n else np.nan, lo, hi, n)], columns=TARGET_COLUMNS))
+        out = pd.concat(frames, ignore_index=True)
+        out["year"] = out["year"].astype("Int64")
+        return out
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        return self._concat("quantiles")
+
+    @property
+    def shortfall(self) -> pd.DataFrame:
+        return self._concat("shortfall")
+
+    @property
+    def assessment(self) -> pd.DataFrame:
+        return self._concat("assessment")
+
+    @property
+    def first_passage(self) -> pd.DataFrame:
+        return self._concat("first_passage")
+
+    @property
+    def binding(self) -> pd.DataFrame:
+        probe = RunResult(self.scenario, self.seed, np.zeros((self.replications, len(self.years), 0)), self.specs)
+        probe._cache["met"] = self.met()
+        return probe.binding
+
+    @property
+    def binding_target(self) -> str | None:
+        b = self.binding
+        if b.empty or b.p_fails_given_all_missed.isna().all():
+            return None
+        return str(b.iloc[0].target)
+
+    def plot_fan(self, indicator: str, ax=None):
+        """Median and 25-75% band of ``indicator`` for every park; returns the Axes."""
+        from ._plots import plot_fan_parks
+
+        return plot_fan_parks(self, indicator, ax=ax)
+
+    def plot_assessment(self, ax=None):
+        """Stacked status probabilities, one panel per park; returns the first Axes."""
+        from ._plots import plot_assessment_parks
+
+        return plot_assessment_parks(self)
+
+    def write(self, out) -> list:
+        from ._report_files import write_run
+
+        return write_run(self, out)

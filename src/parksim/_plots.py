@@ -92,11 +92,12 @@ def fan_figure(result):
     """One panel per targeted indicator (or the headline ones if there are no targets)."""
     plt = _pyplot()
     names = list(dict.fromkeys(s.indicator for s in result.specs)) or ["total_output", "hnte_valid", "rd_intensity"]
+    names = names[:12]
     cols = min(3, len(names))
     rows = int(np.ceil(len(names) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
-        plot_fan(result, name, ax=ax)
+        result.plot_fan(name, ax=ax)
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     fig.suptitle(_text(f"{result.scenario.name} - {result.replications} replications, seed {result.seed}"), fontsize=11)
@@ -120,3 +121,41 @@ def plot_assessment(result, ax=None):
     ax.set_title(_text(f"{result.scenario.name}: status after each yearly assessment"), fontsize=10)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax
+
+
+def plot_fan_parks(result, indicator: str, ax=None):
+    """Median and 25-75% band of one indicator for every park of a portfolio."""
+    if indicator not in INDICATORS:
+        raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    years = np.array(result.years)
+    for name, r in result.parks.items():
+        v = np.stack([r.value(indicator, y) for y in years], axis=1)
+        q = np.nanquantile(v, [0.25, 0.5, 0.75], axis=0)
+        line = ax.plot(years, q[1], marker="o", label=_text(name))[0]
+        ax.fill_between(years, q[0], q[2], color=line.get_color(), alpha=0.2)
+    for s in next(iter(result.parks.values())).specs:
+        if s.indicator == indicator:
+            ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
+    ax.set_title(_text(f"{indicator} [{INDICATORS[indicator][0]}]"), fontsize=10)
+    ax.set_xticks(years)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_assessment_parks(result):
+    """One stacked status panel per park; returns the first Axes (its figure holds all)."""
+    plt = _pyplot()
+    n = len(result.parks)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.4 * rows), squeeze=False)
+    for ax, r in zip(axes.flat, result.parks.values(), strict=False):
+        plot_assessment(r, ax=ax)
+        ax.set_title(_text(r.park), fontsize=10)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return axes.flat[0]
