@@ -7,10 +7,10 @@ import doctest
 import pytest
 
 import parksim
-from parksim import _api, _loader
+from parksim import _api, _compare, _loader, _montecarlo
 
 
-@pytest.mark.parametrize("module", [_api, _loader])
+@pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare])
 def test_docstring_examples_run(module, root, monkeypatch):
     monkeypatch.chdir(root)  # examples use paths relative to the repository
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -9,11 +9,12 @@ and exit; the park's yearly indicators are computed at each year end.
 from importlib.metadata import PackageNotFoundError, version
 
 from ._api import simulate_one, trace
+from ._compare import Comparison, compare
 from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
 from ._errors import Problem, ScenarioError
 from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
 from ._loader import load_scenario, scenario_from_dict, scenario_hash
-from ._montecarlo import RunResult, simulate
+from ._montecarlo import PortfolioResult, RunResult, simulate
 from ._scenario import Scenario
 from .rules.indicators import INDICATORS
 
@@ -26,16 +27,19 @@ __all__ = [
     "INDICATORS",
     "PIPELINE_COLUMNS",
     "REGISTER_COLUMNS",
+    "Comparison",
     "Fixed",
     "LogNormal",
     "Normal",
     "Problem",
     "Scenario",
+    "PortfolioResult",
     "RunResult",
     "ScenarioError",
     "Triangular",
     "Uniform",
     "__version__",
+    "compare",
     "load_scenario",
     "scenario_from_dict",
     "scenario_hash",

@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
 
+    p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
+    p.add_argument("base", help="base scenario TOML file")
+    p.add_argument("variants", nargs="+", help="variant scenario files (e.g. scenarios/levers/*.toml)")
+    p.add_argument("--replications", "-n", type=int, default=200, help="replications per scenario (default 200)")
+    p.add_argument("--seed", type=int, default=1, help="seed shared by every scenario (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/compare-<base>)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
     _add_scenario(p)
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
@@ -180,6 +189,43 @@ def _targets_table(df) -> str:
     return "\n".join(lines)
 
 
+def _cmd_compare(args) -> int:
+    from ._compare import compare
+    from ._loader import load_scenario
+
+    if args.replications < 1:
+        raise InputError(f"--replications must be >= 1, got {args.replications}")
+    base = load_scenario(args.base)
+    variants = [load_scenario(v) for v in args.variants]
+    cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
+    out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
+    written = cmp.write(out)
+    t = cmp.table[cmp.table.target == "ALL"]
+    print(
+        f"{base.name}: {len(variants)} variants vs {cmp.names[0]}, {args.replications} replications each, seed {args.seed} (common random numbers)"
+    )
+    width = max(len(n) for n in cmp.names)
+    print(f"{'scenario':{width}s}  P(all met)  change vs base [95% CI], percentage points")
+    for r in t.itertuples(index=False):
+        change = (
+            "(base)"
+            if r.scenario == cmp.names[0]
+            else f"{100 * r.diff_vs_base:+6.1f} [{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]"
+        )
+        print(f"{r.scenario:{width}s}  {r.p_met:10.3f}  {change}")
+    table = cmp.table
+    for name in cmp.names[1:]:
+        rows = table[(table.scenario == name) & (table.target != "ALL")]
+        if len(rows):
+            top = rows.loc[rows.diff_vs_base.abs().idxmax()]
+            print(
+                f"  {name}: largest change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
+                f" in P({top.target})"
+            )
+    print(f"wrote {out}/: {', '.join(p.name for p in written if p.parent == out)}")
+    return EXIT_OK
+
+
 def _cmd_trace(args) -> int:
     from ._api import trace
     from ._loader import load_scenario
@@ -221,6 +267,7 @@ COMMANDS = {
     "validate": _cmd_validate,
     "simulate": _cmd_simulate,
     "run": _cmd_run,
+    "compare": _cmd_compare,
     "trace": _cmd_trace,
     "params": _cmd_params,
     "indicators": _cmd_indicators,

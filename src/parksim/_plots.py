@@ -159,3 +159,27 @@ def plot_assessment_parks(result):
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     return axes.flat[0]
+
+
+def plot_compare(comparison, target: str = "ALL", ax=None):
+    """Horizontal bars: each variant's paired difference from the base in P(target), with 95% intervals."""
+    plt = _pyplot()
+    t = comparison.table
+    rows = t[(t.target == target) & (t.scenario != comparison.names[0])]
+    if rows.empty and target not in set(t.target):
+        raise ValueError(f'"target" must be one of {sorted(set(t.target))}, got {target!r}')
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 * max(len(rows), 2) + 1.5))
+    y = np.arange(len(rows))
+    pp = 100 * rows.diff_vs_base.to_numpy()
+    err = 100 * np.vstack([rows.diff_vs_base - rows.diff_ci_low, rows.diff_ci_high - rows.diff_vs_base])
+    ax.barh(y, pp, color=np.where(pp >= 0, "tab:green", "tab:red"), alpha=0.7)
+    ax.errorbar(pp, y, xerr=err, fmt="none", ecolor="black", capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [_text(n) for n in rows.scenario])
+    ax.set_xlabel(_text(f"change in P({target}) vs {comparison.names[0]} [percentage points]"))
+    ax.set_title(
+        _text(f"Paired differences, common random numbers ({int(rows.replications.max()) if len(rows) else 0} replications)"), fontsize=10
+    )
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -88,3 +88,43 @@ def write_run(result, out) -> list[Path]:
     text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
     written.append(atomic_write_text(out / "manifest.json", text))
     return written
+
+
+def write_compare(comparison, out) -> list[Path]:
+    """compare.csv, mcnemar.csv, compare.png, manifest.json, and each scenario's targets.csv."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        atomic_write_text(out / "compare.csv", comparison.table.to_csv(index=False)),
+        atomic_write_text(out / "mcnemar.csv", comparison.mcnemar.to_csv(index=False)),
+    ]
+    for name, res in zip(comparison.names, comparison.results, strict=True):
+        written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", res.targets.to_csv(index=False)))
+    ax = comparison.plot("ALL")
+    fig = ax.figure
+    fig.tight_layout()
+    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png")))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    first = comparison.results[0]
+    meta = {
+        "kind": "compare",
+        "base": comparison.names[0],
+        "scenarios": {
+            name: {
+                "file": r.scenario._source,
+                "scenario_sha256": scenario_hash(r.scenario),
+                "scenario": _jsonable(r.scenario.model_dump(mode="python")),
+            }
+            for name, r in zip(comparison.names, comparison.results, strict=True)
+        },
+        "seed": comparison.seed,
+        "replications": first.replications,
+        "common_random_numbers": True,
+        "versions": _versions(),
+        "started": first.started,
+        "finished": comparison.results[-1].finished,
+    }
+    written.append(atomic_write_text(out / "manifest.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str)))
+    return written
