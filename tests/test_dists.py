@@ -39,7 +39,10 @@ def test_uncertain_parameter_is_drawn_once_per_replication():
             "sectors": {"a": {"rd_share": {"dist": "lognormal", "median": {"dist": "uniform", "low": 0.01, "high": 0.05}, "sigma": 0.5}}},
         }
     )
-    assert uncertain_parameters(scn) == ["sectors.a.rd_share.median", "certification.hnte.approval_prob"]
+    listed = uncertain_parameters(scn)
+    assert listed[:2] == ["sectors.a.rd_share.median", "certification.hnte.approval_prob"]
+    # the levers' unknown effect sizes are ranges by default (drawn even when a lever is off)
+    assert set(listed[2:]) == {"levers.rd_subsidy.elasticity", "levers.credit.exit_factor"}
     draws = [realise(scn, Streams(7, r)) for r in range(40)]
     probs = [d.certification.hnte.approval_prob for d in draws]
     assert all(isinstance(p, float) and 0.6 <= p <= 0.85 for p in probs)

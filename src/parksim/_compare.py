@@ -163,8 +163,13 @@ def compare(
             raise InputError(f"{s._source}: targets differ from the base's; a comparison needs the same targets in every scenario")
     names = _unique_names(scenarios)
     results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet) for s in scenarios]
-    costs = [None for _ in scenarios]
+    costs = [expected_cost(r) for r in results]
     return Comparison(names, results, costs, seed)
+
+
+def expected_cost(result) -> float:
+    """Expected total policy cost of a run (yuan): mean over replications of the yearly policy_cost."""
+    return float(np.nanmean(np.nansum(result.value_matrix("policy_cost"), axis=1))) * 1e8
 
 
 def _unique_names(scenarios) -> list[str]:

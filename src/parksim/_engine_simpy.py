@@ -124,6 +124,8 @@ class ParkModel:
         self.start_year = scn.simulation.start_year
         self.sectors = SectorTable(scn)
         self.firms = FirmTable(self.H, self.Y, float(scn.certification.tech_sme.register_prob))
+        if scn.levers.credit.fund_yuan > 0:
+            self.firms.rd_exit_factor = float(scn.levers.credit.exit_factor)
         self.result = Result()
         self.count = Counters()
         self.investment = 0.0
@@ -170,8 +172,14 @@ class ParkModel:
         self.incubation = float(scn.institutions.incubation_m2)
         self.listed_initial = int(scn.listing.initial)
 
+        L = self.levers = scn.levers
+        self.delay_factor = float(L.service.delay_factor)
+        self.rd_multiplier = 1.0 + float(L.rd_subsidy.elasticity) * float(L.rd_subsidy.rate)
+        self.credit_bonus = float(L.credit.growth_bonus) if L.credit.fund_yuan > 0 else 0.0
+        self.cost_yuan = 0.0  # policy cost accrued in the current year
+        self.applications = 0
         pl = scn.pipeline
-        rate = float(pl.signings_per_month) / self.w
+        rate = (float(pl.signings_per_month) + float(L.promotion.extra_signings_per_month)) / self.w
         self.monthly_rates = [rate * pl.monthly_profile[m % 12] for m in range(self.H)]
         self.env.process(self._arrivals())
         self._warm_up(float(pl.warm_up_months), rate, pl.monthly_profile)
@@ -370,8 +378,8 @@ class ParkModel:
             # a synthetic project signed before the start (warm-up): if it had dropped out, or
             # would already be producing by the start, it is part of the past (the baseline)
             stage = pl.rent if rent else pl.build
-            land_at = ppf(pl.landing.delay, u[P_LAND_DELAY])
-            produce_at = land_at + ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
+            land_at = self.delay_factor * ppf(pl.landing.delay, u[P_LAND_DELAY])
+            produce_at = land_at + self.delay_factor * ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
             if (land_at <= elapsed and u[P_LAND_DROP] < pl.landing.dropout) or produce_at <= elapsed:
                 return
         if signed_at >= 0:
@@ -380,7 +388,7 @@ class ParkModel:
 
         # landing
         if status == "signed":
-            delay = ppf(pl.landing.delay, u[P_LAND_DELAY])
+            delay = self.delay_factor * ppf(pl.landing.delay, u[P_LAND_DELAY])
             wait = max(0.0, delay - elapsed)
             elapsed = max(0.0, elapsed - delay)
             if wait > 0:
@@ -419,7 +427,7 @@ class ParkModel:
         self._log("space_obtained", label, k, mode, amount)
 
         # production start (rent) or construction (build)
-        delay = ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
+        delay = self.delay_factor * ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
         wait = max(0.0, delay - elapsed)
         if wait > 0:
             yield self.env.timeout(wait)
@@ -461,14 +469,23 @@ class ParkModel:
                 self.factory_total += float(add.amount) / self.w
                 self.factory.put(float(add.amount) / self.w)
                 self._log("factory_added", "park", None, "rent", float(add.amount))
+        fl = self.levers.factories
+        if fl.floor_space_m2 > 0 and m == fl.month - 1:
+            self.factory_total += float(fl.floor_space_m2) / self.w
+            self.factory.put(float(fl.floor_space_m2) / self.w)
+            self.cost_yuan += float(fl.floor_space_m2) * float(fl.cost_per_m2_yuan)
+            self._log("factory_added", "lever", None, "rent", float(fl.floor_space_m2))
         for ch in cap.land_quota_changes:
             if ch.year == year and ch.month == month:
                 self.land_quota = float(ch.amount)
         if month == 1:
             if not cap.quota_carry_over and self.land.level > 0:
                 self.land.get(self.land.level, key=(-math.inf, ""))
-            if self.land_quota > 0 and self.quota_factor > 0:
-                self.land.put(self.land_quota * self.quota_factor / self.w)
+            extra = float(self.levers.land.extra_quota_mu_per_year)
+            self.cost_yuan += extra * float(self.levers.land.cost_per_mu_yuan)
+            quota = (self.land_quota + extra) * self.quota_factor
+            if quota > 0:
+                self.land.put(quota / self.w)
         if self.assessment is not None and not self.external and month == self.assessment.month and m >= 12:
             self._assess(m // 12 - 1, feedback=True)
 
@@ -483,13 +500,14 @@ class ParkModel:
             birth, death = F.birth[idx], F.death[idx]
             frac = G.active_fraction(t, birth, death)
             z = F.noise[idx, np.minimum(F.steps[idx], self.H - 1)]
-            F.logB[idx] += G.log_step(S.growth[s] + self.growth_bonus, self.shock[s, y], S.noise_sd[s], z)
+            growth = S.growth[s] + self.growth_bonus + self.credit_bonus * F.rd_active[idx]
+            F.logB[idx] += G.log_step(growth, self.shock[s, y], S.noise_sd[s], z)
             F.steps[idx] += 1
             level = np.exp(F.logB[idx]) * G.ramp(t - birth, F.ramp_months[idx], F.ramp_start[idx])
             F.level[idx] = level
             flow = level * frac / 12.0
             F.rev[idx, y + HISTORY] += flow
-            F.rd[idx, y + HISTORY] += flow * F.rd_eff[idx, y]
+            F.rd[idx, y + HISTORY] += flow * F.rd_eff[idx, y] * self.rd_multiplier
             dying = idx[death <= t]
             if len(dying):
                 F.alive[dying] = False
@@ -532,10 +550,13 @@ class ParkModel:
             p=p,
         )
         # firms whose certificate just expired re-apply at their own (higher) rate
-        apply_prob = np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob)
-        grant = idx[
-            eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob) & (F.uy[idx, y, Y_HNTE_APPROVE] < p.approval_prob)
-        ]
+        cult = self.levers.cultivation
+        apply_prob = np.minimum(1.0, np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob) + cult.apply_boost)
+        approval = min(1.0, float(p.approval_prob) + float(cult.approval_boost))
+        applying = eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob)
+        if cult.apply_boost > 0 or cult.approval_boost > 0:
+            self.cost_yuan += int(applying.sum()) * self.w * float(cult.cost_per_application_yuan)
+        grant = idx[applying & (F.uy[idx, y, Y_HNTE_APPROVE] < approval)]
         self._log_each("hnte_expired", expired)
         self._log_each("hnte_revoked", revoked)
         self.count.new_hnte += self._grant("hnte", grant, t, p.validity_years)
@@ -582,12 +603,19 @@ class ParkModel:
         F.listed[:n] |= listing
         self._log_each("listed", np.flatnonzero(listing))
         inst = scn.institutions
-        births = int(self.inst_rng.poisson(float(inst.new_per_year)))
+        L = self.levers
+        births = int(self.inst_rng.poisson(float(inst.new_per_year) + float(L.platforms.extra_institutions_per_year)))
         closures = int(self.inst_rng.binomial(self.institutions, float(inst.closure_prob)))
         self.institutions += births - closures
         self.incubation += float(inst.incubation_added_m2_per_year)
 
         tech = F.tech_sme[:n] | F.hnte_on[:n]
+        # policy cost of the year (yuan): fixed programme costs and those that depend on the year
+        self.cost_yuan += float(L.promotion.extra_signings_per_month) * 12.0 * float(L.promotion.cost_per_project_yuan)
+        self.cost_yuan += float(L.service.cost_yuan_per_year)
+        self.cost_yuan += float(L.platforms.extra_institutions_per_year) * float(L.platforms.cost_per_institution_yuan)
+        self.cost_yuan += float(L.credit.fund_yuan) * float(L.credit.loss_rate) / self.Y
+        self.cost_yuan += float(L.rd_subsidy.rate) * float(F.rd[:n, col].sum()) * self.w * 1e4  # R&D in 万元
         baseline = scn.baseline.baseline_output if (y == 0 and scn.baseline.baseline_output is not None) else None
         state = I.YearState(
             weight=self.w,
@@ -622,6 +650,7 @@ class ParkModel:
             projects_dropped=self.count.dropped,
             projects_waiting=self.waiting,
             investment_cum=self.investment * self.w / I.TEN_THOUSAND,
+            policy_cost=self.cost_yuan / 1e8,
             baseline_output=baseline,
         )
         values = I.compute(state)
@@ -632,6 +661,7 @@ class ParkModel:
         F.prev_above[:n] = C.above_size(F.rev[:n, col], F.industrial[:n], scn.certification.above_size_revenue)
         F.prev_tech[:n] = tech & alive
         self.count.reset()
+        self.cost_yuan = 0.0
 
     # -------------------------------------------------------------- assessment
     def _apply_effects(self) -> None:

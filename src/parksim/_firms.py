@@ -92,6 +92,7 @@ class FirmTable:
         self.months = months
         self.years = years
         self.register_prob = register_prob  # a firm's lasting propensity to register as a tech-based SME
+        self.rd_exit_factor = 1.0  # credit lever: exit hazard of R&D-active firms multiplied by this
         self.n = 0
         self.labels: list[str] = []
         self._cap = 0
@@ -164,8 +165,6 @@ class FirmTable:
         self.industrial[i] = sectors.industrial[s]
         self.alive[i] = True
         self.birth[i] = birth
-        # a firm aged age0 at time 0 was born at birth = -age0; exit_age is an age
-        self.death[i] = birth + G.exit_age(e_exit, age0, sectors.h_young[s], sectors.h_mature[s], sectors.young_months[s])
         self.logB[i] = math.log(max(level, 1e-9))
         self.steps[i] = 0
         self.ramp_months[i] = sectors.ramp_months[s] if ramp else 0.0
@@ -177,6 +176,9 @@ class FirmTable:
             rd_share = known["rd_share"]
             rd_active = rd_share > 0
         self.rd_active[i] = rd_active
+        # a firm aged age0 at time 0 was born at birth = -age0; exit_age is an age
+        hf = self.rd_exit_factor if rd_active else 1.0
+        self.death[i] = birth + G.exit_age(e_exit, age0, hf * sectors.h_young[s], hf * sectors.h_mature[s], sectors.young_months[s])
         sd = sectors.rd_noise_sd[s]
         self.rd_eff[i] = (rd_share if rd_active else 0.0) * np.exp(sd * rdz - 0.5 * sd * sd)
         self.st_share[i] = _known(known, "st_staff_share", ppf(spec.st_staff_share, u[A_ST]))

@@ -177,6 +177,10 @@ class RunResult:
         """Per-replication values of ``indicator`` at the end of ``year``."""
         return self.values[:, year - self.years[0], _INDEX[indicator]]
 
+    def value_matrix(self, indicator: str) -> np.ndarray:
+        """(replications, years) values of ``indicator``."""
+        return self.values[:, :, _INDEX[indicator]]
+
     def met(self) -> np.ndarray:
         """Boolean matrix (replications, targets): which targets each replication meets."""
         if "met" not in self._cache:

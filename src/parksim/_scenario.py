@@ -417,6 +417,96 @@ class Target(_Model):
         return v
 
 
+# --- policy levers --------------------------------------------------------------------
+class PromotionLever(_Model):
+    """Investment promotion (招商引资): more signed projects."""
+
+    extra_signings_per_month: NonNeg = _p(0.0, "projects/month", "Signings added to the base rate.")
+    cost_per_project_yuan: NonNeg = _p(500_000.0, "yuan", "Promotion cost per extra signed project (events, agents, incentives).")
+
+
+class FasterServiceLever(_Model):
+    """Faster landing and approval service (one-stop service; Liangping's 1/2/6-month promise)."""
+
+    delay_factor: Pos = _p(1.0, "ratio", "Multiplies every project's landing, rent and build delays (0.7 = 30% faster).", SEED_002)
+    cost_yuan_per_year: NonNeg = _p(0.0, "yuan/year", "Cost of the service (staff, service specialists visiting firms).")
+
+
+class FactoryLever(_Model):
+    """More standard-factory floor space."""
+
+    floor_space_m2: NonNeg = _p(0.0, "m²", "Floor space added in the first simulated year's `month`.")
+    month: int = _p(1, "month", "Month the space becomes available.", "scenario", ge=1, le=12)
+    cost_per_m2_yuan: NonNeg = _p(
+        2000.0,
+        "yuan/m²",
+        "Cost of building standard factories (assumption; seed 003 subsidises 20 yuan/m², at most 3 million per project).",
+    )
+
+
+class LandLever(_Model):
+    """More industrial land quota."""
+
+    extra_quota_mu_per_year: NonNeg = _p(0.0, "mu/year", "Added to the yearly land quota.")
+    cost_per_mu_yuan: NonNeg = _p(150_000.0, "yuan/mu", "Cost of preparing a mu of industrial land (acquisition, roads, utilities).")
+
+
+class RdSubsidyLever(_Model):
+    """R&D subsidy: a share of firms' R&D spending refunded."""
+
+    rate: Prob = _p(0.0, "ratio", "Share of R&D spending subsidised.", SEED_003)
+    elasticity: NonNeg = _p(
+        {"dist": "uniform", "low": 0.2, "high": 0.8},
+        "ratio",
+        "R&D share rises by elasticity x rate (e.g. 0.5 x 10% = +5%); unknown: a range.",
+    )
+
+
+class CultivationLever(_Model):
+    """High-tech-enterprise cultivation (培育库, one firm one policy)."""
+
+    apply_boost: Prob = _p(0.0, "probability", "Added to the chance an eligible firm applies.", SEED_000)
+    approval_boost: Prob = _p(0.0, "probability", "Added to the approval chance (better applications); unknown effect.")
+    cost_per_application_yuan: NonNeg = _p(50_000.0, "yuan", "Coaching and fees per application.")
+
+
+class CreditLever(_Model):
+    """Credit for tech firms (knowledge-value loans, risk-compensation fund)."""
+
+    fund_yuan: NonNeg = _p(
+        0.0, "yuan", "Size of the risk-compensation fund (Liangping: 100 million backed 260 million of loans).", SEED_002
+    )
+    loss_rate: Prob = _p(0.1, "ratio", "Share of the fund expected to be spent on defaults over the horizon.")
+    exit_factor: NonNeg = _p(
+        {"dist": "uniform", "low": 0.6, "high": 0.9},
+        "ratio",
+        "Multiplies the exit hazard of R&D-active firms (credit keeps them alive); unknown: a range.",
+    )
+    growth_bonus: Real = _p(0.01, "log/year", "Added to the growth of R&D-active firms.")
+
+
+class PlatformLever(_Model):
+    """Subsidies for public service and tech-innovation platforms (institutions)."""
+
+    extra_institutions_per_year: NonNeg = _p(0.0, "1/year", "Institutions added each year.")
+    cost_per_institution_yuan: NonNeg = _p(
+        5_000_000.0, "yuan", "Subsidy per platform (seed 003: 10-20% of equipment investment, at most 5-10 million).", SEED_003
+    )
+
+
+class Levers(_Model):
+    """Policy levers, each with its mechanism and its cost. Default: none active."""
+
+    promotion: PromotionLever = Field(default_factory=PromotionLever)
+    service: FasterServiceLever = Field(default_factory=FasterServiceLever)
+    factories: FactoryLever = Field(default_factory=FactoryLever)
+    land: LandLever = Field(default_factory=LandLever)
+    rd_subsidy: RdSubsidyLever = Field(default_factory=RdSubsidyLever)
+    cultivation: CultivationLever = Field(default_factory=CultivationLever)
+    credit: CreditLever = Field(default_factory=CreditLever)
+    platforms: PlatformLever = Field(default_factory=PlatformLever)
+
+
 # --- assessment -----------------------------------------------------------------------
 class Criterion(_Model):
     """One indicator of an assessment rule."""
@@ -594,6 +684,7 @@ class Scenario(_Model):
     targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
     assessment: Assessment | None = _p(None, "-", "Yearly assessment with status consequences (none: not assessed).", "scenario")
     portfolio: Portfolio | None = _p(None, "-", "Simulate several parks together (shared regional shocks) and rank them.", "scenario")
+    levers: Levers = Field(default_factory=Levers)
 
     # set by the loader: the resolved TOML data, where it came from, parsed CSV inputs
     _raw: dict | None = PrivateAttr(None)

@@ -55,6 +55,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "projects_dropped": ("projects", "Projects that dropped out or gave up waiting during the year."),
     "projects_waiting": ("projects", "Projects waiting for factory space or land at year end."),
     "investment_cum": ("亿元", "Fixed-asset investment of projects since the start, counted when they obtain space or land."),
+    "policy_cost": ("亿元", "Cost of the scenario's policy levers during the year."),
 }
 
 TEN_THOUSAND = 1e4  # 万元 per 亿元
@@ -96,6 +97,7 @@ class YearState:
     projects_dropped: int
     projects_waiting: int
     investment_cum: float
+    policy_cost: float = 0.0
     baseline_output: float | None = None
 
 
@@ -166,4 +168,5 @@ def compute(s: YearState) -> dict[str, float]:
         "projects_dropped": s.projects_dropped * w,
         "projects_waiting": s.projects_waiting * w,
         "investment_cum": s.investment_cum,
+        "policy_cost": s.policy_cost,
     }
