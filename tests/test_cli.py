@@ -10,7 +10,7 @@ from parksim._engine_simpy import EVENT_COLUMNS
 
 
 def test_validate_builtin_scenarios(root, capsys):
-    for path in sorted((root / "scenarios").glob("*.toml")):
+    for path in sorted((root / "scenarios").rglob("*.toml")):
         assert main(["validate", str(path)]) == 0, path
         assert "valid" in capsys.readouterr().out
 

@@ -66,7 +66,7 @@ def test_compare_writes_table_and_figure(write, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(base), str(more), "-n", "40", "-j", "1", "-q", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "largest change" in printed
+    assert "largest other change" in printed and "pp/100m" in printed
     table = pd.read_csv(out / "compare.csv")
     assert list(table.columns) == COMPARE_COLUMNS
     assert set(table.scenario) == {"base", "more"} and set(table.target) == {"output", "ALL"}

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed shared by every scenario (default 1)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/compare-<base>)")
+    p.add_argument(
+        "--target",
+        default="ALL",
+        metavar="LABEL",
+        help='outcome to rank the variants by (a target label, ALL, or "status NAME after YEAR"); default ALL',
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
@@ -190,6 +196,8 @@ def _targets_table(df) -> str:
 
 
 def _cmd_compare(args) -> int:
+    import numpy as np
+
     from ._compare import compare
     from ._loader import load_scenario
 
@@ -199,27 +207,32 @@ def _cmd_compare(args) -> int:
     variants = [load_scenario(v) for v in args.variants]
     cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
     out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
-    written = cmp.write(out)
-    t = cmp.table[cmp.table.target == "ALL"]
+    table = cmp.table
+    if args.target not in set(table.target):
+        raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
+    written = cmp.write(out, args.target)
+    t = table[table.target == args.target]
     print(
         f"{base.name}: {len(variants)} variants vs {cmp.names[0]}, {args.replications} replications each, seed {args.seed} (common random numbers)"
     )
+    print(f"ranked by percentage points of P({args.target}) gained per 100 million yuan:")
     width = max(len(n) for n in cmp.names)
-    print(f"{'scenario':{width}s}  P(all met)  change vs base [95% CI], percentage points")
-    for r in t.itertuples(index=False):
+    print(f"{'scenario':{width}s}  {'P':>6s}  {'change [95% CI], pp':>24s}  {'cost, yuan':>14s}  {'pp/100m':>8s}")
+    order = t.assign(key=t.pp_per_100m_yuan.fillna(-np.inf)).sort_values("key", ascending=False, kind="stable")
+    for r in order.itertuples(index=False):
         change = (
             "(base)"
             if r.scenario == cmp.names[0]
-            else f"{100 * r.diff_vs_base:+6.1f} [{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]"
+            else f"{100 * r.diff_vs_base:+.1f} [{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]"
         )
-        print(f"{r.scenario:{width}s}  {r.p_met:10.3f}  {change}")
-    table = cmp.table
+        per = "" if np.isnan(r.pp_per_100m_yuan) else f"{r.pp_per_100m_yuan:8.1f}"
+        print(f"{r.scenario:{width}s}  {r.p_met:6.3f}  {change:>24s}  {r.cost_yuan:14,.0f}  {per:>8s}")
     for name in cmp.names[1:]:
-        rows = table[(table.scenario == name) & (table.target != "ALL")]
-        if len(rows):
+        rows = table[(table.scenario == name) & (table.target != args.target)]
+        if len(rows) and rows.diff_vs_base.abs().max() > 0:
             top = rows.loc[rows.diff_vs_base.abs().idxmax()]
             print(
-                f"  {name}: largest change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
+                f"  {name}: largest other change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
                 f" in P({top.target})"
             )
     print(f"wrote {out}/: {', '.join(p.name for p in written if p.parent == out)}")

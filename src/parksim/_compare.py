@@ -80,12 +80,11 @@ class Comparison:
         points gained per 100 million yuan."""
         if "table" in self._cache:
             return self._cache["table"]
-        base = self.results[0]
-        base_met = _with_all(base.met())
-        labels = [s.label for s in base.specs] + ["ALL"]
+        labels = self._labels()
+        base_met = self._outcomes(self.results[0])
         rows = []
         for name, res, cost in zip(self.names, self.results, self.costs, strict=True):
-            met = _with_all(res.met())
+            met = self._outcomes(res)
             extra_cost = None if cost is None or self.costs[0] is None else cost - self.costs[0]
             for k, label in enumerate(labels):
                 diff, lo, hi = paired_difference(base_met[:, k], met[:, k], seed=self.seed)
@@ -95,14 +94,29 @@ class Comparison:
         self._cache["table"] = df
         return df
 
+    def _labels(self) -> list[str]:
+        base = self.results[0]
+        labels = [s.label for s in base.specs] + ["ALL"]
+        if base.assessment_def is not None:
+            labels += [f"status {st} after {base.years[-1]}" for st in base.statuses]
+        return labels
+
+    def _outcomes(self, res) -> np.ndarray:
+        """(replications, outcomes): each target met, ALL met, and in each status after the last assessment."""
+        cols = _with_all(res.met())
+        if res.assessment_def is not None:
+            last = res.status_codes()[:, -1]
+            cols = np.column_stack([cols, *[(last == k) for k in range(len(res.statuses))]])
+        return cols
+
     @property
     def mcnemar(self) -> pd.DataFrame:
-        """Exact McNemar p-values of every variant against the base, per target and ALL."""
-        base_met = _with_all(self.results[0].met())
-        labels = [s.label for s in self.results[0].specs] + ["ALL"]
+        """Exact McNemar p-values of every variant against the base, per target, ALL and status."""
+        base_met = self._outcomes(self.results[0])
+        labels = self._labels()
         rows = []
         for name, res in zip(self.names[1:], self.results[1:], strict=True):
-            met = _with_all(res.met())
+            met = self._outcomes(res)
             rows += [(name, label, mcnemar_p(base_met[:, k], met[:, k])) for k, label in enumerate(labels)]
         return pd.DataFrame(rows, columns=["scenario", "target", "mcnemar_p"])
 
@@ -112,11 +126,11 @@ class Comparison:
 
         return plot_compare(self, target, ax=ax)
 
-    def write(self, out) -> list:
-        """Write compare.csv, mcnemar.csv, compare.png and each scenario's targets into ``out``."""
+    def write(self, out, target: str = "ALL") -> list:
+        """Write compare.csv, mcnemar.csv, compare.png (for ``target``) and each scenario's targets into ``out``."""
         from ._report_files import write_compare
 
-        return write_compare(self, out)
+        return write_compare(self, out, target)
 
 
 def _with_all(met: np.ndarray) -> np.ndarray:
@@ -158,9 +172,12 @@ def compare(
     if any(s.portfolio is not None for s in scenarios):
         raise InputError("compare: portfolios of parks cannot be compared yet; compare single-park scenarios")
     labels = [[(t.label, t.indicator, t.comparison, t.threshold, t.year) for t in s.targets] for s in scenarios]
-    for s, lab in zip(scenarios[1:], labels[1:], strict=True):
+    statuses = [s.assessment.statuses if s.assessment is not None else None for s in scenarios]
+    for s, lab, st in zip(scenarios[1:], labels[1:], statuses[1:], strict=True):
         if lab != labels[0]:
             raise InputError(f"{s._source}: targets differ from the base's; a comparison needs the same targets in every scenario")
+        if st != statuses[0]:
+            raise InputError(f"{s._source}: assessment statuses differ from the base's; a comparison needs the same assessment")
     names = _unique_names(scenarios)
     results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet) for s in scenarios]
     costs = [expected_cost(r) for r in results]

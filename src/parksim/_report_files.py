@@ -90,7 +90,7 @@ def write_run(result, out) -> list[Path]:
     return written
 
 
-def write_compare(comparison, out) -> list[Path]:
+def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     """compare.csv, mcnemar.csv, compare.png, manifest.json, and each scenario's targets.csv."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def write_compare(comparison, out) -> list[Path]:
     ]
     for name, res in zip(comparison.names, comparison.results, strict=True):
         written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", res.targets.to_csv(index=False)))
-    ax = comparison.plot("ALL")
+    ax = comparison.plot(target)
     fig = ax.figure
     fig.tight_layout()
     written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png")))
@@ -111,6 +111,7 @@ def write_compare(comparison, out) -> list[Path]:
     meta = {
         "kind": "compare",
         "base": comparison.names[0],
+        "ranked_by": target,
         "scenarios": {
             name: {
                 "file": r.scenario._source,
