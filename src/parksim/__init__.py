@@ -15,6 +15,7 @@ from ._errors import Problem, ScenarioError
 from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
 from ._loader import load_scenario, scenario_from_dict, scenario_hash
 from ._montecarlo import PortfolioResult, RunResult, simulate
+from ._report_html import build_report as report
 from ._scenario import Scenario
 from .rules.indicators import INDICATORS
 
@@ -41,6 +42,7 @@ __all__ = [
     "__version__",
     "compare",
     "load_scenario",
+    "report",
     "scenario_from_dict",
     "scenario_hash",
     "simulate",

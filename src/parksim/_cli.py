@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("report", help="write a self-contained HTML report into a run or compare directory")
+    p.add_argument("directory", type=Path, help="the --out directory of parksim run or parksim compare")
+
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
     _add_scenario(p)
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
@@ -239,6 +242,14 @@ def _cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args) -> int:
+    from ._report_html import build_report
+
+    path = build_report(args.directory)
+    print(f"wrote {path} (self-contained: open it in any browser, no network needed)")
+    return EXIT_OK
+
+
 def _cmd_trace(args) -> int:
     from ._api import trace
     from ._loader import load_scenario
@@ -281,6 +292,7 @@ COMMANDS = {
     "simulate": _cmd_simulate,
     "run": _cmd_run,
     "compare": _cmd_compare,
+    "report": _cmd_report,
     "trace": _cmd_trace,
     "params": _cmd_params,
     "indicators": _cmd_indicators,

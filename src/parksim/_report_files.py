@@ -98,8 +98,11 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
         atomic_write_text(out / "compare.csv", comparison.table.to_csv(index=False)),
         atomic_write_text(out / "mcnemar.csv", comparison.mcnemar.to_csv(index=False)),
     ]
-    for name, res in zip(comparison.names, comparison.results, strict=True):
-        written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", res.targets.to_csv(index=False)))
+    for k, (name, res) in enumerate(zip(comparison.names, comparison.results, strict=True)):
+        if k == 0:  # the base's full run files: the report shows its fan charts, binding target, assessment
+            written += write_run(res, out / "scenarios" / name)
+        else:
+            written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", res.targets.to_csv(index=False)))
     ax = comparison.plot(target)
     fig = ax.figure
     fig.tight_layout()
