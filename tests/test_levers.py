@@ -148,3 +148,13 @@ def test_compare_reports_cost_and_points_per_100m(write):
     row = cmp.table.query("scenario == 'p' and target == 'output'").iloc[0]
     assert row.cost_yuan == pytest.approx(2 * 3 * 12 * 1e6)  # 72 million yuan over two years
     assert row.pp_per_100m_yuan == pytest.approx(100 * row.diff_vs_base / 0.72)
+
+
+def test_special_bonds_build_factories_and_land_and_cost_their_interest():
+    bonds = {"amount_yuan": 4e8, "factory_share": 0.5, "interest_rate": 0.03}
+    prices = {"factories": {"cost_per_m2_yuan": 2000.0}, "land": {"cost_per_mu_yuan": 200_000.0}}
+    res, base = run(park(bonds=bonds, **prices)), run(park(**prices))
+    # 2 亿元 of factories at 2,000 yuan/m2 = 100,000 m2; 2 亿元 of land at 200,000 yuan/mu = 1,000 mu
+    assert np.allclose(values(res, "factory_floor_m2") - values(base, "factory_floor_m2"), 100_000)
+    assert (values(res, "land_quota_left_mu") >= values(base, "land_quota_left_mu")).all()
+    assert np.allclose(values(res, "policy_cost"), 4e8 * 0.03 / 1e8)  # 0.12 亿元 of interest a year

@@ -177,6 +177,7 @@ class ParkModel:
         self.rd_multiplier = 1.0 + float(L.rd_subsidy.elasticity) * float(L.rd_subsidy.rate)
         self.credit_bonus = float(L.credit.growth_bonus) if L.credit.fund_yuan > 0 else 0.0
         self.cost_yuan = 0.0  # policy cost accrued in the current year
+        self.bond_m2 = 0.0
         self.applications = 0
         pl = scn.pipeline
         rate = (float(pl.signings_per_month) + float(L.promotion.extra_signings_per_month)) / self.w
@@ -469,6 +470,19 @@ class ParkModel:
                 self.factory_total += float(add.amount) / self.w
                 self.factory.put(float(add.amount) / self.w)
                 self._log("factory_added", "park", None, "rent", float(add.amount))
+        bonds = self.levers.bonds
+        if bonds.amount_yuan > 0 and m == 0:
+            # special bonds: factories built by mid-year, land prepared at once (their interest is the yearly cost)
+            m2 = float(bonds.amount_yuan) * float(bonds.factory_share) / max(float(self.levers.factories.cost_per_m2_yuan), 1e-9)
+            self.bond_m2 = m2
+            mu = float(bonds.amount_yuan) * (1.0 - float(bonds.factory_share)) / max(float(self.levers.land.cost_per_mu_yuan), 1e-9)
+            if mu > 0:
+                self.land.put(mu / self.w)
+                self._log("land_added", "bonds", None, "build", mu)
+        if bonds.amount_yuan > 0 and m == 5 and self.bond_m2 > 0:
+            self.factory_total += self.bond_m2 / self.w
+            self.factory.put(self.bond_m2 / self.w)
+            self._log("factory_added", "bonds", None, "rent", self.bond_m2)
         fl = self.levers.factories
         if fl.floor_space_m2 > 0 and m == fl.month - 1:
             self.factory_total += float(fl.floor_space_m2) / self.w
@@ -615,6 +629,7 @@ class ParkModel:
         self.cost_yuan += float(L.service.cost_yuan_per_year)
         self.cost_yuan += float(L.platforms.extra_institutions_per_year) * float(L.platforms.cost_per_institution_yuan)
         self.cost_yuan += float(L.credit.fund_yuan) * float(L.credit.loss_rate) / self.Y
+        self.cost_yuan += float(L.bonds.amount_yuan) * float(L.bonds.interest_rate)
         self.cost_yuan += float(L.rd_subsidy.rate) * float(F.rd[:n, col].sum()) * self.w * 1e4  # R&D in 万元
         baseline = scn.baseline.baseline_output if (y == 0 and scn.baseline.baseline_output is not None) else None
         state = I.YearState(

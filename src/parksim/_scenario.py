@@ -494,6 +494,18 @@ class PlatformLever(_Model):
     )
 
 
+class BondsLever(_Model):
+    """Special bonds (专项债券) for the zone's infrastructure (seed 000: >= 60% of the county's special bonds)."""
+
+    amount_yuan: NonNeg = _p(0.0, "yuan", "Bond money spent on the zone in the first simulated year.", SEED_000)
+    factory_share: Prob = _p(
+        0.5,
+        "ratio",
+        "Share spent on standard factories (at levers.factories.cost_per_m2_yuan); the rest prepares land (at levers.land.cost_per_mu_yuan).",
+    )
+    interest_rate: Prob = _p(0.03, "1/year", "Yearly interest: the bonds' cost to the budget within the horizon (repaid later).")
+
+
 class Levers(_Model):
     """Policy levers, each with its mechanism and its cost. Default: none active."""
 
@@ -505,6 +517,7 @@ class Levers(_Model):
     cultivation: CultivationLever = Field(default_factory=CultivationLever)
     credit: CreditLever = Field(default_factory=CreditLever)
     platforms: PlatformLever = Field(default_factory=PlatformLever)
+    bonds: BondsLever = Field(default_factory=BondsLever)
 
 
 # --- assessment -----------------------------------------------------------------------
