@@ -26,3 +26,21 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+#: a small park with one output target, used by the comparison, lever and report tests
+SMALL_PARK = """
+name = "Small park"
+[simulation]
+years = 2
+[pipeline]
+signings_per_month = 3.0
+[sectors.a]
+[baseline.sectors.a]
+firms = 15
+[[targets]]
+label = "output"
+indicator = "total_output"
+threshold = 30.0
+year = 2024
+"""

@@ -5,26 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SMALL_PARK as BASE  # noqa: E402
 
 import parksim
 from parksim._cli import main
 from parksim._compare import COMPARE_COLUMNS, mcnemar_p, paired_difference
-
-BASE = """
-name = "Small park"
-[simulation]
-years = 2
-[pipeline]
-signings_per_month = 3.0
-[sectors.a]
-[baseline.sectors.a]
-firms = 15
-[[targets]]
-label = "output"
-indicator = "total_output"
-threshold = 30.0
-year = 2024
-"""
 
 
 def test_paired_difference_hand_computed():

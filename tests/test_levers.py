@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SMALL_PARK
 
 import parksim
 
@@ -126,23 +127,7 @@ def test_platforms_add_institutions():
 
 
 def test_compare_reports_cost_and_points_per_100m(write):
-    base = write(
-        "b.toml",
-        """
-        [simulation]
-        years = 2
-        [pipeline]
-        signings_per_month = 3.0
-        [sectors.a]
-        [baseline.sectors.a]
-        firms = 15
-        [[targets]]
-        label = "output"
-        indicator = "total_output"
-        threshold = 30.0
-        year = 2024
-        """,
-    )
+    base = write("b.toml", SMALL_PARK)
     lever = write("p.toml", 'extends = "b.toml"\n[levers.promotion]\nextra_signings_per_month = 3.0\ncost_per_project_yuan = 1000000\n')
     cmp = parksim.compare(base, [lever], replications=40, seed=2, jobs=1, quiet=True)
     row = cmp.table.query("scenario == 'p' and target == 'output'").iloc[0]

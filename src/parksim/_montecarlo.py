@@ -125,6 +125,26 @@ class _Runner:
 
 
 # --- results ------------------------------------------------------------------------
+def binding_table(specs: list[TargetSpec], met: np.ndarray) -> pd.DataFrame:
+    """Among replications missing the joint target: how often each target fails, and is the only failure."""
+    failed_all = ~met.all(axis=1)
+    n_fail = int(failed_all.sum())
+    rows = []
+    for k, s in enumerate(specs):
+        fails = ~met[:, k] & failed_all
+        only = fails & (met.sum(axis=1) == len(specs) - 1)
+        rows.append((s.label, n_fail, fails.sum() / n_fail if n_fail else np.nan, only.sum() / n_fail if n_fail else np.nan))
+    df = pd.DataFrame(rows, columns=["target", "replications_missing_all", "p_fails_given_all_missed", "p_only_failure"])
+    return df.sort_values("p_fails_given_all_missed", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def binding_target(binding: pd.DataFrame) -> str | None:
+    """The target that fails most often when the joint target fails (None if it never fails)."""
+    if binding.empty or binding.p_fails_given_all_missed.isna().all():
+        return None
+    return str(binding.iloc[0].target)
+
+
 @dataclass
 class RunResult:
     """Results of a Monte Carlo run.
@@ -272,23 +292,7 @@ class RunResult:
 
     @property
     def binding(self) -> pd.DataFrame:
-        met = self.met()
-        failed_all = ~met.all(axis=1)
-        n_fail = int(failed_all.sum())
-        rows = []
-        for k, s in enumerate(self.specs):
-            fails = ~met[:, k] & failed_all
-            only = fails & (met.sum(axis=1) == len(self.specs) - 1)
-            rows.append(
-                (
-                    s.label,
-                    n_fail,
-                    fails.sum() / n_fail if n_fail else np.nan,
-                    only.sum() / n_fail if n_fail else np.nan,
-                )
-            )
-        df = pd.DataFrame(rows, columns=["target", "replications_missing_all", "p_fails_given_all_missed", "p_only_failure"])
-        return df.sort_values("p_fails_given_all_missed", ascending=False, kind="stable").reset_index(drop=True)
+        return binding_table(self.specs, self.met())
 
     @property
     def shortfall(self) -> pd.DataFrame:
@@ -306,10 +310,7 @@ class RunResult:
     @property
     def binding_target(self) -> str | None:
         """The target that fails most often when the joint target fails."""
-        b = self.binding
-        if b.empty or b.p_fails_given_all_missed.isna().all():
-            return None
-        return str(b.iloc[0].target)
+        return binding_target(self.binding)
 
     def plot_fan(self, indicator: str, ax=None):
         """Fan chart (5-95%, 25-75%, median) of ``indicator`` over the years; returns the Axes."""
@@ -590,16 +591,11 @@ class PortfolioResult:
 
     @property
     def binding(self) -> pd.DataFrame:
-        probe = RunResult(self.scenario, self.seed, np.zeros((self.replications, len(self.years), 0)), self.specs)
-        probe._cache["met"] = self.met()
-        return probe.binding
+        return binding_table(self.specs, self.met())
 
     @property
     def binding_target(self) -> str | None:
-        b = self.binding
-        if b.empty or b.p_fails_given_all_missed.isna().all():
-            return None
-        return str(b.iloc[0].target)
+        return binding_target(self.binding)
 
     def plot_fan(self, indicator: str, ax=None):
         """Median and 25-75% band of ``indicator`` for every park; returns the Axes."""

@@ -69,7 +69,13 @@ def plot_fan(result, indicator: str, ax=None):
     ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
     ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
     ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
-    for s in result.specs:
+    _finish_fan(ax, result.specs, indicator, years)
+    return ax
+
+
+def _finish_fan(ax, specs, indicator: str, years) -> None:
+    """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel."""
+    for s in specs:
         if s.indicator == indicator:
             ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
             ax.annotate(
@@ -80,12 +86,10 @@ def plot_fan(result, indicator: str, ax=None):
                 color="tab:red",
                 fontsize=8,
             )
-    unit = _ASCII_UNITS.get(INDICATORS[indicator][0], INDICATORS[indicator][0])
-    ax.set_title(_text(f"{indicator} [{INDICATORS[indicator][0]}]") if unit else indicator, fontsize=10)
+    ax.set_title(_text(f"{indicator} [{INDICATORS[indicator][0]}]"), fontsize=10)
     ax.set_xticks(years)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
-    return ax
 
 
 def fan_figure(result):
@@ -136,13 +140,7 @@ def plot_fan_parks(result, indicator: str, ax=None):
         q = np.nanquantile(v, [0.25, 0.5, 0.75], axis=0)
         line = ax.plot(years, q[1], marker="o", label=_text(name))[0]
         ax.fill_between(years, q[0], q[2], color=line.get_color(), alpha=0.2)
-    for s in next(iter(result.parks.values())).specs:
-        if s.indicator == indicator:
-            ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
-    ax.set_title(_text(f"{indicator} [{INDICATORS[indicator][0]}]"), fontsize=10)
-    ax.set_xticks(years)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    _finish_fan(ax, next(iter(result.parks.values())).specs, indicator, years)
     return ax
 
 
