@@ -403,7 +403,7 @@ class ParkModel:
 
         # space: standard-factory floor space or land quota, in signing order
         stage = pl.rent if rent else pl.build
-        amount = max((floor if rent else land) / 1.0, 1e-9)
+        amount = max(floor if rent else land, 1e-9)
         store = self.factory if rent else self.land
         patience = ppf(stage.patience, u[P_PATIENCE])
         req = store.get(amount, key=(signed_at, label))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .rules.indicators import INDICATORS
@@ -33,39 +35,48 @@ _CJK = (
 _ASCII_UNITS = {"亿元/km²": "100M yuan/km2", "万元/mu": "10k yuan/mu", "亿元": "100M yuan", "万元": "10k yuan", "m²": "m2", "km²": "km2"}
 
 
-def _use_cjk_font(plt) -> bool:
-    """Use a CJK font if the machine has one (scenario names and targets are often Chinese)."""
+@functools.cache
+def _cjk_font() -> str | None:
+    """The first CJK font the machine has (looked up once), or None."""
     from matplotlib import font_manager
 
     have = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK:
-        if name in have:
-            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
-            return True
-    return False
+    return next((name for name in _CJK if name in have), None)
+
+
+def _use_cjk_font(plt) -> bool:
+    """Use a CJK font if the machine has one (scenario names and targets are often Chinese)."""
+    name = _cjk_font()
+    if name is None:
+        return False
+    if name not in plt.rcParams["font.sans-serif"]:
+        plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
+    return True
 
 
 def _text(s: str) -> str:
     """Chinese text if a CJK font is available, else the ASCII fallback for units."""
-    from matplotlib import font_manager
-
-    if any(f.name in _CJK for f in font_manager.fontManager.ttflist):
+    if _cjk_font() is not None:
         return s
     for zh, en in _ASCII_UNITS.items():
         s = s.replace(zh, en)
     return s.encode("ascii", "replace").decode().replace("?", "") if not s.isascii() else s
 
 
-def plot_fan(result, indicator: str, ax=None):
-    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
+def _fan_axes(indicator: str, ax):
+    """Check ``indicator`` and return the Axes to draw a fan panel on."""
     if indicator not in INDICATORS:
         raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
-    plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        _, ax = _pyplot().subplots(figsize=(6, 3.6))
+    return ax
+
+
+def plot_fan(result, indicator: str, ax=None):
+    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
+    ax = _fan_axes(indicator, ax)
     years = np.array(result.years)
-    v = np.stack([result.value(indicator, y) for y in years], axis=1)
-    q = np.nanquantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    q = np.nanquantile(result.value_matrix(indicator), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
     ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
     ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
@@ -129,15 +140,10 @@ def plot_assessment(result, ax=None):
 
 def plot_fan_parks(result, indicator: str, ax=None):
     """Median and 25-75% band of one indicator for every park of a portfolio."""
-    if indicator not in INDICATORS:
-        raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.6))
+    ax = _fan_axes(indicator, ax)
     years = np.array(result.years)
     for name, r in result.parks.items():
-        v = np.stack([r.value(indicator, y) for y in years], axis=1)
-        q = np.nanquantile(v, [0.25, 0.5, 0.75], axis=0)
+        q = np.nanquantile(r.value_matrix(indicator), [0.25, 0.5, 0.75], axis=0)
         line = ax.plot(years, q[1], marker="o", label=_text(name))[0]
         ax.fill_between(years, q[0], q[2], color=line.get_color(), alpha=0.2)
     _finish_fan(ax, next(iter(result.parks.values())).specs, indicator, years)

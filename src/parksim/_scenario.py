@@ -393,21 +393,8 @@ class Target(_Model):
     )
     source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
 
-    @field_validator("indicator")
-    @classmethod
-    def _indicator(cls, v):
-        from .rules.indicators import INDICATORS
-
-        if v not in INDICATORS:
-            raise ValueError(f"unknown indicator {v!r}; expected one of {sorted(INDICATORS)}")
-        return v
-
-    @field_validator("comparison")
-    @classmethod
-    def _comparison(cls, v):
-        if v not in COMPARISONS:
-            raise ValueError(f"unknown comparison {v!r}; expected one of {list(COMPARISONS)}")
-        return v
+    _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
+    _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
 
     @field_validator("year")
     @classmethod
