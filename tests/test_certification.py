@@ -17,7 +17,7 @@ HNTE = Hnte()
 
 def test_hnte_rd_threshold_by_sales_band():
     # <= 50 million yuan: 5%; 50-200 million: 4%; above: 3% (万元)
-    assert C.hnte_rd_threshold([1000, 5000, 5001, 20000, 20001], HNTE).tolist() == [0.05, 0.05, 0.04, 0.04, 0.03]
+    assert C.hnte_rd_threshold(np.array([1000, 5000, 5001, 20000, 20001]), HNTE).tolist() == [0.05, 0.05, 0.04, 0.04, 0.03]
 
 
 def eligible(**over):
@@ -55,7 +55,7 @@ def test_hnte_each_condition_is_required():
 
 
 def test_tech_sme_points_hand_computed():
-    p = TechSme()
+    p = C.tech_sme_params(TechSme())
     total, staff = C.tech_sme_points(
         st_share=np.array([0.31, 0.22, 0.05, 0.10]),
         rd_ratio=np.array([0.065, 0.045, 0.10, 0.019]),

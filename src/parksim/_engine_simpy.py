@@ -171,6 +171,7 @@ class ParkModel:
         self.institutions = int(scn.institutions.initial)
         self.incubation = float(scn.institutions.incubation_m2)
         self.listed_initial = int(scn.listing.initial)
+        self.tech_sme_params = C.tech_sme_params(scn.certification.tech_sme)
 
         L = self.levers = scn.levers
         self.delay_factor = float(L.service.delay_factor)
@@ -321,7 +322,7 @@ class ParkModel:
         t = 0.0
         while True:
             t_next = next_signing(t, rng.standard_exponential(), self.monthly_rates, self.H)
-            if t_next is None:
+            if math.isinf(t_next):
                 return
             yield self.env.timeout(t_next - self.env.now)
             t = t_next
@@ -338,7 +339,7 @@ class ParkModel:
         rates = [rate * profile[(k - whole) % 12] if k >= whole - months else 0.0 for k in range(whole)]
         rng = self.streams.rng(ARRIVALS, WARM_UP)
         t, seq = 0.0, 0
-        while (t := next_signing(t, rng.standard_exponential(), rates, whole)) is not None:
+        while not math.isinf(t := next_signing(t, rng.standard_exponential(), rates, whole)):
             self.env.process(self._project(self.streams.rng(WARM_UP, seq), f"W{seq}", t - whole, None))
             seq += 1
 
@@ -576,7 +577,7 @@ class ParkModel:
         self.count.new_hnte += self._grant("hnte", grant, t, p.validity_years)
 
     def _tech_sme_round(self, t: float, y: int) -> None:
-        F, p = self.firms, self.scn.certification.tech_sme
+        F, p = self.firms, self.tech_sme_params
         idx = np.flatnonzero(F.alive[: F.n])
         last = y + HISTORY - 1
         rev = F.rev[idx, last]
@@ -667,9 +668,9 @@ class ParkModel:
             investment_cum=self.investment * self.w / I.TEN_THOUSAND,
             policy_cost=self.cost_yuan / 1e8,
             baseline_output=baseline,
+            listed_initial=self.listed_initial,
         )
         values = I.compute(state)
-        values["listed_companies"] += self.listed_initial
         self.year_values[y] = values
         year = self.start_year + y
         self.result.rows.extend((year, name, float(v)) for name, v in values.items())

@@ -178,7 +178,7 @@ class FirmTable:
         self.rd_active[i] = rd_active
         # a firm aged age0 at time 0 was born at birth = -age0; exit_age is an age
         hf = self.rd_exit_factor if rd_active else 1.0
-        self.death[i] = birth + G.exit_age(e_exit, age0, hf * sectors.h_young[s], hf * sectors.h_mature[s], sectors.young_months[s])
+        self.death[i] = birth + float(G.exit_age(e_exit, age0, hf * sectors.h_young[s], hf * sectors.h_mature[s], sectors.young_months[s]))
         sd = sectors.rd_noise_sd[s]
         self.rd_eff[i] = (rd_share if rd_active else 0.0) * np.exp(sd * rdz - 0.5 * sd * sd)
         self.st_share[i] = _known(known, "st_staff_share", ppf(spec.st_staff_share, u[A_ST]))

@@ -13,81 +13,124 @@
   of revenue, revenue >= 10 million yuan.
 * **Above designated size** (规上): industrial, yearly revenue >= 20 million yuan.
 
-Thresholds are scenario parameters (``certification.*``), passed in as ``p``.
+Thresholds are scenario parameters (``certification.*``), passed in as ``p``
+(the scenario's section; for the tech-based SME the point tables as arrays:
+:func:`tech_sme_params`). The functions are written in the subset of NumPy that
+numba compiles: the SimPy engine applies them to arrays of firms, the fast
+engine applies their compiled form to one firm at a time.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+from numba.extending import register_jitable
 
 
+@register_jitable
 def _ratio(num, den):
-    num = np.asarray(num, dtype=float)
-    den = np.asarray(den, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+@register_jitable
 def hnte_rd_threshold(latest_sales, p):
     """Minimum 3-year R&D ÷ sales ratio for a firm's latest-year sales band."""
-    s = np.asarray(latest_sales, dtype=float)
-    return np.where(s <= p.band_small, p.rd_ratio_small, np.where(s <= p.band_medium, p.rd_ratio_medium, p.rd_ratio_large))
+    return np.where(
+        latest_sales <= p.band_small, p.rd_ratio_small, np.where(latest_sales <= p.band_medium, p.rd_ratio_medium, p.rd_ratio_large)
+    )
 
 
-def hnte_eligible(*, age_months, rd_3y, sales_3y, latest_sales, st_share, hightech_share, score, has_ip, in_field, violation, p):
+@register_jitable
+def hnte_eligible(age_months, rd_3y, sales_3y, latest_sales, st_share, hightech_share, score, has_ip, in_field, violation, p):
     """Whether each firm meets every high-tech-enterprise condition (before applying)."""
     ratio = _ratio(rd_3y, sales_3y)
     return (
-        (np.asarray(age_months) >= p.min_age_months)
-        & (np.asarray(sales_3y) > 0)
+        (age_months >= p.min_age_months)
+        & (sales_3y > 0)
         & (ratio >= hnte_rd_threshold(latest_sales, p))
-        & (np.asarray(st_share) >= p.min_st_staff_share)
-        & (np.asarray(hightech_share) >= p.min_hightech_revenue_share)
-        & (np.asarray(score) > p.min_innovation_score)
-        & np.asarray(has_ip, dtype=bool)
-        & np.asarray(in_field, dtype=bool)
-        & ~np.asarray(violation, dtype=bool)
+        & (st_share >= p.min_st_staff_share)
+        & (hightech_share >= p.min_hightech_revenue_share)
+        & (score > p.min_innovation_score)
+        & (has_ip != 0)
+        & (in_field != 0)
+        & (violation == 0)
     )
 
 
+class TechSmeParams(NamedTuple):
+    """The tech-based SME evaluation's parameters, point tables as arrays sorted by threshold."""
+
+    max_staff: float
+    max_revenue: float
+    pass_score: float
+    staff_points: np.ndarray  # (k, 2): threshold, points
+    rd_points: np.ndarray
+    ip_class1_points: float
+    ip_class2_points: np.ndarray  # points for 0, 1, 2, ... Class II items (first entry 0)
+    hnte_qualifies: bool
+
+
+def tech_sme_params(p) -> TechSmeParams:
+    """:class:`TechSmeParams` of a scenario's ``certification.tech_sme`` section."""
+
+    def table(rows):
+        a = np.asarray(rows, dtype=float).reshape(-1, 2)
+        return a[np.argsort(a[:, 0], kind="stable")]
+
+    return TechSmeParams(
+        float(p.max_staff),
+        float(p.max_revenue),
+        float(p.pass_score),
+        table(p.staff_points),
+        table(p.rd_points),
+        float(p.ip_class1_points),
+        np.concatenate([[0.0], np.asarray(p.ip_class2_points, dtype=float)]),
+        bool(p.hnte_qualifies),
+    )
+
+
+@register_jitable
 def _points(x, table):
-    x = np.asarray(x, dtype=float)
-    out = np.zeros_like(x)
-    for threshold, pts in sorted(table, key=lambda tp: tp[0]):
-        out = np.where(x >= threshold, pts, out)
+    out = x * 0.0
+    for k in range(table.shape[0]):
+        out = np.where(x >= table[k, 0], table[k, 1], out)
     return out
 
 
-def tech_sme_points(*, st_share, rd_ratio, ip_class1, ip_class2, p):
-    """(total score, S&T staff points) of the tech-based SME evaluation."""
+@register_jitable
+def tech_sme_points(st_share, rd_ratio, ip_class1, ip_class2, p):
+    """(total score, S&T staff points) of the tech-based SME evaluation (``p``: :class:`TechSmeParams`)."""
     staff = _points(st_share, p.staff_points)
     rd = _points(rd_ratio, p.rd_points)
-    n2 = np.clip(np.asarray(ip_class2, dtype=int), 0, len(p.ip_class2_points))
-    table = np.concatenate([[0.0], np.asarray(p.ip_class2_points, dtype=float)])
-    ip = np.where(np.asarray(ip_class1, dtype=bool), p.ip_class1_points, table[n2])
+    n2 = np.minimum(np.maximum(ip_class2, 0), p.ip_class2_points.shape[0] - 1)
+    ip = np.where(ip_class1 != 0, p.ip_class1_points, p.ip_class2_points[n2])
     return staff + rd + ip, staff
 
 
-def tech_sme_eligible(*, employees, revenue, st_share, rd_ratio, ip_class1, ip_class2, hnte_valid, p):
-    """Whether each firm qualifies as a tech-based SME this year."""
-    sme = (np.asarray(employees) <= p.max_staff) & (np.asarray(revenue) <= p.max_revenue)
+@register_jitable
+def tech_sme_eligible(employees, revenue, st_share, rd_ratio, ip_class1, ip_class2, hnte_valid, p):
+    """Whether each firm qualifies as a tech-based SME this year (``p``: :class:`TechSmeParams`)."""
+    sme = (employees <= p.max_staff) & (revenue <= p.max_revenue)
     total, staff = tech_sme_points(st_share=st_share, rd_ratio=rd_ratio, ip_class1=ip_class1, ip_class2=ip_class2, p=p)
     by_score = (total >= p.pass_score) & (staff > 0)
-    direct = np.asarray(hnte_valid, dtype=bool) & p.hnte_qualifies
+    direct = (hnte_valid != 0) & p.hnte_qualifies
     return sme & (by_score | direct)
 
 
-def zjtx_eligible(*, age_months, niche, rd_last, revenue_last, p):
+@register_jitable
+def zjtx_eligible(age_months, niche, rd_last, revenue_last, p):
     """Whether each firm meets the 专精特新 conditions."""
     return (
-        (np.asarray(age_months) >= p.min_age_months)
-        & np.asarray(niche, dtype=bool)
-        & (np.asarray(rd_last) >= p.min_rd)
+        (age_months >= p.min_age_months)
+        & (niche != 0)
+        & (rd_last >= p.min_rd)
         & (_ratio(rd_last, revenue_last) >= p.min_rd_ratio)
-        & (np.asarray(revenue_last) >= p.min_revenue)
+        & (revenue_last >= p.min_revenue)
     )
 
 
+@register_jitable
 def above_size(revenue, industrial, threshold):
     """Industrial firms whose yearly revenue reaches the above-size threshold."""
-    return np.asarray(industrial, dtype=bool) & (np.asarray(revenue) >= threshold)
+    return (industrial != 0) & (revenue >= threshold)

@@ -13,34 +13,44 @@ every firm at once) and ``eps`` the firm's own standard normal noise. After
 
 The firm's actual output rate is ``B`` times its ramp-up factor, and its
 output in a month is that rate / 12 times the share of the month it was alive.
+
+Every function here is written in the subset of NumPy that numba compiles
+(``np.where``, ``np.minimum``, ``np.maximum``; no ``np.errstate``): the SimPy
+engine calls them on NumPy arrays, the fast engine calls their compiled form
+on one firm at a time. Both engines therefore run the same rules.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 MONTHS = 12.0
 
 
+@register_jitable
 def log_step(growth, shock, noise_sd, z):
     """Monthly change of log output level (see module docstring)."""
     return growth / MONTHS + shock / MONTHS + noise_sd / np.sqrt(MONTHS) * z
 
 
+@register_jitable
 def ramp(age_months, ramp_months, ramp_start):
     """Share of full output reached ``age_months`` after production start (linear ramp)."""
-    age = np.asarray(age_months, dtype=float)
-    rm = np.asarray(ramp_months, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(rm > 0, np.clip(age / np.where(rm > 0, rm, 1.0), 0.0, 1.0), 1.0)
+    # no ramp (ramp_months <= 0): full output at once; written without np.where so that
+    # the compiled form stays a plain number for one firm
+    flat = (ramp_months <= 0) * 1.0
+    frac = np.minimum((np.maximum(age_months, 0.0) + flat) / np.maximum(ramp_months, 1e-300), 1.0)
     return ramp_start + (1.0 - ramp_start) * frac
 
 
+@register_jitable
 def active_fraction(t, birth, death):
     """Share of the month ``[t-1, t)`` during which a firm alive on ``[birth, death)`` existed."""
-    return np.clip(np.minimum(t, death) - np.maximum(t - 1.0, birth), 0.0, 1.0)
+    return np.minimum(np.maximum(np.minimum(t, death) - np.maximum(t - 1.0, birth), 0.0), 1.0)
 
 
+@register_jitable
 def year_end_level(revenue, growth):
     """Output rate at the end of a year whose total was ``revenue``, growing at ``growth`` (log/year).
 
@@ -50,37 +60,34 @@ def year_end_level(revenue, growth):
     total is exactly ``revenue * exp(g)``. A starting firm begins at this rate,
     not at its last-year average (which would understate first-year growth).
     """
-    g = np.asarray(growth, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(np.abs(g) > 1e-12, 12.0 * np.expm1(-g / 12.0) / np.expm1(-g), 1.0)
-    out = revenue * factor
-    return float(out) if np.ndim(out) == 0 else out
+    small = np.abs(growth) <= 1e-12
+    safe = np.where(small, 1.0, growth)
+    factor = np.where(small, 1.0, 12.0 * np.expm1(-safe / 12.0) / np.expm1(-safe))
+    return revenue * factor
 
 
+@register_jitable
 def monthly_hazard(yearly_prob):
     """Constant monthly hazard equivalent to a yearly exit probability."""
-    p = np.asarray(yearly_prob, dtype=float)
-    with np.errstate(divide="ignore"):
-        return -np.log1p(-p) / MONTHS
+    certain = yearly_prob >= 1.0
+    return np.where(certain, np.inf, -np.log1p(-np.where(certain, 0.0, yearly_prob)) / MONTHS)
 
 
+@register_jitable
 def cumulative_hazard(age, h_young, h_mature, young_months):
     """Integrated hazard from age 0 to ``age`` (months) with two phases."""
-    age = np.asarray(age, dtype=float)
     return h_young * np.minimum(age, young_months) + h_mature * np.maximum(age - young_months, 0.0)
 
 
+@register_jitable
 def exit_age(e, age0, h_young, h_mature, young_months):
     """Age (months) at which a firm aged ``age0`` exits, given a unit exponential ``e``.
 
     Inverts the two-phase cumulative hazard: the exit age solves
     ``H(age) = H(age0) + e``. Returns ``inf`` where the hazard is zero.
     """
-    e = np.asarray(e, dtype=float)
     target = cumulative_hazard(age0, h_young, h_mature, young_months) + e
     young_total = h_young * young_months
-    with np.errstate(divide="ignore", invalid="ignore"):
-        in_young = np.where(h_young > 0, target / np.where(h_young > 0, h_young, 1.0), np.inf)
-        in_mature = np.where(h_mature > 0, young_months + (target - young_total) / np.where(h_mature > 0, h_mature, 1.0), np.inf)
-    out = np.where(target <= young_total, in_young, in_mature)
-    return float(out) if out.ndim == 0 else out
+    in_young = np.where(h_young > 0, target / np.where(h_young > 0, h_young, 1.0), np.inf)
+    in_mature = np.where(h_mature > 0, young_months + (target - young_total) / np.where(h_mature > 0, h_mature, 1.0), np.inf)
+    return np.where(target <= young_total, in_young, in_mature)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .certification import above_size
 
@@ -99,74 +100,237 @@ class YearState:
     investment_cum: float
     policy_cost: float = 0.0
     baseline_output: float | None = None
+    listed_initial: int = 0
+
+
+#: what :func:`year_sums` adds up over the firms, in order
+FIRM_SUMS = (
+    "revenue",
+    "revenue_prev",
+    "industrial_revenue",
+    "rd",
+    "rd_prev",
+    "firms",
+    "hnte",
+    "tech",
+    "new_tech",
+    "zjtx",
+    "above",
+    "new_above",
+    "above_revenue",
+    "above_revenue_prev",
+    "above_rd",
+    "above_rd_active",
+    "above_rd_institution",
+    "hightech_service_revenue",
+    "workers",
+    "industrial_workers",
+    "listed",
+)
+#: park-level quantities an engine appends to the firm sums, in order
+PARK_VALUES = (
+    "weight",
+    "new_hnte",
+    "new_zjtx",
+    "institutions",
+    "incubation_m2",
+    "industrial_land_km2",
+    "factory_floor_m2",
+    "factory_used_m2",
+    "land_quota_left_mu",
+    "projects_signed",
+    "projects_landed",
+    "projects_producing",
+    "projects_dropped",
+    "projects_waiting",
+    "investment_cum",
+    "policy_cost",
+    "baseline_output",  # nan: use the starting firms' revenue
+    "listed_initial",
+)
+#: a year-end record: firm sums then park values (see :func:`from_record`)
+RECORD = FIRM_SUMS + PARK_VALUES
+R = {name: k for k, name in enumerate(RECORD)}
+
+
+@register_jitable
+def year_sums(
+    alive,
+    industrial,
+    revenue,
+    revenue_prev,
+    rd,
+    rd_prev,
+    hightech_service_share,
+    employees,
+    hnte_valid,
+    tech_based,
+    zjtx_valid,
+    rd_active,
+    rd_institution,
+    listed,
+    prev_above,
+    prev_tech,
+    above_size_revenue,
+):
+    """The firm sums (:data:`FIRM_SUMS`) of one year end; one entry per firm ever simulated.
+
+    Revenue and R&D count every firm (an exit's part-year output is the park's);
+    stocks (firms, certificates, workers) count the firms alive at the year end.
+    """
+    a = alive != 0
+    ind = industrial != 0
+    tech = a & (tech_based != 0)
+    above = above_size(revenue, industrial, above_size_revenue)
+    was_above = prev_above != 0
+    out = np.zeros(len(FIRM_SUMS))
+    out[0] = revenue.sum()
+    out[1] = revenue_prev.sum()
+    out[2] = np.where(ind, revenue, 0.0).sum()
+    out[3] = rd.sum()
+    out[4] = rd_prev.sum()
+    out[5] = a.sum()
+    out[6] = (a & (hnte_valid != 0)).sum()
+    out[7] = tech.sum()
+    out[8] = (tech & (prev_tech == 0)).sum()
+    out[9] = (a & (zjtx_valid != 0)).sum()
+    out[10] = above.sum()
+    out[11] = (above & ~was_above).sum()
+    out[12] = np.where(above, revenue, 0.0).sum()
+    out[13] = np.where(was_above, revenue_prev, 0.0).sum()
+    out[14] = np.where(above, rd, 0.0).sum()
+    out[15] = (above & (rd_active != 0)).sum()
+    out[16] = (above & (rd_institution != 0)).sum()
+    out[17] = (revenue * hightech_service_share).sum()
+    out[18] = np.where(a, employees, 0.0).sum()
+    out[19] = np.where(a & ind, employees, 0.0).sum()
+    out[20] = (a & (listed != 0)).sum()
+    return out
 
 
 def _pct(num, den):
-    return 100.0 * num / den if den > 0 else 0.0
+    num, den = np.broadcast_arrays(np.asarray(num, dtype=float), np.asarray(den, dtype=float))
+    out = np.zeros(num.shape)
+    np.divide(100.0 * num, den, out=out, where=den > 0)
+    return out
 
 
 def _growth(now, before):
-    return 100.0 * (now / before - 1.0) if before > 0 else float("nan")
+    now, before = np.broadcast_arrays(np.asarray(now, dtype=float), np.asarray(before, dtype=float))
+    out = np.full(now.shape, np.nan)
+    np.divide(100.0 * now, before, out=out, where=before > 0)
+    return out - 100.0
 
 
-def compute(s: YearState) -> dict[str, float]:
-    """All indicators of :data:`INDICATORS` for one year end."""
-    w = float(s.weight)
-    alive = s.alive
-    ind = s.industrial
-    total = s.revenue.sum() * w / TEN_THOUSAND
-    prev_total = s.baseline_output if s.baseline_output is not None else s.revenue_prev.sum() * w / TEN_THOUSAND
-    industrial_out = s.revenue[ind].sum() * w / TEN_THOUSAND
-    rd_total = s.rd.sum() * w / TEN_THOUSAND
-    rd_prev = s.rd_prev.sum() * w / TEN_THOUSAND
-    firms = int(alive.sum())
-    hnte = alive & s.hnte_valid
-    tech = alive & s.tech_based
-    above = above_size(s.revenue, ind, s.above_size_revenue)
-    above_prev_out = s.revenue_prev[s.prev_above].sum() * w / TEN_THOUSAND
-    above_out = s.revenue[above].sum() * w / TEN_THOUSAND
-    n_above = int(above.sum())
-    land = s.industrial_land_km2
+def from_record(rec) -> dict[str, np.ndarray]:
+    """All indicators of :data:`INDICATORS` from year-end records (last axis :data:`RECORD`).
+
+    Works on one record or on a stack of them (replications x years x ...).
+    """
+    rec = np.asarray(rec, dtype=float)
+    g = lambda name: rec[..., R[name]]  # noqa: E731
+    w = g("weight")
+    scale = w / TEN_THOUSAND
+    total = g("revenue") * scale
+    base = g("baseline_output")
+    prev_total = np.where(np.isnan(base), g("revenue_prev") * scale, base)
+    industrial_out = g("industrial_revenue") * scale
+    rd_total = g("rd") * scale
+    rd_prev = g("rd_prev") * scale
+    firms = g("firms")
+    n_above = g("above")
+    above_out = g("above_revenue") * scale
+    land = g("industrial_land_km2")
+    safe_land = np.where(land > 0, land, 1.0)
     return {
         "total_output": total,
         "output_growth": _growth(total, prev_total),
         "industrial_output": industrial_out,
         "firms": firms * w,
-        "hnte_valid": int(hnte.sum()) * w,
-        "hnte_share": _pct(hnte.sum(), firms),
-        "new_hnte": s.new_hnte * w,
-        "tech_based": int(tech.sum()) * w,
-        "tech_based_share": _pct(tech.sum(), firms),
-        "new_tech_based": int((tech & ~s.prev_tech).sum()) * w,
-        "zjtx_valid": int((alive & s.zjtx_valid).sum()) * w,
-        "new_zjtx": s.new_zjtx * w,
+        "hnte_valid": g("hnte") * w,
+        "hnte_share": _pct(g("hnte"), firms),
+        "new_hnte": g("new_hnte") * w,
+        "tech_based": g("tech") * w,
+        "tech_based_share": _pct(g("tech"), firms),
+        "new_tech_based": g("new_tech") * w,
+        "zjtx_valid": g("zjtx") * w,
+        "new_zjtx": g("new_zjtx") * w,
         "above_size_firms": n_above * w,
-        "new_above_size": int((above & ~s.prev_above).sum()) * w,
+        "new_above_size": g("new_above") * w,
         "above_size_output": above_out,
-        "above_size_output_growth": _growth(above_out, above_prev_out),
-        "above_size_rd_intensity": _pct(s.rd[above].sum(), s.revenue[above].sum()),
-        "above_size_rd_active_share": _pct((above & s.rd_active).sum(), n_above),
-        "above_size_rd_institution_share": _pct((above & s.rd_institution).sum(), n_above),
+        "above_size_output_growth": _growth(above_out, g("above_revenue_prev") * scale),
+        "above_size_rd_intensity": _pct(g("above_rd"), g("above_revenue")),
+        "above_size_rd_active_share": _pct(g("above_rd_active"), n_above),
+        "above_size_rd_institution_share": _pct(g("above_rd_institution"), n_above),
         "rd_spending": rd_total,
         "rd_growth": _growth(rd_total, rd_prev),
         "rd_intensity": _pct(rd_total, total),
-        "hightech_service_share": _pct((s.revenue * s.hightech_service_share).sum() * w / TEN_THOUSAND, total),
-        "workers": float(s.employees[alive].sum()) * w,
-        "industrial_workers": float(s.employees[alive & ind].sum()) * w,
-        "institutions": s.institutions,
-        "incubation_m2": s.incubation_m2,
-        "listed_companies": int((alive & s.listed).sum()) * w,
+        "hightech_service_share": _pct(g("hightech_service_revenue") * scale, total),
+        "workers": g("workers") * w,
+        "industrial_workers": g("industrial_workers") * w,
+        "institutions": g("institutions"),
+        "incubation_m2": g("incubation_m2"),
+        "listed_companies": g("listed") * w + g("listed_initial"),
         "industrial_land_km2": land,
-        "output_per_km2": industrial_out / land if land > 0 else float("nan"),
-        "output_per_mu": industrial_out * TEN_THOUSAND / (land * 1500.0) if land > 0 else float("nan"),
-        "factory_floor_m2": s.factory_floor_m2,
-        "factory_utilisation": _pct(s.factory_used_m2, s.factory_floor_m2),
-        "land_quota_left_mu": s.land_quota_left_mu,
-        "projects_signed": s.projects_signed * w,
-        "projects_landed": s.projects_landed * w,
-        "projects_producing": s.projects_producing * w,
-        "projects_dropped": s.projects_dropped * w,
-        "projects_waiting": s.projects_waiting * w,
-        "investment_cum": s.investment_cum,
-        "policy_cost": s.policy_cost,
+        "output_per_km2": np.where(land > 0, industrial_out / safe_land, np.nan),
+        "output_per_mu": np.where(land > 0, industrial_out * TEN_THOUSAND / (safe_land * 1500.0), np.nan),
+        "factory_floor_m2": g("factory_floor_m2"),
+        "factory_utilisation": _pct(g("factory_used_m2"), g("factory_floor_m2")),
+        "land_quota_left_mu": g("land_quota_left_mu"),
+        "projects_signed": g("projects_signed") * w,
+        "projects_landed": g("projects_landed") * w,
+        "projects_producing": g("projects_producing") * w,
+        "projects_dropped": g("projects_dropped") * w,
+        "projects_waiting": g("projects_waiting") * w,
+        "investment_cum": g("investment_cum"),
+        "policy_cost": g("policy_cost"),
     }
+
+
+def record(s: YearState) -> np.ndarray:
+    """The year-end record (:data:`RECORD`) of a :class:`YearState`."""
+    sums = year_sums(
+        s.alive,
+        s.industrial,
+        s.revenue,
+        s.revenue_prev,
+        s.rd,
+        s.rd_prev,
+        s.hightech_service_share,
+        s.employees,
+        s.hnte_valid,
+        s.tech_based,
+        s.zjtx_valid,
+        s.rd_active,
+        s.rd_institution,
+        s.listed,
+        s.prev_above,
+        s.prev_tech,
+        s.above_size_revenue,
+    )
+    park = [
+        s.weight,
+        s.new_hnte,
+        s.new_zjtx,
+        s.institutions,
+        s.incubation_m2,
+        s.industrial_land_km2,
+        s.factory_floor_m2,
+        s.factory_used_m2,
+        s.land_quota_left_mu,
+        s.projects_signed,
+        s.projects_landed,
+        s.projects_producing,
+        s.projects_dropped,
+        s.projects_waiting,
+        s.investment_cum,
+        s.policy_cost,
+        np.nan if s.baseline_output is None else s.baseline_output,
+        s.listed_initial,
+    ]
+    return np.concatenate([sums, np.asarray(park, dtype=float)])
+
+
+def compute(s: YearState) -> dict[str, float]:
+    """All indicators of :data:`INDICATORS` for one year end."""
+    return {name: float(v) for name, v in from_record(record(s)).items()}

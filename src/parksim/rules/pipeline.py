@@ -12,18 +12,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba.extending import register_jitable
 
 
-def next_signing(t: float, e: float, monthly_rates, horizon: int) -> float | None:
+@register_jitable
+def next_signing(t: float, e: float, monthly_rates, horizon: int) -> float:
     """Time of the next signing after ``t`` for a unit-exponential gap ``e``.
 
     ``monthly_rates[m]`` is the rate in month ``m`` (signings per month).
-    Returns ``None`` if the next signing falls after ``horizon`` months.
+    Returns ``inf`` if the next signing falls after ``horizon`` months.
     """
     while True:
         m = int(math.floor(t))
         if m >= horizon:
-            return None
+            return math.inf
         rate = monthly_rates[m]
         room = (m + 1 - t) * rate
         if e <= room and rate > 0:
@@ -32,12 +34,14 @@ def next_signing(t: float, e: float, monthly_rates, horizon: int) -> float | Non
         t = float(m + 1)
 
 
+@register_jitable
 def choose(u: float, weights) -> int:
     """Index drawn from ``weights`` (not necessarily normalised) by inverse CDF of ``u``."""
-    cum = np.cumsum(weights, dtype=float)
+    cum = np.cumsum(weights) * 1.0
     return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1))
 
 
+@register_jitable
 def poisson_ppf(u: float, mean: float) -> int:
     """Inverse CDF of a Poisson(mean) at ``u`` (one uniform per draw, for common random numbers)."""
     if mean <= 0:
