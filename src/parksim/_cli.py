@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "fast", "simpy"],
+        default="simpy",
+        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto: fast when it can (default simpy)",
+    )
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
     p.add_argument("base", help="base scenario TOML file")
@@ -59,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed shared by every scenario (default 1)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/compare-<base>)")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "fast", "simpy"],
+        default="simpy",
+        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto: fast when it can (default simpy)",
+    )
     p.add_argument(
         "--target",
         default="ALL",
@@ -171,6 +183,7 @@ def _cmd_run(args) -> int:
         quiet=args.quiet,
         checkpoint=ckpt,
         resume=args.resume,
+        engine=args.engine,
     )
     written = res.write(out)
     ckpt.unlink(missing_ok=True)  # the run's files are complete
@@ -208,7 +221,7 @@ def _cmd_compare(args) -> int:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
-    cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
+    cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
     out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
     table = cmp.table
     if args.target not in set(table.target):

@@ -138,7 +138,7 @@ def _with_all(met: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    base, variants, *, replications: int = 200, seed: int | None = None, jobs: int | None = None, quiet: bool = False
+    base, variants, *, replications: int = 200, seed: int | None = None, jobs: int | None = None, quiet: bool = False, engine: str = "simpy"
 ) -> Comparison:
     """Run a base scenario and its variants with common random numbers and compare them.
 
@@ -147,7 +147,7 @@ def compare(
     base : Scenario or path
     variants : list of Scenario or path
         Scenarios to compare with the base; they must check the same targets.
-    replications, seed, jobs, quiet
+    replications, seed, jobs, quiet, engine
         As in :func:`parksim.simulate`; every scenario uses the same seed.
 
     Returns
@@ -179,7 +179,7 @@ def compare(
         if st != statuses[0]:
             raise InputError(f"{s._source}: assessment statuses differ from the base's; a comparison needs the same assessment")
     names = _unique_names(scenarios)
-    results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet) for s in scenarios]
+    results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet, engine=engine) for s in scenarios]
     costs = [expected_cost(r) for r in results]
     return Comparison(names, results, costs, seed)
 

@@ -96,6 +96,46 @@ def _run_chunk(args) -> np.ndarray:
     return out
 
 
+ENGINES = ("auto", "fast", "simpy")
+
+
+def resolve_engine(scenario, engine: str, quiet: bool = False) -> str:
+    """The engine a run uses: ``fast`` when asked (or ``auto``) and the scenario is supported, else ``simpy``."""
+    if engine not in ENGINES:
+        raise InputError(f'"engine" must be one of {list(ENGINES)}, got {engine!r}')
+    if engine == "simpy":
+        return "simpy"
+    from ._engine_fast import unsupported
+
+    why = unsupported(scenario)
+    if why is None:
+        return "fast"
+    if engine == "fast" and not quiet:
+        print(f"note: the fast engine cannot run this scenario ({why}); using the SimPy engine", file=sys.stderr)
+    return "simpy"
+
+
+class _FastRunner:
+    """Runs replication index ranges with the fast engine, in blocks, on ``jobs`` threads."""
+
+    def __init__(self, scenario, seed: int, jobs: int, block: int = 1000):
+        self.scenario, self.seed, self.jobs, self.block = scenario, seed, jobs, block
+
+    def run(self, start: int, stop: int, progress=None) -> np.ndarray:
+        from ._engine_fast import run_block
+
+        parts = []
+        for a in range(start, stop, self.block):
+            reps = range(a, min(a + self.block, stop))
+            parts.append(run_block(self.scenario, self.seed, reps, threads=self.jobs))
+            if progress is not None:
+                progress.update(len(reps))
+        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(column_names(self.scenario))))
+
+    def close(self) -> None:
+        pass
+
+
 class _Runner:
     """Runs replication index ranges, in-process (jobs=1) or on a process pool."""
 
@@ -178,6 +218,7 @@ class RunResult:
     jobs: int = 1
     park: str | None = None  # the park's name, inside a portfolio
     assessment_def: object = None  # a portfolio's assessment (its parks' scenarios have none)
+    engine: str = "simpy"  # the engine that produced the values
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -386,6 +427,7 @@ def simulate(
     quiet: bool = False,
     checkpoint=None,
     resume: bool = False,
+    engine: str = "simpy",
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -410,6 +452,12 @@ def simulate(
     resume : bool
         Continue from ``checkpoint`` if it holds replications of the same
         scenario (hash) and seed; the result equals an uninterrupted run.
+    engine : {"simpy", "fast", "auto"}
+        ``simpy``: the discrete-event engine, one replication at a time on
+        ``jobs`` processes. ``fast``: the compiled batch engine on ``jobs``
+        threads (falls back to SimPy, with a message, for a scenario it cannot
+        run); ``auto``: fast when it can. The engines agree in distribution,
+        not draw by draw; each is reproducible for any ``jobs``.
 
     Returns
     -------
@@ -459,7 +507,11 @@ def simulate(
         met = make_result(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
         return wilson_half_width(int(met.sum()), len(met)) <= precision
 
-    runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
+    engine = resolve_engine(scn, engine, quiet)
+    if engine == "fast":
+        runner = _FastRunner(scn, seed, jobs)
+    else:
+        runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
     try:
         if n and reached():
             stopped = "precision"
@@ -477,13 +529,13 @@ def simulate(
         runner.close()
     values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(column_names(scn))))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
-    return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs)
+    return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 
 
-def make_result(scn, seed, values, specs, started="", finished="", stopped="replications", precision=None, jobs=1):
+def make_result(scn, seed, values, specs, started="", finished="", stopped="replications", precision=None, jobs=1, engine="simpy"):
     """A :class:`RunResult`, or a :class:`PortfolioResult` for a portfolio scenario."""
     if scn.portfolio is None:
-        return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs)
+        return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine=engine)
     width = len(_COLUMNS)
     parks = {
         name: RunResult(
@@ -498,10 +550,11 @@ def make_result(scn, seed, values, specs, started="", finished="", stopped="repl
             jobs,
             park=name,
             assessment_def=scn.assessment,
+            engine=engine,
         )
         for p, (name, member) in enumerate(scn._members)
     }
-    return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs)
+    return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs, engine)
 
 
 @dataclass
@@ -518,6 +571,7 @@ class PortfolioResult:
     stopped_by: str = "replications"
     precision: float | None = None
     jobs: int = 1
+    engine: str = "simpy"
 
     @property
     def replications(self) -> int:

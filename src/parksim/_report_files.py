@@ -46,7 +46,7 @@ def manifest(result) -> dict:
         "stopped_by": result.stopped_by,
         "precision": result.precision,
         "jobs": result.jobs,
-        "engine": "simpy",
+        "engine": result.engine,
         "started": result.started,
         "finished": result.finished,
         "versions": _versions(),

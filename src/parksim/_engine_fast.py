@@ -1,0 +1,1643 @@
+"""The fast engine: many replications of the same park model at once, compiled with numba.
+
+The SimPy engine (:mod:`parksim._engine_simpy`) runs one replication as a
+discrete-event simulation in Python. This engine runs a *block* of
+replications in compiled code, on every core: each replication is advanced by a
+``nogil`` numba function on a thread of its own, over struct-of-arrays state
+with a leading replication axis. The model is the same:
+
+* the **rules** are the functions of :mod:`parksim.rules` (growth, ramp-up,
+  exit ages, signings, certification conditions, year-end sums), compiled in
+  place (they are written in the NumPy subset numba compiles);
+* the **scheduling** differs. Projects are records whose next event time (landing,
+  giving up, production start) is kept in an active list; each month the
+  engine processes the events falling in it in time order, then runs the
+  month end (growth, exits, certification rounds, year end) as the SimPy
+  clock does. Factory space and land are served in signing order with the
+  head of the queue blocking, as in the SimPy containers. Event times are
+  continuous, as in SimPy; the monthly firm updates are the same in both.
+* the **random numbers** come from keyed xoshiro256** streams
+  (:mod:`parksim._fastrand`): one per project (and its firm), per starting
+  firm, per firm and year (certification decisions), per sector (shocks), so
+  that scenario variants stay coupled (common random numbers). They are not
+  the NumPy streams of the SimPy engine: the engines agree in distribution,
+  not draw by draw (tested: ``tests/test_engine_agreement.py``).
+* the **yearly assessment** runs in Python between blocks of months (the
+  rules of :mod:`parksim.rules.assessment`), so status effects act on the
+  months after the decision, as in SimPy; a portfolio's parks advance in
+  lockstep.
+
+Uncertain parameters are drawn per replication by :func:`parksim._realise.realise`
+from the same streams as the SimPy engine (so both engines see the same
+parameter values for a seed and replication).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from . import _fastrand as R
+from ._errors import Problem, ScenarioError
+from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
+from .rules import certification as C
+from .rules import growth as G
+from .rules import indicators as I
+from .rules.pipeline import choose, next_signing, poisson_ppf
+
+FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
+HISTORY = 3
+
+# --- plan: scalar parameters ------------------------------------------------------------
+(
+    V_W,
+    V_RENT_SHARE,
+    V_DELAY_FACTOR,
+    V_LAND_DROP,
+    V_RENT_DROP,
+    V_BUILD_DROP,
+    V_RENT_INV_SHARE,
+    V_FACTORY_TOTAL,
+    V_FACTORY_OCC,
+    V_CARRY,
+    V_EXTRA_QUOTA,
+    V_COST_PER_MU,
+    V_REG_PROB,
+    V_RD_EXIT_FACTOR,
+    V_RD_MULT,
+    V_CREDIT_BONUS,
+    V_ABOVE,
+    V_INST0,
+    V_INST_NEW,
+    V_INST_CLOSE,
+    V_INCUB0,
+    V_INCUB_ADD,
+    V_LIST0,
+    V_LIST_MIN,
+    V_LIST_PROB,
+    V_COST_YEAR,
+    V_RD_SUB_RATE,
+    V_CULT_ON,
+    V_CULT_APPLY,
+    V_CULT_APPROVE,
+    V_CULT_COST,
+    V_BASELINE_OUT,
+    V_LAND_KM2,
+    V_WARM_UP,
+    V_WARM_RATE,
+    # high-tech enterprise
+    V_H_SMALL,
+    V_H_MEDIUM,
+    V_H_LARGE,
+    V_H_BAND_S,
+    V_H_BAND_M,
+    V_H_ST,
+    V_H_HT,
+    V_H_SCORE,
+    V_H_AGE,
+    V_H_VALID,
+    V_H_MONTH,
+    V_H_APPLY,
+    V_H_REAPPLY,
+    V_H_APPROVE,
+    V_H_VIOL,
+    V_H_REVOKE,
+    # tech-based SME
+    V_T_STAFF,
+    V_T_REVENUE,
+    V_T_PASS,
+    V_T_IP1,
+    V_T_HNTE,
+    V_T_MONTH,
+    # 专精特新
+    V_Z_AGE,
+    V_Z_RD,
+    V_Z_RATIO,
+    V_Z_REVENUE,
+    V_Z_VALID,
+    V_Z_MONTH,
+    V_Z_APPLY,
+    V_Z_APPROVE,
+    V_MACRO_SD,
+    NV,
+) = range(67)
+
+# project entity distributions
+(D_LAND_DELAY, D_RENT_DELAY, D_BUILD_DELAY, D_RENT_PATIENCE, D_BUILD_PATIENCE, D_PLANNED, D_REALISE, D_FLOOR, D_LAND, D_INVEST, ND) = range(
+    11
+)
+# sector scalars
+(
+    S_IND,
+    S_GROWTH,
+    S_SHOCK_SD,
+    S_NOISE_SD,
+    S_HY,
+    S_HM,
+    S_YOUNG,
+    S_RAMP_M,
+    S_RAMP_S,
+    S_RD_NOISE,
+    S_WEIGHT,
+    S_RHO,
+    S_RD_ACTIVE,
+    S_IP1,
+    S_IP2_MEAN,
+    S_FIELD,
+    S_NICHE,
+    S_RD_INST,
+    S_KEY,
+    NS,
+) = range(20)
+# sector entity distributions
+(SD_PROD, SD_RD_SHARE, SD_ST, SD_HT, SD_HTS, SD_SCORE, NSD) = range(7)
+# synthetic baseline per sector
+(B_N, B_TOTAL, B_HNTE, B_TSME, B_ZJTX, B_RENT, B_HAS, NB) = range(8)
+(BD_REVENUE, BD_AGE, BD_FLOOR, NBD) = range(4)
+# per month
+(M_RATE, M_FADD, M_FCOST, M_LADD, M_QUOTA, NM) = range(6)
+
+# register rows (nan: not given)
+(
+    G_SECTOR,
+    G_REVENUE,
+    G_AGE,
+    G_EMPLOYEES,
+    G_RD,
+    G_ST,
+    G_HT,
+    G_HTS,
+    G_IP1,
+    G_IP2,
+    G_NICHE,
+    G_RDINST,
+    G_LISTED,
+    G_HEXP,
+    G_TSME,
+    G_ZEXP,
+    G_FLOOR,
+    NG,
+) = range(18)
+# known projects
+(K_SIGN, K_SECTOR, K_RENT, K_PLANNED, K_FLOOR, K_LAND, K_INVEST, K_LANDED, K_JOBS, NK) = range(10)
+
+# --- block state ------------------------------------------------------------------------
+(F_BIRTH, F_DEATH, F_LOGB, F_LEVEL, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, NF0) = range(15)
+(
+    I_SECTOR,
+    I_IND,
+    I_ALIVE,
+    I_RDACT,
+    I_IP1,
+    I_IP2,
+    I_FIELD,
+    I_NICHE,
+    I_RDINST,
+    I_REG,
+    I_HON,
+    I_HEVER,
+    I_TSME,
+    I_ZON,
+    I_ZEVER,
+    I_LISTED,
+    I_PABOVE,
+    I_PTECH,
+    I_KEY,
+    NI,
+) = range(20)
+# yearly decision uniforms (as the SimPy engine's)
+(U_HAPPLY, U_HAPPROVE, U_HVIOL, U_HREVOKE, U_ZAPPLY, U_ZAPPROVE, U_LISTING, NU) = range(8)
+# projects
+(
+    P_SIGN,
+    P_NEXT,
+    P_AMOUNT,
+    P_LANDMU,
+    P_INVEST,
+    P_LEVEL,
+    P_PRODUCTIVITY,
+    P_PATIENCE,
+    P_STAGE_DELAY,
+    P_ELAPSED,
+    P_U_LANDDROP,
+    P_U_STAGEDROP,
+    NPF,
+) = range(13)
+(Q_STATE, Q_SECTOR, Q_RENT, Q_KEY, Q_ORDER, Q_QUEUED, NPI) = range(7)
+ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
+# replication scalars
+(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_INVEST, R_LANDACQ, R_COST, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(11)
+(
+    N_FIRMS,
+    N_PROJ,
+    N_ACTIVE,
+    N_QF,
+    N_QL,
+    N_SEQ,
+    C_SIGNED,
+    C_LANDED,
+    C_PRODUCING,
+    C_DROPPED,
+    C_NEWH,
+    C_NEWZ,
+    N_WAITING,
+    N_INST,
+    N_ERROR,
+    NRI,
+) = range(16)
+ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
+(RR_ARRIVALS, RR_INST, NRR) = range(3)
+
+# internal functions are only called from compiled code: no Python wrappers (they cost most of the compile time)
+_JIT = dict(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_ENTRY = dict(cache=True, nogil=True, error_model="numpy")
+
+
+class _HnteP(NamedTuple):
+    rd_ratio_small: float
+    rd_ratio_medium: float
+    rd_ratio_large: float
+    band_small: float
+    band_medium: float
+    min_st_staff_share: float
+    min_hightech_revenue_share: float
+    min_innovation_score: float
+    min_age_months: float
+
+
+class _ZjtxP(NamedTuple):
+    min_age_months: float
+    min_rd: float
+    min_rd_ratio: float
+    min_revenue: float
+
+
+# ======================================================================================
+# compiled part
+# ======================================================================================
+@numba.njit(**_JIT)
+def _key(kind, index):
+    return (np.int64(kind) << 40) | np.int64(index)
+
+
+@numba.njit(**_JIT)
+def _stream(s, seed, rep, kind, park, key):
+    shared = kind == SECTOR or kind == MACRO
+    b = kind if shared else kind + 1000 * park
+    R.seed_into(s, np.uint64(seed), np.uint64(rep), np.uint64(b), np.uint64(key))
+
+
+@numba.njit(**_JIT)
+def _year_uniforms(UY, r, i, key, y, seed, park):
+    s = np.empty(4, np.uint64)
+    _stream(s, seed, r, FIRM_YEAR, park, key * 64 + y)
+    for j in range(NU):
+        UY[r, i, j] = R.uniform(s)
+
+
+@numba.njit(**_JIT)
+def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, y_now, seed, park, key, FF, FI, FR, UY, SV, SD, PV):
+    """Fill firm row ``i`` of replication ``r``; the firm's stream is FR[r, i] (already seeded)."""
+    st = FR[r, i]
+    u = np.empty(15)
+    for j in range(15):
+        u[j] = R.uniform(st)
+    e_exit = R.exponential(st)
+    z0 = R.ndtri(u[13]) if math.isnan(latent) else latent
+    rho = SV[pr, s, S_RHO]
+    c = math.sqrt(max(1.0 - rho * rho, 0.0))
+    # tech attributes load on the latent orientation (A_RD_ACTIVE..A_REGISTERS of FirmTable)
+    for j in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12):
+        u[j] = R.ndtr(rho * z0 + c * R.ndtri(u[j]))
+    for j in (1, 7, 9, 10, 11, 12):
+        u[j] = 1.0 - u[j]
+    FI[r, I_SECTOR, i] = s
+    FI[r, I_IND, i] = np.int64(SV[pr, s, S_IND])
+    FI[r, I_ALIVE, i] = 1
+    FI[r, I_KEY, i] = key
+    FF[r, F_BIRTH, i] = birth
+    FF[r, F_LOGB, i] = math.log(max(level, 1e-9))
+    FF[r, F_RAMP_M, i] = SV[pr, s, S_RAMP_M] if ramp else 0.0
+    FF[r, F_RAMP_S, i] = SV[pr, s, S_RAMP_S]
+    FF[r, F_PROD, i] = R.ppf(SD[pr, s, SD_PROD], u[0]) if math.isnan(known_prod) else known_prod
+    rd_active = u[1] < SV[pr, s, S_RD_ACTIVE]
+    rd_share = R.ppf(SD[pr, s, SD_RD_SHARE], u[2])
+    if not math.isnan(known_rd):
+        rd_share = known_rd
+        rd_active = rd_share > 0
+    FI[r, I_RDACT, i] = 1 if rd_active else 0
+    hf = PV[pr, V_RD_EXIT_FACTOR] if rd_active else 1.0
+    FF[r, F_DEATH, i] = birth + G.exit_age(e_exit, age0, hf * SV[pr, s, S_HY], hf * SV[pr, s, S_HM], SV[pr, s, S_YOUNG]).item()
+    sd = SV[pr, s, S_RD_NOISE]
+    for y in range(Y):
+        z = R.normal(st)
+        FF[r, NF0 + y, i] = (rd_share if rd_active else 0.0) * math.exp(sd * z - 0.5 * sd * sd)
+    FF[r, F_ST, i] = R.ppf(SD[pr, s, SD_ST], u[3])
+    FF[r, F_HT, i] = R.ppf(SD[pr, s, SD_HT], u[4])
+    FF[r, F_HTS, i] = R.ppf(SD[pr, s, SD_HTS], u[5])
+    FF[r, F_SCORE, i] = R.ppf(SD[pr, s, SD_SCORE], u[6])
+    FI[r, I_IP1, i] = 1 if u[7] < SV[pr, s, S_IP1] else 0
+    FI[r, I_IP2, i] = poisson_ppf(u[8], SV[pr, s, S_IP2_MEAN])
+    FI[r, I_FIELD, i] = 1 if u[9] < SV[pr, s, S_FIELD] else 0
+    FI[r, I_NICHE, i] = 1 if u[10] < SV[pr, s, S_NICHE] else 0
+    FI[r, I_RDINST, i] = 1 if u[11] < SV[pr, s, S_RD_INST] else 0
+    FI[r, I_REG, i] = 1 if u[12] < PV[pr, V_REG_PROB] else 0
+    for k in (I_HON, I_HEVER, I_TSME, I_ZON, I_ZEVER, I_LISTED, I_PABOVE, I_PTECH):
+        FI[r, k, i] = 0
+    FF[r, F_HEXP, i] = -np.inf
+    FF[r, F_ZEXP, i] = -np.inf
+    FF[r, F_FLOOR, i] = 0.0
+    FF[r, F_LEVEL, i] = 0.0
+    for k in range(NF0 + Y, FF.shape[1]):
+        FF[r, k, i] = 0.0
+    _year_uniforms(UY, r, i, key, y_now, seed, park)
+    return rd_share if rd_active else 0.0
+
+
+@numba.njit(**_JIT)
+def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG):
+    """Register rows, then each sector's synthetic starting firms (as ParkModel._starting_firms)."""
+    nsec = SV.shape[1]
+    cap = FF.shape[2]
+    n = 0
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    u = np.empty(10)
+    for g in range(REG.shape[0]):
+        if n >= cap:
+            return -1
+        s = int(REG[g, G_SECTOR])
+        key = _key(REGISTER, g)
+        st = FR[r, n]
+        _stream(st, seed, r, REGISTER, park, key)
+        for j in range(10):
+            u[j] = R.uniform(st)
+        revenue = REG[g, G_REVENUE]
+        has_base = BV[pr, s, B_HAS] > 0
+        if not math.isnan(REG[g, G_AGE]):
+            age = 12.0 * REG[g, G_AGE]
+        elif has_base:
+            age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
+        else:
+            age = 60.0
+        level = G.year_end_level(revenue, SV[pr, s, S_GROWTH]).item()
+        known_prod = np.nan
+        if not math.isnan(REG[g, G_EMPLOYEES]) and REG[g, G_EMPLOYEES] > 0:
+            known_prod = max(revenue, 1e-9) / REG[g, G_EMPLOYEES]
+        known_rd = np.nan
+        if not math.isnan(REG[g, G_RD]):
+            known_rd = REG[g, G_RD] / revenue if revenue > 0 else 0.0
+        _new_firm(r, n, s, -age, level, age, False, np.nan, known_rd, known_prod, Y, pr, 0, seed, park, key, FF, FI, FR, UY, SV, SD, PV)
+        if not math.isnan(REG[g, G_ST]):
+            FF[r, F_ST, n] = REG[g, G_ST]
+        if not math.isnan(REG[g, G_HT]):
+            FF[r, F_HT, n] = REG[g, G_HT]
+        if not math.isnan(REG[g, G_HTS]):
+            FF[r, F_HTS, n] = REG[g, G_HTS]
+        if not math.isnan(REG[g, G_IP1]):
+            FI[r, I_IP1, n] = int(REG[g, G_IP1])
+        if not math.isnan(REG[g, G_IP2]):
+            FI[r, I_IP2, n] = int(REG[g, G_IP2])
+        if not math.isnan(REG[g, G_NICHE]):
+            FI[r, I_NICHE, n] = int(REG[g, G_NICHE])
+        if not math.isnan(REG[g, G_RDINST]):
+            FI[r, I_RDINST, n] = int(REG[g, G_RDINST])
+        if not math.isnan(REG[g, G_LISTED]):
+            FI[r, I_LISTED, n] = int(REG[g, G_LISTED])
+        _history(FF, r, n, REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
+        if not math.isnan(REG[g, G_HEXP]) and REG[g, G_HEXP] > 0:
+            FI[r, I_HON, n] = 1
+            FI[r, I_HEVER, n] = 1
+            FF[r, F_HEXP, n] = REG[g, G_HEXP]
+        FI[r, I_TSME, n] = 1 if REG[g, G_TSME] > 0 else 0
+        if not math.isnan(REG[g, G_ZEXP]) and REG[g, G_ZEXP] > 0:
+            FI[r, I_ZON, n] = 1
+            FI[r, I_ZEVER, n] = 1
+            FF[r, F_ZEXP, n] = REG[g, G_ZEXP]
+        FF[r, F_FLOOR, n] = 0.0 if math.isnan(REG[g, G_FLOOR]) else REG[g, G_FLOOR]
+        FI[r, I_PABOVE, n] = 1 if C.above_size(revenue, FI[r, I_IND, n], PV[pr, V_ABOVE]) else 0
+        FI[r, I_PTECH, n] = 1 if (FI[r, I_TSME, n] == 1 or FI[r, I_HON, n] == 1) else 0
+        n += 1
+    for s in range(nsec):
+        first = n
+        for j in range(int(BV[pr, s, B_N])):
+            if n >= cap:
+                return -1
+            key = _key(SYNTHETIC_FIRM, (np.int64(SV[pr, s, S_KEY]) << 20) | j)
+            st = FR[r, n]
+            _stream(st, seed, r, SYNTHETIC_FIRM, park, key)
+            for k in range(10):
+                u[k] = R.uniform(st)
+            revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
+            age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
+            latent = R.ndtri(1.0 - u[2])  # the certified share are the firms of highest orientation
+            level = G.year_end_level(revenue, SV[pr, s, S_GROWTH]).item()
+            _new_firm(r, n, s, -age, level, age, False, latent, np.nan, np.nan, Y, pr, 0, seed, park, key, FF, FI, FR, UY, SV, SD, PV)
+            _history(FF, r, n, REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
+            if u[2] < BV[pr, s, B_HNTE]:
+                FI[r, I_HON, n] = 1
+                FI[r, I_HEVER, n] = 1
+                FF[r, F_HEXP, n] = u[3] * 12.0 * PV[pr, V_H_VALID]
+            FI[r, I_TSME, n] = 1 if u[2] < BV[pr, s, B_TSME] else 0
+            if u[5] < BV[pr, s, B_ZJTX]:
+                FI[r, I_ZON, n] = 1
+                FI[r, I_ZEVER, n] = 1
+                FF[r, F_ZEXP, n] = u[6] * 12.0 * PV[pr, V_Z_VALID]
+            if u[7] < BV[pr, s, B_RENT]:
+                FF[r, F_FLOOR, n] = R.ppf(BD[pr, s, BD_FLOOR], u[8])
+            FI[r, I_PABOVE, n] = 1 if C.above_size(revenue, FI[r, I_IND, n], PV[pr, V_ABOVE]) else 0
+            FI[r, I_PTECH, n] = 1 if (FI[r, I_TSME, n] == 1 or FI[r, I_HON, n] == 1) else 0
+            n += 1
+        total = BV[pr, s, B_TOTAL]
+        if not math.isnan(total) and n > first:
+            drawn = 0.0
+            for i in range(first, n):
+                drawn += FF[r, REV + HISTORY - 1, i]
+            if drawn > 0:
+                factor = total / drawn
+                for i in range(first, n):
+                    FF[r, F_LOGB, i] += math.log(factor) if factor > 0 else -np.inf
+                    for k in range(HISTORY):
+                        FF[r, REV + k, i] *= factor
+                        FF[r, RD + k, i] *= factor
+                    FI[r, I_PABOVE, i] = 1 if C.above_size(FF[r, REV + HISTORY - 1, i], FI[r, I_IND, i], PV[pr, V_ABOVE]) else 0
+    return n
+
+
+@numba.njit(**_JIT)
+def _history(FF, r, i, REV, RD, revenue, rd_share_last, age_months):
+    for k in range(HISTORY):  # column HISTORY-1-k is year -(k+1)
+        if age_months > 12.0 * k or k == 0:
+            FF[r, REV + HISTORY - 1 - k, i] = revenue
+            FF[r, RD + HISTORY - 1 - k, i] = revenue * rd_share_last
+
+
+# --- projects ----------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def _activate(r, j, PI, AL, RI):
+    AL[r, RI[r, N_ACTIVE]] = j
+    RI[r, N_ACTIVE] += 1
+
+
+@numba.njit(**_JIT)
+def _start_project(r, j, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
+    """A project signed at ``signed_at`` begins at ``t`` (as ParkModel._project up to landing)."""
+    st = PR[r, j]
+    u = np.empty(14)
+    for k in range(14):
+        u[k] = R.uniform(st)
+    pr = 0 if PV.shape[0] == 1 else r
+    status_landed = False
+    productivity = np.nan
+    if known < 0:
+        nsec = SV.shape[1]
+        s = choose(u[0], SV[pr, :, S_WEIGHT]) if nsec > 1 else 0
+        rent = u[1] < PV[pr, V_RENT_SHARE]
+        planned = R.ppf(PD[pr, D_PLANNED], u[2])
+        floor = R.ppf(PD[pr, D_FLOOR], u[4])
+        land = R.ppf(PD[pr, D_LAND], u[5])
+        invest = R.ppf(PD[pr, D_INVEST], u[6])
+        if rent:
+            invest *= PV[pr, V_RENT_INV_SHARE]
+    else:
+        s = int(KP[known, K_SECTOR])
+        rent = KP[known, K_RENT] > 0
+        planned = KP[known, K_PLANNED]
+        floor = 0.0 if math.isnan(KP[known, K_FLOOR]) else KP[known, K_FLOOR]
+        land = 0.0 if math.isnan(KP[known, K_LAND]) else KP[known, K_LAND]
+        if math.isnan(KP[known, K_INVEST]):
+            invest = R.ppf(PD[pr, D_INVEST], u[6])
+            if rent:
+                invest *= PV[pr, V_RENT_INV_SHARE]
+        else:
+            invest = KP[known, K_INVEST]
+        status_landed = KP[known, K_LANDED] > 0
+        if not math.isnan(KP[known, K_JOBS]) and KP[known, K_JOBS] > 0:
+            productivity = planned / KP[known, K_JOBS]
+    realisation = R.ppf(PD[pr, D_REALISE], u[3])
+    elapsed = max(0.0, -signed_at)
+    df = PV[pr, V_DELAY_FACTOR]
+    land_delay = df * R.ppf(PD[pr, D_LAND_DELAY], u[7])
+    stage_delay = df * R.ppf(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], u[9] if rent else u[10])
+    if known < 0 and signed_at < 0:
+        # warm-up: a project that had dropped out, or already produces, is part of the past
+        land_drop = u[8] < PV[pr, V_LAND_DROP]
+        if (land_delay <= elapsed and land_drop) or land_delay + stage_delay <= elapsed:
+            PI[r, Q_STATE, j] = ST_DONE
+            return
+    if signed_at >= 0:
+        RI[r, C_SIGNED] += 1
+    PI[r, Q_SECTOR, j] = s
+    PI[r, Q_RENT, j] = 1 if rent else 0
+    PF[r, P_SIGN, j] = signed_at
+    PF[r, P_AMOUNT, j] = max(floor if rent else land, 1e-9)
+    PF[r, P_LANDMU, j] = land
+    PF[r, P_INVEST, j] = invest
+    PF[r, P_LEVEL, j] = planned * realisation
+    PF[r, P_PRODUCTIVITY, j] = productivity
+    PF[r, P_PATIENCE, j] = R.ppf(PD[pr, D_RENT_PATIENCE if rent else D_BUILD_PATIENCE], u[12])
+    PF[r, P_STAGE_DELAY, j] = stage_delay
+    PF[r, P_U_LANDDROP, j] = u[8]
+    PF[r, P_U_STAGEDROP, j] = u[11]
+    PI[r, Q_QUEUED, j] = 0
+    if status_landed:
+        PF[r, P_ELAPSED, j] = elapsed
+        PI[r, Q_STATE, j] = ST_LAND
+        PF[r, P_NEXT, j] = t
+        PF[r, P_U_LANDDROP, j] = 2.0  # already landed: no landing drop-out, not counted as landing
+    else:
+        wait = max(0.0, land_delay - elapsed)
+        PF[r, P_ELAPSED, j] = max(0.0, elapsed - land_delay)
+        PI[r, Q_STATE, j] = ST_LAND
+        PF[r, P_NEXT, j] = t + wait
+    _activate(r, j, PI, AL, RI)
+
+
+@numba.njit(**_JIT)
+def _queue_insert(Q, r, nq, j, PF, PI):
+    """Insert project j into the waiting queue sorted by (signing time, order)."""
+    key_t, key_o = PF[r, P_SIGN, j], PI[r, Q_ORDER, j]
+    pos = nq
+    while pos > 0:
+        k = Q[r, pos - 1]
+        if PF[r, P_SIGN, k] < key_t or (PF[r, P_SIGN, k] == key_t and PI[r, Q_ORDER, k] < key_o):
+            break
+        Q[r, pos] = k
+        pos -= 1
+    Q[r, pos] = j
+    return nq + 1
+
+
+@numba.njit(**_JIT)
+def _queue_remove(Q, r, nq, j):
+    pos = -1
+    for k in range(nq):
+        if Q[r, k] == j:
+            pos = k
+            break
+    if pos < 0:
+        return nq
+    for k in range(pos, nq - 1):
+        Q[r, k] = Q[r, k + 1]
+    return nq - 1
+
+
+@numba.njit(**_JIT)
+def _granted(r, j, t, PF, PI, RS, RI):
+    """Project j obtains its space at t: invest, then the stage delay runs (minus time already elapsed)."""
+    if PI[r, Q_QUEUED, j] == 1:
+        RI[r, N_WAITING] -= 1
+        PI[r, Q_QUEUED, j] = 0
+    RS[r, R_INVEST] += PF[r, P_INVEST, j]
+    if PI[r, Q_RENT, j] == 0:
+        RS[r, R_LANDACQ] += PF[r, P_LANDMU, j]
+    wait = max(0.0, PF[r, P_STAGE_DELAY, j] - PF[r, P_ELAPSED, j])
+    PI[r, Q_STATE, j] = ST_STAGE
+    PF[r, P_NEXT, j] = t + wait
+
+
+@numba.njit(**_JIT)
+def _serve(r, rent, t, Q, PF, PI, RS, RI):
+    """Serve the waiting queue of factory space (rent) or land in signing order; the head blocks."""
+    lvl = R_FLEVEL if rent else R_LLEVEL
+    nqk = N_QF if rent else N_QL
+    while RI[r, nqk] > 0:
+        j = Q[r, 0]
+        amount = PF[r, P_AMOUNT, j]
+        if RS[r, lvl] < amount:
+            break
+        RS[r, lvl] -= amount
+        RI[r, nqk] = _queue_remove(Q, r, RI[r, nqk], j)
+        _granted(r, j, t, PF, PI, RS, RI)
+
+
+@numba.njit(**_JIT)
+def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI):
+    if rent:
+        RS[r, R_FLEVEL] += amount
+        _serve(r, True, t, QF, PF, PI, RS, RI)
+    else:
+        RS[r, R_LLEVEL] += amount
+        _serve(r, False, t, QL, PF, PI, RS, RI)
+
+
+@numba.njit(**_JIT)
+def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL):
+    """Process the due event of project j at time t; return True if the project is finished."""
+    pr = 0 if PV.shape[0] == 1 else r
+    state = PI[r, Q_STATE, j]
+    rent = PI[r, Q_RENT, j] == 1
+    if state == ST_LAND:
+        u_drop = PF[r, P_U_LANDDROP, j]
+        if u_drop <= 1.0:  # (a project already landed at the start skips this)
+            if u_drop < PV[pr, V_LAND_DROP]:
+                RI[r, C_DROPPED] += 1
+                return True
+            RI[r, C_LANDED] += 1
+        # ask for space: queue in signing order, served at once if it is the head and space suffices
+        Q = QF if rent else QL
+        nqk = N_QF if rent else N_QL
+        RI[r, nqk] = _queue_insert(Q, r, RI[r, nqk], j, PF, PI)
+        PI[r, Q_STATE, j] = ST_QUEUE
+        PF[r, P_NEXT, j] = np.inf
+        _serve(r, rent, t, Q, PF, PI, RS, RI)
+        if PI[r, Q_STATE, j] == ST_QUEUE:
+            PI[r, Q_QUEUED, j] = 1
+            RI[r, N_WAITING] += 1
+            PF[r, P_NEXT, j] = t + PF[r, P_PATIENCE, j]
+        return False
+    if state == ST_QUEUE:  # patience ran out
+        Q = QF if rent else QL
+        nqk = N_QF if rent else N_QL
+        RI[r, nqk] = _queue_remove(Q, r, RI[r, nqk], j)
+        RI[r, N_WAITING] -= 1
+        PI[r, Q_QUEUED, j] = 0
+        RI[r, C_DROPPED] += 1
+        _serve(r, rent, t, Q, PF, PI, RS, RI)  # the requests behind it try again
+        return True
+    if state == ST_STAGE:
+        drop = PF[r, P_U_STAGEDROP, j] < (PV[pr, V_RENT_DROP] if rent else PV[pr, V_BUILD_DROP])
+        if drop:
+            if rent:
+                _put(r, True, PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI)
+            RI[r, C_DROPPED] += 1
+            return True
+        RI[r, C_PRODUCING] += 1
+        i = RI[r, N_FIRMS]
+        if i >= FF.shape[2]:
+            RI[r, N_ERROR] = ERR_OVERFLOW
+            return True
+        RI[r, N_FIRMS] += 1
+        # the firm continues its project's stream
+        for k in range(4):
+            FR[r, i, k] = PR[r, j, k]
+        _new_firm(
+            r,
+            i,
+            PI[r, Q_SECTOR, j],
+            t,
+            PF[r, P_LEVEL, j],
+            0.0,
+            True,
+            np.nan,
+            np.nan,
+            PF[r, P_PRODUCTIVITY, j],
+            Y,
+            pr,
+            y_now,
+            seed,
+            park,
+            PI[r, Q_KEY, j],
+            FF,
+            FI,
+            FR,
+            UY,
+            SV,
+            SD,
+            PV,
+        )
+        if rent:
+            FF[r, F_FLOOR, i] = PF[r, P_AMOUNT, j]
+        return True
+    return True
+
+
+@numba.njit(**_JIT)
+def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
+    j = RI[r, N_PROJ]
+    if j >= PF.shape[2]:
+        RI[r, N_ERROR] = ERR_OVERFLOW
+        return
+    RI[r, N_PROJ] += 1
+    key = _key(kind, index)
+    PI[r, Q_KEY, j] = key
+    PI[r, Q_ORDER, j] = j
+    _stream(PR[r, j], seed, r, kind, park, key)
+    _start_project(r, j, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+
+
+# --- the month ---------------------------------------------------------------------------
+@numba.njit(**_JIT)
+def _start_of_month(r, m, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV):
+    t = float(m)
+    add = MV[pr, m, M_FADD]
+    if add > 0:
+        RS[r, R_FTOTAL] += add
+        _put(r, True, add, t, QF, QL, PF, PI, RS, RI)
+    RS[r, R_COST] += MV[pr, m, M_FCOST]
+    ladd = MV[pr, m, M_LADD]
+    if ladd > 0:
+        _put(r, False, ladd, t, QF, QL, PF, PI, RS, RI)
+    if m % 12 == 0:
+        if PV[pr, V_CARRY] == 0:
+            RS[r, R_LLEVEL] = 0.0
+        extra = PV[pr, V_EXTRA_QUOTA]
+        RS[r, R_COST] += extra * PV[pr, V_COST_PER_MU]
+        quota = (MV[pr, m, M_QUOTA] + extra) * RS[r, R_QFACTOR]
+        if quota > 0:
+            _put(r, False, quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI)
+
+
+@numba.njit(**_JIT)
+def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
+    n = RI[r, N_FIRMS]
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
+    k = len(idx)
+    if k == 0:
+        return
+    expired = np.zeros(k, np.bool_)
+    for a in range(k):
+        i = idx[a]
+        if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
+            FI[r, I_HON, i] = 0
+            expired[a] = True
+        if FI[r, I_HON, i] == 1 and UY[r, i, U_HREVOKE] < PV[pr, V_H_REVOKE]:
+            FI[r, I_HON, i] = 0
+            FF[r, F_HEXP, i] = t
+    rd3 = np.zeros(k)
+    sales3 = np.zeros(k)
+    for c in range(y, y + HISTORY):
+        rd3 += FF[r, RD + c][idx]
+        sales3 += FF[r, REV + c][idx]
+    p = _HnteP(
+        PV[pr, V_H_SMALL],
+        PV[pr, V_H_MEDIUM],
+        PV[pr, V_H_LARGE],
+        PV[pr, V_H_BAND_S],
+        PV[pr, V_H_BAND_M],
+        PV[pr, V_H_ST],
+        PV[pr, V_H_HT],
+        PV[pr, V_H_SCORE],
+        PV[pr, V_H_AGE],
+    )
+    eligible = C.hnte_eligible(
+        t - FF[r, F_BIRTH][idx],
+        rd3,
+        sales3,
+        FF[r, REV + y + HISTORY - 1][idx],
+        FF[r, F_ST][idx],
+        FF[r, F_HT][idx],
+        FF[r, F_SCORE][idx],
+        (FI[r, I_IP1][idx] == 1) | (FI[r, I_IP2][idx] > 0),
+        FI[r, I_FIELD][idx],
+        UY[r, :, U_HVIOL][idx] < PV[pr, V_H_VIOL],
+        p,
+    )
+    approval = min(1.0, PV[pr, V_H_APPROVE] + PV[pr, V_CULT_APPROVE])
+    applying = 0
+    for a in range(k):
+        i = idx[a]
+        if not eligible[a] or FI[r, I_HON, i] == 1:
+            continue
+        prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired[a] else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
+        if UY[r, i, U_HAPPLY] < prob:
+            applying += 1
+            if UY[r, i, U_HAPPROVE] < approval:
+                if FI[r, I_HEVER, i] == 0:
+                    RI[r, C_NEWH] += 1
+                FI[r, I_HON, i] = 1
+                FI[r, I_HEVER, i] = 1
+                FF[r, F_HEXP, i] = t + 12.0 * PV[pr, V_H_VALID]
+    if PV[pr, V_CULT_ON] > 0:
+        RS[r, R_COST] += applying * PV[pr, V_W] * PV[pr, V_CULT_COST]
+
+
+@numba.njit(**_JIT)
+def _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    last = y + HISTORY - 1
+    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
+    if len(idx) == 0:
+        return
+    rev = FF[r, REV + last][idx]
+    p = C.TechSmeParams(
+        PV[pr, V_T_STAFF], PV[pr, V_T_REVENUE], PV[pr, V_T_PASS], TS_STAFF, TS_RD, PV[pr, V_T_IP1], TS_IP2, PV[pr, V_T_HNTE] > 0
+    )
+    ok = C.tech_sme_eligible(
+        FF[r, F_LEVEL][idx] / FF[r, F_PROD][idx],
+        rev,
+        FF[r, F_ST][idx],
+        C._ratio(FF[r, RD + last][idx], rev),
+        FI[r, I_IP1][idx],
+        FI[r, I_IP2][idx],
+        FI[r, I_HON][idx],
+        p,
+    )
+    for a in range(len(idx)):
+        i = idx[a]
+        FI[r, I_TSME, i] = 1 if (ok[a] and FI[r, I_REG, i] == 1) else 0
+
+
+@numba.njit(**_JIT)
+def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    last = y + HISTORY - 1
+    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
+    if len(idx) == 0:
+        return
+    for i in idx:
+        if FI[r, I_ZON, i] == 1 and FF[r, F_ZEXP, i] <= t:
+            FI[r, I_ZON, i] = 0
+    p = _ZjtxP(PV[pr, V_Z_AGE], PV[pr, V_Z_RD], PV[pr, V_Z_RATIO], PV[pr, V_Z_REVENUE])
+    ok = C.zjtx_eligible(t - FF[r, F_BIRTH][idx], FI[r, I_NICHE][idx], FF[r, RD + last][idx], FF[r, REV + last][idx], p)
+    for a in range(len(idx)):
+        i = idx[a]
+        if ok[a] and FI[r, I_ZON, i] == 0 and UY[r, i, U_ZAPPLY] < PV[pr, V_Z_APPLY] and UY[r, i, U_ZAPPROVE] < PV[pr, V_Z_APPROVE]:
+            if FI[r, I_ZEVER, i] == 0:
+                RI[r, C_NEWZ] += 1
+            FI[r, I_ZON, i] = 1
+            FI[r, I_ZEVER, i] = 1
+            FF[r, F_ZEXP, i] = t + 12.0 * PV[pr, V_Z_VALID]
+
+
+@numba.njit(**_JIT)
+def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
+    n = RI[r, N_FIRMS]
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    col = y + HISTORY
+    for i in range(n):
+        if (
+            FI[r, I_ALIVE, i] == 1
+            and FI[r, I_LISTED, i] == 0
+            and FF[r, REV + col, i] >= PV[pr, V_LIST_MIN]
+            and UY[r, i, U_LISTING] < PV[pr, V_LIST_PROB]
+        ):
+            FI[r, I_LISTED, i] = 1
+    st = RR[r, RR_INST]
+    births = R.poisson(st, PV[pr, V_INST_NEW])
+    closures = R.binomial(st, RI[r, N_INST], PV[pr, V_INST_CLOSE])
+    RI[r, N_INST] += births - closures
+    RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
+    w = PV[pr, V_W]
+    tech = ((FI[r, I_TSME, :n] == 1) | (FI[r, I_HON, :n] == 1)).astype(np.int64)
+    rd_sum = 0.0
+    for i in range(n):
+        rd_sum += FF[r, RD + col, i]
+    RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
+    sums = I.year_sums(
+        FI[r, I_ALIVE, :n],
+        FI[r, I_IND, :n],
+        FF[r, REV + col, :n],
+        FF[r, REV + col - 1, :n],
+        FF[r, RD + col, :n],
+        FF[r, RD + col - 1, :n],
+        FF[r, F_HTS, :n],
+        FF[r, F_LEVEL, :n] / FF[r, F_PROD, :n],
+        FI[r, I_HON, :n],
+        tech,
+        FI[r, I_ZON, :n],
+        FI[r, I_RDACT, :n],
+        FI[r, I_RDINST, :n],
+        FI[r, I_LISTED, :n],
+        FI[r, I_PABOVE, :n],
+        FI[r, I_PTECH, :n],
+        PV[pr, V_ABOVE],
+    )
+    k = len(sums)
+    REC[r, y, :k] = sums
+    REC[r, y, k + 0] = w
+    REC[r, y, k + 1] = RI[r, C_NEWH]
+    REC[r, y, k + 2] = RI[r, C_NEWZ]
+    REC[r, y, k + 3] = RI[r, N_INST]
+    REC[r, y, k + 4] = RS[r, R_INCUB]
+    REC[r, y, k + 5] = PV[pr, V_LAND_KM2] + RS[r, R_LANDACQ] * w / 1500.0
+    REC[r, y, k + 6] = RS[r, R_FTOTAL] * w
+    REC[r, y, k + 7] = (RS[r, R_FTOTAL] - RS[r, R_FLEVEL]) * w
+    REC[r, y, k + 8] = RS[r, R_LLEVEL] * w
+    REC[r, y, k + 9] = RI[r, C_SIGNED]
+    REC[r, y, k + 10] = RI[r, C_LANDED]
+    REC[r, y, k + 11] = RI[r, C_PRODUCING]
+    REC[r, y, k + 12] = RI[r, C_DROPPED]
+    REC[r, y, k + 13] = RI[r, N_WAITING]
+    REC[r, y, k + 14] = RS[r, R_INVEST] * w / I.TEN_THOUSAND
+    REC[r, y, k + 15] = RS[r, R_COST] / 1e8
+    REC[r, y, k + 16] = PV[pr, V_BASELINE_OUT] if y == 0 else np.nan
+    REC[r, y, k + 17] = PV[pr, V_LIST0]
+    for i in range(n):
+        FI[r, I_PABOVE, i] = 1 if C.above_size(FF[r, REV + col, i], FI[r, I_IND, i], PV[pr, V_ABOVE]) else 0
+        FI[r, I_PTECH, i] = 1 if (tech[i] == 1 and FI[r, I_ALIVE, i] == 1) else 0
+    for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ):
+        RI[r, c] = 0
+    RS[r, R_COST] = 0.0
+    # next year's decision uniforms of every living firm
+    if y + 1 < Y:
+        for i in range(n):
+            if FI[r, I_ALIVE, i] == 1:
+                _year_uniforms(UY, r, i, FI[r, I_KEY, i], y + 1, seed, park)
+
+
+@numba.njit(**_JIT)
+def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+    t = float(m + 1)
+    y = m // 12
+    n = RI[r, N_FIRMS]
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    gb = RS[r, R_GBONUS]
+    cb = PV[pr, V_CREDIT_BONUS]
+    mult = PV[pr, V_RD_MULT]
+    freed = 0.0
+    for i in range(n):
+        if FI[r, I_ALIVE, i] == 0:
+            continue
+        s = FI[r, I_SECTOR, i]
+        birth = FF[r, F_BIRTH, i]
+        death = FF[r, F_DEATH, i]
+        frac = G.active_fraction(t, birth, death)
+        z = R.normal(FR[r, i])
+        growth = SV[pr, s, S_GROWTH] + gb + cb * FI[r, I_RDACT, i]
+        logb = FF[r, F_LOGB, i] + G.log_step(growth, SH[r, s, y], SV[pr, s, S_NOISE_SD], z)
+        FF[r, F_LOGB, i] = logb
+        level = math.exp(logb) * G.ramp(t - birth, FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
+        FF[r, F_LEVEL, i] = level
+        flow = level * frac / 12.0
+        FF[r, REV + y + HISTORY, i] += flow
+        FF[r, RD + y + HISTORY, i] += flow * FF[r, NF0 + y, i] * mult
+        if death <= t:
+            FI[r, I_ALIVE, i] = 0
+            freed += FF[r, F_FLOOR, i]
+    if freed > 0:
+        _put(r, True, freed, t, QF, QL, PF, PI, RS, RI)
+    month = m % 12 + 1
+    if month == int(PV[pr, V_H_MONTH]):
+        _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV)
+    if month == int(PV[pr, V_Z_MONTH]):
+        _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV)
+    if month == int(PV[pr, V_T_MONTH]):
+        _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
+    if month == 12:
+        _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC)
+
+
+@numba.njit(**_JIT)
+def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP):
+    """Process the signings and project events falling in month m, in time order."""
+    end = float(m + 1)
+    y_now = m // 12
+    while RI[r, N_ERROR] == 0:
+        # the earliest due event: the next signing or an active project's
+        t_best = RS[r, R_NEXTSIGN]
+        a_best = -1
+        for a in range(RI[r, N_ACTIVE]):
+            tj = PF[r, P_NEXT, AL[r, a]]
+            if tj < t_best:
+                t_best = tj
+                a_best = a
+        if t_best >= end:
+            return
+        if a_best < 0:  # a synthetic signing
+            t = t_best
+            seq = RI[r, N_SEQ]
+            RI[r, N_SEQ] += 1
+            _new_project(r, PROJECT, seq, t, t, -1, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            RS[r, R_NEXTSIGN] = next_signing(t, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
+            continue
+        j = AL[r, a_best]
+        if PI[r, Q_STATE, j] == ST_SIGN:
+            # a known project's signing date: it starts as a project signed then
+            row = int(PF[r, P_SIGN, j])
+            PI[r, Q_STATE, j] = ST_DONE
+            AL[r, a_best] = AL[r, RI[r, N_ACTIVE] - 1]
+            RI[r, N_ACTIVE] -= 1
+            _new_project(r, KNOWN_PROJECT, row, t_best, KP[row, K_SIGN], row, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            continue
+        done = _project_event(r, j, t_best, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL)
+        if done:
+            PI[r, Q_STATE, j] = ST_DONE
+            # remove from the active list (find it again: events may have reordered nothing, but be safe)
+            for a in range(RI[r, N_ACTIVE]):
+                if AL[r, a] == j:
+                    AL[r, a] = AL[r, RI[r, N_ACTIVE] - 1]
+                    RI[r, N_ACTIVE] -= 1
+                    break
+
+
+@numba.njit(**_JIT)
+def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG):
+    pr = 0 if PV.shape[0] == 1 else r
+    for k in range(RI.shape[1]):
+        RI[r, k] = 0
+    for k in range(RS.shape[1]):
+        RS[r, k] = 0.0
+    w = PV[pr, V_W]
+    # yearly shocks: sector shock + regional shock (shared streams)
+    nsec = SV.shape[1]
+    st = np.empty(4, np.uint64)
+    _stream(st, seed, r, MACRO, park, 0)
+    macro = np.empty(Y)
+    for y in range(Y):
+        macro[y] = PV[pr, V_MACRO_SD] * R.normal(st)
+    for s in range(nsec):
+        _stream(st, seed, r, SECTOR, park, np.int64(SV[pr, s, S_KEY]))
+        for y in range(Y):
+            SH[r, s, y] = SV[pr, s, S_SHOCK_SD] * R.normal(st) + macro[y]
+    n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG)
+    if n < 0:
+        RI[r, N_ERROR] = ERR_OVERFLOW
+        return
+    RI[r, N_FIRMS] = n
+    total = PV[pr, V_FACTORY_TOTAL] / w
+    if math.isnan(PV[pr, V_FACTORY_OCC]):
+        occupied = 0.0
+        for i in range(n):
+            occupied += FF[r, F_FLOOR, i]
+    else:
+        occupied = PV[pr, V_FACTORY_OCC] / w
+    if occupied > total + 1e-9:
+        RI[r, N_ERROR] = ERR_OCCUPIED
+        RS[r, R_FLEVEL] = occupied * w
+        return
+    RS[r, R_FTOTAL] = total
+    RS[r, R_FLEVEL] = total - occupied
+    RS[r, R_LLEVEL] = 0.0
+    RS[r, R_INCUB] = PV[pr, V_INCUB0]
+    RS[r, R_QFACTOR] = 1.0
+    RI[r, N_INST] = int(PV[pr, V_INST0])
+    _stream(RR[r, RR_INST], seed, r, INSTITUTIONS, park, 0)
+    _stream(RR[r, RR_ARRIVALS], seed, r, ARRIVALS, park, 0)
+    for m in range(H):
+        RATE[r, m] = MV[pr, m, M_RATE]
+    RS[r, R_NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
+    # warm-up: projects signed before the start that are still in flight
+    months = PV[pr, V_WARM_UP]
+    if months > 0:
+        whole = int(math.ceil(months))
+        rates = WR[pr, :whole]
+        wst = np.empty(4, np.uint64)
+        _stream(wst, seed, r, ARRIVALS, park, WARM_UP)
+        t = 0.0
+        seq = 0
+        while True:
+            t = next_signing(t, R.exponential(wst), rates, whole)
+            if math.isinf(t):
+                break
+            _new_project(r, WARM_UP, seq, 0.0, t - whole, -1, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            seq += 1
+    # known projects: those signed before the start begin now, the others at their signing date
+    for row in range(KP.shape[0]):
+        t0 = KP[row, K_SIGN]
+        if t0 > 0:
+            j = RI[r, N_PROJ]
+            if j >= PF.shape[2]:
+                RI[r, N_ERROR] = ERR_OVERFLOW
+                return
+            RI[r, N_PROJ] += 1
+            PI[r, Q_STATE, j] = ST_SIGN
+            PF[r, P_SIGN, j] = row
+            PF[r, P_NEXT, j] = t0
+            _activate(r, j, PI, AL, RI)
+        else:
+            _new_project(r, KNOWN_PROJECT, row, 0.0, t0, row, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+    _start_of_month(r, 0, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV)
+
+
+@numba.njit(**_ENTRY)
+def _advance(
+    r0,
+    r1,
+    m0,
+    m1,
+    H,
+    Y,
+    seed,
+    park,
+    FF,
+    FI,
+    FR,
+    UY,
+    PF,
+    PI,
+    PR,
+    AL,
+    QF,
+    QL,
+    RS,
+    RI,
+    RR,
+    SH,
+    RATE,
+    REC,
+    PV,
+    PD,
+    SV,
+    SD,
+    BV,
+    BD,
+    MV,
+    WR,
+    KP,
+    REG,
+    TS_STAFF,
+    TS_RD,
+    TS_IP2,
+):
+    """Advance replications r0..r1-1 of the block over months m0..m1-1 (month m0 == 0: initialise first)."""
+    for r in range(r0, r1):
+        pr = 0 if PV.shape[0] == 1 else r
+        if m0 == 0:
+            _init_rep(
+                r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG
+            )
+        for m in range(m0, m1):
+            if RI[r, N_ERROR] != 0:
+                break
+            _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
+            _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2)
+            if m + 1 < H:
+                _start_of_month(r, m + 1, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV)
+
+
+# ======================================================================================
+# Python part: the plan (parameters as arrays, one row per replication), blocks, assessment
+# ======================================================================================
+class _Values:
+    """Scenario values for a block of replications: numbers, or per-replication arrays for uncertain ones.
+
+    An uncertain parameter (a distribution given for a parameter) is drawn for
+    each replication exactly as :func:`parksim._realise.realise` draws it, from
+    the same keyed stream, so both engines see the same parameter values.
+    """
+
+    def __init__(self, seed: int, reps, park: int | None):
+        from ._random import Streams
+
+        self.streams = [Streams(seed, int(r), park) for r in reps]
+        self.B = len(self.streams)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def num(self, value, path: str):
+        from ._dists import _Spec
+        from ._realise import _draw, _realise_spec
+
+        if not isinstance(value, _Spec):
+            return float(value)
+        if path not in self._cache:
+            self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
+        return self._cache[path]
+
+    def code(self, value, path: str) -> np.ndarray:
+        """(B, 6) codes of an entity distribution (its own uncertain parameters drawn per replication)."""
+        from ._dists import _Spec
+        from ._realise import _realise_spec
+
+        if isinstance(value, _Spec) and any(isinstance(getattr(value, f), _Spec) for f in type(value).model_fields):
+            return np.stack([R.encode(_realise_spec(value, path, st)) for st in self.streams])
+        return np.broadcast_to(R.encode(value), (self.B, 6)).copy()
+
+
+def _table(rows) -> np.ndarray:
+    a = np.asarray(rows, dtype=float).reshape(-1, 2)
+    return np.ascontiguousarray(a[np.argsort(a[:, 0], kind="stable")])
+
+
+def _nan(x) -> float:
+    return np.nan if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def plan(scn, seed: int, reps, park: int | None = None) -> dict:
+    """The parameters of ``scn`` as arrays with one row per replication in ``reps``."""
+    v = _Values(seed, reps, park)
+    B = v.B
+    sim, pl, cap, cert, L = scn.simulation, scn.pipeline, scn.capacity, scn.certification, scn.levers
+    w = float(sim.weight)
+    H, Y = scn.months, sim.years
+    PV = np.zeros((B, NV))
+
+    def put(k, value, path):
+        PV[:, k] = v.num(value, path)
+
+    PV[:, V_W] = w
+    put(V_RENT_SHARE, pl.rent_share, "pipeline.rent_share")
+    put(V_DELAY_FACTOR, L.service.delay_factor, "levers.service.delay_factor")
+    put(V_LAND_DROP, pl.landing.dropout, "pipeline.landing.dropout")
+    put(V_RENT_DROP, pl.rent.dropout, "pipeline.rent.dropout")
+    put(V_BUILD_DROP, pl.build.dropout, "pipeline.build.dropout")
+    put(V_RENT_INV_SHARE, pl.project.rent_investment_share, "pipeline.project.rent_investment_share")
+    put(V_FACTORY_TOTAL, cap.factory_floor_m2, "capacity.factory_floor_m2")
+    PV[:, V_FACTORY_OCC] = np.nan if cap.factory_occupied_m2 is None else v.num(cap.factory_occupied_m2, "capacity.factory_occupied_m2")
+    PV[:, V_CARRY] = 1.0 if cap.quota_carry_over else 0.0
+    put(V_EXTRA_QUOTA, L.land.extra_quota_mu_per_year, "levers.land.extra_quota_mu_per_year")
+    put(V_COST_PER_MU, L.land.cost_per_mu_yuan, "levers.land.cost_per_mu_yuan")
+    put(V_REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
+    fund = v.num(L.credit.fund_yuan, "levers.credit.fund_yuan")
+    credit = np.asarray(fund) > 0
+    PV[:, V_RD_EXIT_FACTOR] = np.where(credit, v.num(L.credit.exit_factor, "levers.credit.exit_factor"), 1.0)
+    PV[:, V_CREDIT_BONUS] = np.where(credit, v.num(L.credit.growth_bonus, "levers.credit.growth_bonus"), 0.0)
+    rd_rate = v.num(L.rd_subsidy.rate, "levers.rd_subsidy.rate")
+    PV[:, V_RD_MULT] = 1.0 + v.num(L.rd_subsidy.elasticity, "levers.rd_subsidy.elasticity") * rd_rate
+    PV[:, V_RD_SUB_RATE] = rd_rate
+    put(V_ABOVE, cert.above_size_revenue, "certification.above_size_revenue")
+    inst = scn.institutions
+    PV[:, V_INST0] = inst.initial
+    extra_inst = v.num(L.platforms.extra_institutions_per_year, "levers.platforms.extra_institutions_per_year")
+    PV[:, V_INST_NEW] = v.num(inst.new_per_year, "institutions.new_per_year") + extra_inst
+    put(V_INST_CLOSE, inst.closure_prob, "institutions.closure_prob")
+    put(V_INCUB0, inst.incubation_m2, "institutions.incubation_m2")
+    put(V_INCUB_ADD, inst.incubation_added_m2_per_year, "institutions.incubation_added_m2_per_year")
+    PV[:, V_LIST0] = scn.listing.initial
+    put(V_LIST_MIN, scn.listing.min_revenue, "listing.min_revenue")
+    put(V_LIST_PROB, scn.listing.prob, "listing.prob")
+    extra_sign = v.num(L.promotion.extra_signings_per_month, "levers.promotion.extra_signings_per_month")
+    PV[:, V_COST_YEAR] = (
+        extra_sign * 12.0 * v.num(L.promotion.cost_per_project_yuan, "levers.promotion.cost_per_project_yuan")
+        + v.num(L.service.cost_yuan_per_year, "levers.service.cost_yuan_per_year")
+        + extra_inst * v.num(L.platforms.cost_per_institution_yuan, "levers.platforms.cost_per_institution_yuan")
+        + fund * v.num(L.credit.loss_rate, "levers.credit.loss_rate") / Y
+        + v.num(L.bonds.amount_yuan, "levers.bonds.amount_yuan") * v.num(L.bonds.interest_rate, "levers.bonds.interest_rate")
+    )
+    cult = L.cultivation
+    PV[:, V_CULT_APPLY] = v.num(cult.apply_boost, "levers.cultivation.apply_boost")
+    PV[:, V_CULT_APPROVE] = v.num(cult.approval_boost, "levers.cultivation.approval_boost")
+    PV[:, V_CULT_ON] = ((PV[:, V_CULT_APPLY] > 0) | (PV[:, V_CULT_APPROVE] > 0)).astype(float)
+    put(V_CULT_COST, cult.cost_per_application_yuan, "levers.cultivation.cost_per_application_yuan")
+    bo = scn.baseline.baseline_output
+    PV[:, V_BASELINE_OUT] = np.nan if bo is None else v.num(bo, "baseline.baseline_output")
+    put(V_LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
+    put(V_WARM_UP, pl.warm_up_months, "pipeline.warm_up_months")
+    put(V_MACRO_SD, scn.shocks.macro_sd, "shocks.macro_sd")
+    h = cert.hnte
+    for k, name in (
+        (V_H_SMALL, "rd_ratio_small"),
+        (V_H_MEDIUM, "rd_ratio_medium"),
+        (V_H_LARGE, "rd_ratio_large"),
+        (V_H_BAND_S, "band_small"),
+        (V_H_BAND_M, "band_medium"),
+        (V_H_ST, "min_st_staff_share"),
+        (V_H_HT, "min_hightech_revenue_share"),
+        (V_H_SCORE, "min_innovation_score"),
+        (V_H_AGE, "min_age_months"),
+        (V_H_APPLY, "apply_prob"),
+        (V_H_REAPPLY, "reapply_prob"),
+        (V_H_APPROVE, "approval_prob"),
+        (V_H_VIOL, "violation_prob"),
+        (V_H_REVOKE, "revocation_prob"),
+    ):
+        put(k, getattr(h, name), f"certification.hnte.{name}")
+    PV[:, V_H_VALID] = h.validity_years
+    PV[:, V_H_MONTH] = h.round_month
+    t = cert.tech_sme
+    for k, name in ((V_T_STAFF, "max_staff"), (V_T_REVENUE, "max_revenue"), (V_T_PASS, "pass_score"), (V_T_IP1, "ip_class1_points")):
+        put(k, getattr(t, name), f"certification.tech_sme.{name}")
+    PV[:, V_T_HNTE] = 1.0 if t.hnte_qualifies else 0.0
+    PV[:, V_T_MONTH] = t.round_month
+    z = cert.zjtx
+    for k, name in (
+        (V_Z_AGE, "min_age_months"),
+        (V_Z_RD, "min_rd"),
+        (V_Z_RATIO, "min_rd_ratio"),
+        (V_Z_REVENUE, "min_revenue"),
+        (V_Z_APPLY, "apply_prob"),
+        (V_Z_APPROVE, "approval_prob"),
+    ):
+        put(k, getattr(z, name), f"certification.zjtx.{name}")
+    PV[:, V_Z_VALID] = z.validity_years
+    PV[:, V_Z_MONTH] = z.round_month
+
+    PD = np.zeros((B, ND, 6))
+    for k, (value, path) in enumerate(
+        [
+            (pl.landing.delay, "pipeline.landing.delay"),
+            (pl.rent.delay, "pipeline.rent.delay"),
+            (pl.build.delay, "pipeline.build.delay"),
+            (pl.rent.patience, "pipeline.rent.patience"),
+            (pl.build.patience, "pipeline.build.patience"),
+            (pl.project.planned_output, "pipeline.project.planned_output"),
+            (pl.project.output_realisation, "pipeline.project.output_realisation"),
+            (pl.project.floor_space_m2, "pipeline.project.floor_space_m2"),
+            (pl.project.land_mu, "pipeline.project.land_mu"),
+            (pl.project.investment, "pipeline.project.investment"),
+        ]
+    ):
+        PD[:, k] = v.code(value, path)
+
+    names = list(scn.sectors)
+    nsec = len(names)
+    SV = np.zeros((B, nsec, NS))
+    SD = np.zeros((B, nsec, NSD, 6))
+    for k, name in enumerate(names):
+        sec, p = scn.sectors[name], f"sectors.{name}"
+        SV[:, k, S_IND] = 1.0 if sec.industrial else 0.0
+        for col, attr in (
+            (S_GROWTH, "growth"),
+            (S_SHOCK_SD, "shock_sd"),
+            (S_NOISE_SD, "firm_noise_sd"),
+            (S_YOUNG, "young_years"),
+            (S_RAMP_M, "ramp_up_months"),
+            (S_RAMP_S, "ramp_start"),
+            (S_RD_NOISE, "rd_noise_sd"),
+            (S_WEIGHT, "signing_weight"),
+            (S_RHO, "tech_correlation"),
+            (S_RD_ACTIVE, "rd_active"),
+            (S_IP1, "ip_class1"),
+            (S_IP2_MEAN, "ip_class2_mean"),
+            (S_FIELD, "hnte_field"),
+            (S_NICHE, "niche"),
+            (S_RD_INST, "rd_institution"),
+        ):
+            SV[:, k, col] = v.num(getattr(sec, attr), f"{p}.{attr}")
+        SV[:, k, S_YOUNG] *= 12.0
+        SV[:, k, S_HY] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_young, f"{p}.exit_rate_young"), dtype=float))
+        SV[:, k, S_HM] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_mature, f"{p}.exit_rate_mature"), dtype=float))
+        SV[:, k, S_KEY] = key_of(name)
+        for col, attr in (
+            (SD_PROD, "labour_productivity"),
+            (SD_RD_SHARE, "rd_share"),
+            (SD_ST, "st_staff_share"),
+            (SD_HT, "hightech_revenue_share"),
+            (SD_HTS, "hightech_service_share"),
+            (SD_SCORE, "innovation_score"),
+        ):
+            SD[:, k, col] = v.code(getattr(sec, attr), f"{p}.{attr}")
+    BV = np.zeros((B, nsec, NB))
+    BD = np.zeros((B, nsec, NBD, 6))
+    for name, base in scn.baseline.sectors.items():
+        k, p = names.index(name), f"baseline.sectors.{name}"
+        BV[:, k, B_HAS] = 1.0
+        BV[:, k, B_N] = int(round(base.firms / w))
+        BV[:, k, B_TOTAL] = np.nan if base.total_revenue is None else v.num(base.total_revenue, f"{p}.total_revenue") * I.TEN_THOUSAND / w
+        for col, attr in ((B_HNTE, "hnte_share"), (B_TSME, "tech_sme_share"), (B_ZJTX, "zjtx_share"), (B_RENT, "renting_share")):
+            BV[:, k, col] = v.num(getattr(base, attr), f"{p}.{attr}")
+        for col, attr in ((BD_REVENUE, "revenue"), (BD_AGE, "age_years"), (BD_FLOOR, "floor_space_m2")):
+            BD[:, k, col] = v.code(getattr(base, attr), f"{p}.{attr}")
+
+    # months: signing rate, factory space and land added, the land quota in force
+    MV = np.zeros((B, H, NM))
+    rate = (v.num(pl.signings_per_month, "pipeline.signings_per_month") + extra_sign) / w
+    profile = np.asarray(pl.monthly_profile, dtype=float)
+    MV[:, :, M_RATE] = np.asarray(rate).reshape(-1, 1) * profile[np.arange(H) % 12][None, :]
+    for i, add in enumerate(cap.factory_additions):
+        m = (add.year - sim.start_year) * 12 + add.month - 1
+        if 0 <= m < H:
+            MV[:, m, M_FADD] += v.num(add.amount, f"capacity.factory_additions.{i}.amount") / w
+    bonds = v.num(L.bonds.amount_yuan, "levers.bonds.amount_yuan")
+    share = v.num(L.bonds.factory_share, "levers.bonds.factory_share")
+    per_m2 = np.maximum(v.num(L.factories.cost_per_m2_yuan, "levers.factories.cost_per_m2_yuan"), 1e-9)
+    MV[:, 0, M_LADD] += bonds * (1.0 - np.asarray(share)) / np.maximum(PV[:, V_COST_PER_MU], 1e-9) / w
+    if H > 5:
+        MV[:, 5, M_FADD] += bonds * share / per_m2 / w
+    floor = v.num(L.factories.floor_space_m2, "levers.factories.floor_space_m2")
+    fm = L.factories.month - 1
+    if fm < H:
+        MV[:, fm, M_FADD] += floor / w
+        MV[:, fm, M_FCOST] += floor * v.num(L.factories.cost_per_m2_yuan, "levers.factories.cost_per_m2_yuan")
+    quota = np.broadcast_to(np.asarray(v.num(cap.land_quota_mu_per_year, "capacity.land_quota_mu_per_year"), dtype=float), (B,)).copy()
+    for m in range(H):
+        year, month = sim.start_year + m // 12, m % 12 + 1
+        for i, ch in enumerate(cap.land_quota_changes):
+            if ch.year == year and ch.month == month:
+                quota = np.broadcast_to(np.asarray(v.num(ch.amount, f"capacity.land_quota_changes.{i}.amount"), dtype=float), (B,)).copy()
+        MV[:, m, M_QUOTA] = quota
+    # warm-up: the signing rate of each month before the start (calendar profile)
+    months = np.broadcast_to(PV[:, V_WARM_UP], (B,))
+    whole_max = int(math.ceil(float(months.max()))) if B else 0
+    WR = np.zeros((B, max(whole_max, 1)))
+    rate_b = np.broadcast_to(np.asarray(rate, dtype=float), (B,))
+    for b in range(B):
+        whole = int(math.ceil(months[b]))
+        for k in range(whole):
+            if k >= whole - months[b]:
+                WR[b, k] = rate_b[b] * profile[(k - whole) % 12]
+
+    REG = np.zeros((0, NG))
+    reg = scn._register
+    if reg is not None and len(reg):
+        REG = np.full((len(reg), NG), np.nan)
+        for g, row in enumerate(reg.itertuples(index=False)):
+            d = row._asdict()
+            REG[g, G_SECTOR] = names.index(d["sector"])
+            for col, key in (
+                (G_REVENUE, "revenue"),
+                (G_AGE, "age_years"),
+                (G_EMPLOYEES, "employees"),
+                (G_RD, "rd_spend"),
+                (G_ST, "st_staff_share"),
+                (G_HT, "hightech_revenue_share"),
+                (G_HTS, "hightech_service_share"),
+                (G_IP1, "ip_class1"),
+                (G_IP2, "ip_class2"),
+                (G_NICHE, "niche"),
+                (G_RDINST, "rd_institution"),
+                (G_LISTED, "listed"),
+                (G_HEXP, "hnte_expiry_month"),
+                (G_TSME, "tech_sme"),
+                (G_ZEXP, "zjtx_expiry_month"),
+                (G_FLOOR, "floor_space_m2"),
+            ):
+                REG[g, col] = _nan(d.get(key))
+    KP = np.zeros((0, NK))
+    prj = scn._projects
+    if prj is not None and len(prj):
+        KP = np.full((len(prj), NK), np.nan)
+        for k, row in enumerate(prj.itertuples(index=False)):
+            KP[k, K_SIGN] = float(row.signing_month)
+            KP[k, K_SECTOR] = names.index(row.sector)
+            KP[k, K_RENT] = 1.0 if row.mode == "rent" else 0.0
+            KP[k, K_PLANNED] = float(row.planned_output)
+            KP[k, K_FLOOR] = _nan(row.floor_space_m2)
+            KP[k, K_LAND] = _nan(row.land_mu)
+            KP[k, K_INVEST] = _nan(row.investment)
+            KP[k, K_LANDED] = 0.0 if row.status == "signed" else 1.0
+            KP[k, K_JOBS] = _nan(row.jobs)
+    return dict(
+        PV=PV,
+        PD=PD,
+        SV=SV,
+        SD=SD,
+        BV=BV,
+        BD=BD,
+        MV=MV,
+        WR=WR,
+        KP=KP,
+        REG=REG,
+        TS_STAFF=_table(t.staff_points),
+        TS_RD=_table(t.rd_points),
+        TS_IP2=np.concatenate([[0.0], np.asarray(t.ip_class2_points, dtype=float)]),
+    )
+
+
+def _capacity(scn, P) -> tuple[int, int]:
+    """Room for firms and projects per replication (generous; a block that overflows is rerun with twice the room)."""
+    H = scn.months
+    w = float(scn.simulation.weight)
+    signings = float(P["MV"][:, :, M_RATE].sum(axis=1).max()) * 1.5  # status effects may raise the signing rate
+    warm = float(P["WR"].sum(axis=1).max())
+    expected = signings + warm + len(P["KP"])
+    projects = int(expected + 6.0 * math.sqrt(expected + 1.0) + 16)
+    start = len(P["REG"]) + int(P["BV"][:, :, B_N].sum(axis=1).max())
+    del H, w
+    return start + projects, projects
+
+
+class _Block:
+    """State of one park for a block of replications (arrays with a leading replication axis)."""
+
+    def __init__(self, scn, P, B: int, cap: int, pcap: int):
+        Y, H = scn.simulation.years, scn.months
+        nsec = P["SV"].shape[1]
+        self.H, self.Y = H, Y
+        self.FF = np.zeros((B, NF0 + Y + 2 * (Y + HISTORY), cap))
+        self.FI = np.zeros((B, NI, cap), dtype=np.int64)
+        self.FR = np.zeros((B, cap, 4), dtype=np.uint64)
+        self.UY = np.zeros((B, cap, NU))
+        self.PF = np.zeros((B, NPF, pcap))
+        self.PI = np.zeros((B, NPI, pcap), dtype=np.int64)
+        self.PR = np.zeros((B, pcap, 4), dtype=np.uint64)
+        self.AL = np.zeros((B, pcap), dtype=np.int64)
+        self.QF = np.zeros((B, pcap), dtype=np.int64)
+        self.QL = np.zeros((B, pcap), dtype=np.int64)
+        self.RS = np.zeros((B, NRS))
+        self.RI = np.zeros((B, NRI), dtype=np.int64)
+        self.RR = np.zeros((B, NRR, 4), dtype=np.uint64)
+        self.SH = np.zeros((B, nsec, Y))
+        self.RATE = np.zeros((B, H))
+        self.REC = np.full((B, Y, len(I.RECORD)), np.nan)
+
+    def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
+        _advance(
+            r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), park,
+            self.FF, self.FI, self.FR, self.UY, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
+            self.RS, self.RI, self.RR, self.SH, self.RATE, self.REC,
+            P["PV"], P["PD"], P["SV"], P["SD"], P["BV"], P["BD"], P["MV"], P["WR"], P["KP"], P["REG"],
+            P["TS_STAFF"], P["TS_RD"], P["TS_IP2"],
+        )  # fmt: skip
+
+
+def unsupported(scenario) -> str | None:
+    """Why the fast engine cannot run ``scenario`` (None: it can; it models everything the SimPy engine does)."""
+    del scenario
+    return None
+
+
+class _Overflow(Exception):
+    pass
+
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if threads not in _POOL:
+        _POOL[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="parksim-fast")
+    return _POOL[threads]
+
+
+def _advance_all(blocks, plans, parks, m0, m1, seed, threads) -> None:
+    """Advance every park's block over months m0..m1-1, replications split over threads."""
+    B = blocks[0].RS.shape[0]
+    bounds = np.linspace(0, B, min(threads, B) + 1).astype(int)
+    tasks = []
+    for blk, P, park in zip(blocks, plans, parks, strict=True):
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if b > a:
+                tasks.append((blk, P, park, int(a), int(b)))
+    if threads <= 1 or len(tasks) == 1:
+        for blk, P, park, a, b in tasks:
+            blk.advance(a, b, m0, m1, seed, park, P)
+    else:
+        list(_pool(threads).map(lambda t: t[0].advance(t[3], t[4], m0, m1, seed, t[2], t[1]), tasks))
+    for blk in blocks:
+        err = blk.RI[:, N_ERROR]
+        if (err == ERR_OVERFLOW).any():
+            raise _Overflow
+        if (err == ERR_OCCUPIED).any():
+            r = int(np.flatnonzero(err == ERR_OCCUPIED)[0])
+            raise _occupied_error(blk, r)
+
+
+def _occupied_error(blk, r):
+    scn = blk.scenario
+    occupied = blk.RS[r, R_FLEVEL]
+    return ScenarioError(
+        [
+            Problem(
+                scn._source,
+                "capacity.factory_floor_m2",
+                f"{scn.capacity.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied:g} m²);"
+                " expected at least that: raise it or set capacity.factory_occupied_m2",
+            )
+        ]
+    )
+
+
+def _values(REC) -> np.ndarray:
+    """(B, years, indicators) from year-end records, in the order of INDICATORS."""
+    ind = I.from_record(REC)
+    return np.stack([ind[name] for name in I.INDICATORS], axis=-1)
+
+
+def run_block(scenario, seed: int, reps, threads: int = 1, width: int | None = None) -> np.ndarray:
+    """Replications ``reps`` of ``scenario``: array (len(reps), years, parks x columns) as the Monte Carlo runner lays it out.
+
+    ``width`` is the number of columns per park (indicators, then the assessment outcome and status codes).
+    """
+    from .rules import assessment as A
+
+    seed = int(seed)
+    reps = [int(r) for r in reps]
+    portfolio = scenario.portfolio is not None
+    members = list(scenario._members) if portfolio else [(scenario.name, scenario)]
+    parks = [key_of(name) if portfolio else 0 for name, _ in members]
+    plans = [plan(m, seed, reps, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
+    scale = 1
+    while True:
+        try:
+            return _run(scenario, members, parks, plans, seed, reps, threads, width, scale, A)
+        except _Overflow:
+            scale *= 2
+
+
+def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, A):
+    B = len(reps)
+    blocks = []
+    for (_, m), P in zip(members, plans, strict=True):
+        cap, pcap = _capacity(m, P)
+        blk = _Block(m, P, B, cap * scale, pcap * scale)
+        blk.scenario = m
+        blocks.append(blk)
+    H, Y = blocks[0].H, blocks[0].Y
+    a = scenario.assessment
+    n_ind = len(I.INDICATORS)
+    width = width or n_ind + 2
+    out = np.full((B, Y, len(members) * width), np.nan)
+    feedback = a is not None and any(
+        e.land_quota_factor != 1.0 or e.signing_factor != 1.0 or e.growth_bonus != 0.0 for e in a.effects.values()
+    )
+    decisions = [12 * (y + 1) + a.month - 1 for y in range(Y)] if a is not None else []
+    decisions = [d for d in decisions if d < H] if feedback else []
+    if a is not None:
+        transitions = [A.Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in a.transitions]
+        states = [[A.StatusState(a.initial_status) for _ in range(B)] for _ in members]
+        statuses = a.statuses
+
+    def assess(y: int, apply: bool) -> None:
+        per_park = [I.from_record(blk.REC[:, y]) for blk in blocks]
+        for r in range(B):
+            vals = [{name: float(v[name][r]) for name in I.INDICATORS} for v in per_park]
+            outcomes = A.assess(a.rules, vals)
+            for p, blk in enumerate(blocks):
+                st = states[p][r] = A.step(states[p][r], int(outcomes[p]), transitions)
+                out[r, y, p * width + n_ind] = int(outcomes[p])
+                out[r, y, p * width + n_ind + 1] = statuses.index(st.status)
+                if apply:
+                    eff = a.effects.get(st.status)
+                    d = decisions[y]
+                    sf = float(eff.signing_factor) if eff else 1.0
+                    blk.RATE[r, d:] = plans[p]["MV"][r, d:, M_RATE] * sf
+                    blk.RS[r, R_QFACTOR] = float(eff.land_quota_factor) if eff else 1.0
+                    blk.RS[r, R_GBONUS] = float(eff.growth_bonus) if eff else 0.0
+
+    m = 0
+    for y, d in enumerate(decisions):
+        _advance_all(blocks, plans, parks, m, d, seed, threads)
+        assess(y, apply=True)
+        m = d
+    _advance_all(blocks, plans, parks, m, H, seed, threads)
+    if a is not None:
+        for y in range(len(decisions), Y):
+            assess(y, apply=False)
+    for p, blk in enumerate(blocks):
+        out[:, :, p * width : p * width + n_ind] = _values(blk.REC)
+    return out
