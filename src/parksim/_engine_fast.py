@@ -477,9 +477,45 @@ def _history(FF, r, i, REV, RD, revenue, rd_share_last, age_months):
 
 # --- projects ----------------------------------------------------------------------------
 @numba.njit(**_JIT)
-def _activate(r, j, PI, AL, RI):
-    AL[r, RI[r, N_ACTIVE]] = j
-    RI[r, N_ACTIVE] += 1
+def _schedule(r, j, t, AL, RI):
+    """Push project j's next event at time t on the replication's event heap (stale entries are skipped when popped)."""
+    if math.isinf(t):
+        return
+    k = RI[r, N_ACTIVE]
+    RI[r, N_ACTIVE] = k + 1
+    while k > 0:
+        parent = (k - 1) // 2
+        if AL[r, parent, 0] <= t:
+            break
+        AL[r, k, 0] = AL[r, parent, 0]
+        AL[r, k, 1] = AL[r, parent, 1]
+        k = parent
+    AL[r, k, 0] = t
+    AL[r, k, 1] = j
+
+
+@numba.njit(**_JIT)
+def _pop(r, AL, RI):
+    """Remove the earliest entry of the event heap."""
+    n = RI[r, N_ACTIVE] - 1
+    RI[r, N_ACTIVE] = n
+    if n == 0:
+        return
+    t, j = AL[r, n, 0], AL[r, n, 1]
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= n:
+            break
+        if c + 1 < n and AL[r, c + 1, 0] < AL[r, c, 0]:
+            c += 1
+        if AL[r, c, 0] >= t:
+            break
+        AL[r, k, 0] = AL[r, c, 0]
+        AL[r, k, 1] = AL[r, c, 1]
+        k = c
+    AL[r, k, 0] = t
+    AL[r, k, 1] = j
 
 
 @numba.njit(**_JIT)
@@ -547,13 +583,14 @@ def _start_project(r, j, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI,
         PF[r, P_ELAPSED, j] = elapsed
         PI[r, Q_STATE, j] = ST_LAND
         PF[r, P_NEXT, j] = t
+        _schedule(r, j, t, AL, RI)
         PF[r, P_U_LANDDROP, j] = 2.0  # already landed: no landing drop-out, not counted as landing
     else:
         wait = max(0.0, land_delay - elapsed)
         PF[r, P_ELAPSED, j] = max(0.0, elapsed - land_delay)
         PI[r, Q_STATE, j] = ST_LAND
         PF[r, P_NEXT, j] = t + wait
-    _activate(r, j, PI, AL, RI)
+        _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
 
 
 @numba.njit(**_JIT)
@@ -586,7 +623,7 @@ def _queue_remove(Q, r, nq, j):
 
 
 @numba.njit(**_JIT)
-def _granted(r, j, t, PF, PI, RS, RI):
+def _granted(r, j, t, PF, PI, RS, RI, AL):
     """Project j obtains its space at t: invest, then the stage delay runs (minus time already elapsed)."""
     if PI[r, Q_QUEUED, j] == 1:
         RI[r, N_WAITING] -= 1
@@ -597,10 +634,11 @@ def _granted(r, j, t, PF, PI, RS, RI):
     wait = max(0.0, PF[r, P_STAGE_DELAY, j] - PF[r, P_ELAPSED, j])
     PI[r, Q_STATE, j] = ST_STAGE
     PF[r, P_NEXT, j] = t + wait
+    _schedule(r, j, t + wait, AL, RI)
 
 
 @numba.njit(**_JIT)
-def _serve(r, rent, t, Q, PF, PI, RS, RI):
+def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
     """Serve the waiting queue of factory space (rent) or land in signing order; the head blocks."""
     lvl = R_FLEVEL if rent else R_LLEVEL
     nqk = N_QF if rent else N_QL
@@ -611,17 +649,17 @@ def _serve(r, rent, t, Q, PF, PI, RS, RI):
             break
         RS[r, lvl] -= amount
         RI[r, nqk] = _queue_remove(Q, r, RI[r, nqk], j)
-        _granted(r, j, t, PF, PI, RS, RI)
+        _granted(r, j, t, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
-def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI):
+def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
     if rent:
         RS[r, R_FLEVEL] += amount
-        _serve(r, True, t, QF, PF, PI, RS, RI)
+        _serve(r, True, t, QF, PF, PI, RS, RI, AL)
     else:
         RS[r, R_LLEVEL] += amount
-        _serve(r, False, t, QL, PF, PI, RS, RI)
+        _serve(r, False, t, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
@@ -643,11 +681,12 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
         RI[r, nqk] = _queue_insert(Q, r, RI[r, nqk], j, PF, PI)
         PI[r, Q_STATE, j] = ST_QUEUE
         PF[r, P_NEXT, j] = np.inf
-        _serve(r, rent, t, Q, PF, PI, RS, RI)
+        _serve(r, rent, t, Q, PF, PI, RS, RI, AL)
         if PI[r, Q_STATE, j] == ST_QUEUE:
             PI[r, Q_QUEUED, j] = 1
             RI[r, N_WAITING] += 1
             PF[r, P_NEXT, j] = t + PF[r, P_PATIENCE, j]
+            _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
         return False
     if state == ST_QUEUE:  # patience ran out
         Q = QF if rent else QL
@@ -656,13 +695,13 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
         RI[r, N_WAITING] -= 1
         PI[r, Q_QUEUED, j] = 0
         RI[r, C_DROPPED] += 1
-        _serve(r, rent, t, Q, PF, PI, RS, RI)  # the requests behind it try again
+        _serve(r, rent, t, Q, PF, PI, RS, RI, AL)  # the requests behind it try again
         return True
     if state == ST_STAGE:
         drop = PF[r, P_U_STAGEDROP, j] < (PV[pr, V_RENT_DROP] if rent else PV[pr, V_BUILD_DROP])
         if drop:
             if rent:
-                _put(r, True, PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI)
+                _put(r, True, PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI, AL)
             RI[r, C_DROPPED] += 1
             return True
         RI[r, C_PRODUCING] += 1
@@ -721,16 +760,16 @@ def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI,
 
 # --- the month ---------------------------------------------------------------------------
 @numba.njit(**_JIT)
-def _start_of_month(r, m, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV):
+def _start_of_month(r, m, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     t = float(m)
     add = MV[pr, m, M_FADD]
     if add > 0:
         RS[r, R_FTOTAL] += add
-        _put(r, True, add, t, QF, QL, PF, PI, RS, RI)
+        _put(r, True, add, t, QF, QL, PF, PI, RS, RI, AL)
     RS[r, R_COST] += MV[pr, m, M_FCOST]
     ladd = MV[pr, m, M_LADD]
     if ladd > 0:
-        _put(r, False, ladd, t, QF, QL, PF, PI, RS, RI)
+        _put(r, False, ladd, t, QF, QL, PF, PI, RS, RI, AL)
     if m % 12 == 0:
         if PV[pr, V_CARRY] == 0:
             RS[r, R_LLEVEL] = 0.0
@@ -738,7 +777,7 @@ def _start_of_month(r, m, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV):
         RS[r, R_COST] += extra * PV[pr, V_COST_PER_MU]
         quota = (MV[pr, m, M_QUOTA] + extra) * RS[r, R_QFACTOR]
         if quota > 0:
-            _put(r, False, quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI)
+            _put(r, False, quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
@@ -931,7 +970,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
 
 
 @numba.njit(**_JIT)
-def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL):
     t = float(m + 1)
     y = m // 12
     n = RI[r, N_FIRMS]
@@ -960,7 +999,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
             FI[r, I_ALIVE, i] = 0
             freed += FF[r, F_FLOOR, i]
     if freed > 0:
-        _put(r, True, freed, t, QF, QL, PF, PI, RS, RI)
+        _put(r, True, freed, t, QF, QL, PF, PI, RS, RI, AL)
     month = m % 12 + 1
     if month == int(PV[pr, V_H_MONTH]):
         _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV)
@@ -978,41 +1017,34 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
     end = float(m + 1)
     y_now = m // 12
     while RI[r, N_ERROR] == 0:
-        # the earliest due event: the next signing or an active project's
-        t_best = RS[r, R_NEXTSIGN]
-        a_best = -1
-        for a in range(RI[r, N_ACTIVE]):
-            tj = PF[r, P_NEXT, AL[r, a]]
-            if tj < t_best:
-                t_best = tj
-                a_best = a
-        if t_best >= end:
+        # the earliest due event: the next signing, or the top of the event heap (skipping stale entries)
+        j = -1
+        t_heap = np.inf
+        while RI[r, N_ACTIVE] > 0:
+            t_top = AL[r, 0, 0]
+            jt = int(AL[r, 0, 1])
+            if PI[r, Q_STATE, jt] != ST_DONE and PF[r, P_NEXT, jt] == t_top:
+                j, t_heap = jt, t_top
+                break
+            _pop(r, AL, RI)
+        t_sign = RS[r, R_NEXTSIGN]
+        if min(t_sign, t_heap) >= end:
             return
-        if a_best < 0:  # a synthetic signing
-            t = t_best
+        if t_sign <= t_heap:  # a synthetic signing
             seq = RI[r, N_SEQ]
             RI[r, N_SEQ] += 1
-            _new_project(r, PROJECT, seq, t, t, -1, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
-            RS[r, R_NEXTSIGN] = next_signing(t, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
+            _new_project(r, PROJECT, seq, t_sign, t_sign, -1, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            RS[r, R_NEXTSIGN] = next_signing(t_sign, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
             continue
-        j = AL[r, a_best]
+        _pop(r, AL, RI)
         if PI[r, Q_STATE, j] == ST_SIGN:
             # a known project's signing date: it starts as a project signed then
             row = int(PF[r, P_SIGN, j])
             PI[r, Q_STATE, j] = ST_DONE
-            AL[r, a_best] = AL[r, RI[r, N_ACTIVE] - 1]
-            RI[r, N_ACTIVE] -= 1
-            _new_project(r, KNOWN_PROJECT, row, t_best, KP[row, K_SIGN], row, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, KNOWN_PROJECT, row, t_heap, KP[row, K_SIGN], row, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             continue
-        done = _project_event(r, j, t_best, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL)
-        if done:
+        if _project_event(r, j, t_heap, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL):
             PI[r, Q_STATE, j] = ST_DONE
-            # remove from the active list (find it again: events may have reordered nothing, but be safe)
-            for a in range(RI[r, N_ACTIVE]):
-                if AL[r, a] == j:
-                    AL[r, a] = AL[r, RI[r, N_ACTIVE] - 1]
-                    RI[r, N_ACTIVE] -= 1
-                    break
 
 
 @numba.njit(**_JIT)
@@ -1088,10 +1120,10 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
             PI[r, Q_STATE, j] = ST_SIGN
             PF[r, P_SIGN, j] = row
             PF[r, P_NEXT, j] = t0
-            _activate(r, j, PI, AL, RI)
+            _schedule(r, j, t0, AL, RI)
         else:
             _new_project(r, KNOWN_PROJECT, row, 0.0, t0, row, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
-    _start_of_month(r, 0, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV)
+    _start_of_month(r, 0, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 @numba.njit(**_ENTRY)
@@ -1145,9 +1177,9 @@ def _advance(
             if RI[r, N_ERROR] != 0:
                 break
             _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
-            _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2)
+            _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
-                _start_of_month(r, m + 1, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV)
+                _start_of_month(r, m + 1, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 # ======================================================================================
@@ -1485,7 +1517,7 @@ class _Block:
         self.PF = np.zeros((B, NPF, pcap))
         self.PI = np.zeros((B, NPI, pcap), dtype=np.int64)
         self.PR = np.zeros((B, pcap, 4), dtype=np.uint64)
-        self.AL = np.zeros((B, pcap), dtype=np.int64)
+        self.AL = np.zeros((B, 3 * pcap + 8, 2))  # event heap: (time, project)
         self.QF = np.zeros((B, pcap), dtype=np.int64)
         self.QL = np.zeros((B, pcap), dtype=np.int64)
         self.RS = np.zeros((B, NRS))
