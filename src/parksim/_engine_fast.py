@@ -286,9 +286,11 @@ def _key(kind, index):
 
 @numba.njit(**_JIT)
 def _stream(s, seed, rep, kind, park, key):
+    """Seed stream ``s`` for (run seed, replication, kind, key); ``seed`` holds the run seed and the replication's
+    number in the run (``rep`` is its row in the block and is not used: streams never depend on blocks)."""
     shared = kind == SECTOR or kind == MACRO
     b = kind if shared else kind + 1000 * park
-    R.seed_into(s, np.uint64(seed), np.uint64(rep), np.uint64(b), np.uint64(key))
+    R.seed_into(s, seed[0], seed[1], np.uint64(b), np.uint64(key))
 
 
 @numba.njit(**_JIT)
@@ -1135,6 +1137,7 @@ def _advance(
     H,
     Y,
     seed,
+    REPS,
     park,
     FF,
     FI,
@@ -1169,15 +1172,18 @@ def _advance(
     """Advance replications r0..r1-1 of the block over months m0..m1-1 (month m0 == 0: initialise first)."""
     for r in range(r0, r1):
         pr = 0 if PV.shape[0] == 1 else r
+        sk = np.empty(2, np.uint64)
+        sk[0] = seed
+        sk[1] = REPS[r]
         if m0 == 0:
             _init_rep(
-                r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG
+                r, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG
             )
         for m in range(m0, m1):
             if RI[r, N_ERROR] != 0:
                 break
-            _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
-            _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
+            _events(r, m, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
+            _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
                 _start_of_month(r, m + 1, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
@@ -1529,7 +1535,7 @@ class _Block:
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(
-            r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), park,
+            r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park,
             self.FF, self.FI, self.FR, self.UY, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
             self.RS, self.RI, self.RR, self.SH, self.RATE, self.REC,
             P["PV"], P["PD"], P["SV"], P["SD"], P["BV"], P["BD"], P["MV"], P["WR"], P["KP"], P["REG"],
@@ -1628,6 +1634,7 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, A):
         cap, pcap = _capacity(m, P)
         blk = _Block(m, P, B, cap * scale, pcap * scale)
         blk.scenario = m
+        blk.REPS = np.asarray(reps, dtype=np.int64)
         blocks.append(blk)
     H, Y = blocks[0].H, blocks[0].Y
     a = scenario.assessment
