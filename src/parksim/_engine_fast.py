@@ -42,7 +42,7 @@ import numba
 import numpy as np
 
 from . import _fastrand as R
-from ._errors import Problem, ScenarioError
+from ._engine_simpy import occupied_error
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
 from .rules import certification as C
 from .rules import growth as G
@@ -285,9 +285,9 @@ def _key(kind, index):
 
 
 @numba.njit(**_JIT)
-def _stream(s, seed, rep, kind, park, key):
+def _stream(s, seed, kind, park, key):
     """Seed stream ``s`` for (run seed, replication, kind, key); ``seed`` holds the run seed and the replication's
-    number in the run (``rep`` is its row in the block and is not used: streams never depend on blocks)."""
+    number in the run (not its row in the block: streams never depend on how replications are split)."""
     shared = kind == SECTOR or kind == MACRO
     b = kind if shared else kind + 1000 * park
     R.seed_into(s, seed[0], seed[1], np.uint64(b), np.uint64(key))
@@ -296,7 +296,7 @@ def _stream(s, seed, rep, kind, park, key):
 @numba.njit(**_JIT)
 def _year_uniforms(UY, r, i, key, y, seed, park):
     s = np.empty(4, np.uint64)
-    _stream(s, seed, r, FIRM_YEAR, park, key * 64 + y)
+    _stream(s, seed, FIRM_YEAR, park, key * 64 + y)
     for j in range(NU):
         UY[r, i, j] = R.uniform(s)
 
@@ -374,7 +374,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
         s = int(REG[g, G_SECTOR])
         key = _key(REGISTER, g)
         st = FR[r, n]
-        _stream(st, seed, r, REGISTER, park, key)
+        _stream(st, seed, REGISTER, park, key)
         for j in range(10):
             u[j] = R.uniform(st)
         revenue = REG[g, G_REVENUE]
@@ -430,7 +430,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
                 return -1
             key = _key(SYNTHETIC_FIRM, (np.int64(SV[pr, s, S_KEY]) << 20) | j)
             st = FR[r, n]
-            _stream(st, seed, r, SYNTHETIC_FIRM, park, key)
+            _stream(st, seed, SYNTHETIC_FIRM, park, key)
             for k in range(10):
                 u[k] = R.uniform(st)
             revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
@@ -521,7 +521,7 @@ def _pop(r, AL, RI):
 
 
 @numba.njit(**_JIT)
-def _start_project(r, j, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
+def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL):
     """A project signed at ``signed_at`` begins at ``t`` (as ParkModel._project up to landing)."""
     st = PR[r, j]
     u = np.empty(14)
@@ -665,7 +665,7 @@ def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
 
 
 @numba.njit(**_JIT)
-def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL):
+def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
     """Process the due event of project j at time t; return True if the project is finished."""
     pr = 0 if PV.shape[0] == 1 else r
     state = PI[r, Q_STATE, j]
@@ -757,12 +757,12 @@ def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI,
     PI[r, Q_KEY, j] = key
     PI[r, Q_ORDER, j] = j
     _stream(PR[r, j], seed, r, kind, park, key)
-    _start_project(r, j, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+    _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL)
 
 
 # --- the month ---------------------------------------------------------------------------
 @numba.njit(**_JIT)
-def _start_of_month(r, m, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL):
+def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     t = float(m)
     add = MV[pr, m, M_FADD]
     if add > 0:
@@ -1045,7 +1045,7 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
             PI[r, Q_STATE, j] = ST_DONE
             _new_project(r, KNOWN_PROJECT, row, t_heap, KP[row, K_SIGN], row, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             continue
-        if _project_event(r, j, t_heap, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, KP, AL):
+        if _project_event(r, j, t_heap, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
             PI[r, Q_STATE, j] = ST_DONE
 
 
@@ -1060,12 +1060,12 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
     # yearly shocks: sector shock + regional shock (shared streams)
     nsec = SV.shape[1]
     st = np.empty(4, np.uint64)
-    _stream(st, seed, r, MACRO, park, 0)
+    _stream(st, seed, MACRO, park, 0)
     macro = np.empty(Y)
     for y in range(Y):
         macro[y] = PV[pr, V_MACRO_SD] * R.normal(st)
     for s in range(nsec):
-        _stream(st, seed, r, SECTOR, park, np.int64(SV[pr, s, S_KEY]))
+        _stream(st, seed, SECTOR, park, np.int64(SV[pr, s, S_KEY]))
         for y in range(Y):
             SH[r, s, y] = SV[pr, s, S_SHOCK_SD] * R.normal(st) + macro[y]
     n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG)
@@ -1101,7 +1101,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
         whole = int(math.ceil(months))
         rates = WR[pr, :whole]
         wst = np.empty(4, np.uint64)
-        _stream(wst, seed, r, ARRIVALS, park, WARM_UP)
+        _stream(wst, seed, ARRIVALS, park, WARM_UP)
         t = 0.0
         seq = 0
         while True:
@@ -1125,7 +1125,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
             _schedule(r, j, t0, AL, RI)
         else:
             _new_project(r, KNOWN_PROJECT, row, 0.0, t0, row, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
-    _start_of_month(r, 0, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+    _start_of_month(r, 0, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 @numba.njit(**_ENTRY)
@@ -1185,7 +1185,7 @@ def _advance(
             _events(r, m, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
             _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
-                _start_of_month(r, m + 1, pr, FF, FI, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+                _start_of_month(r, m + 1, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 # ======================================================================================
@@ -1496,23 +1496,23 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     )
 
 
-def _capacity(scn, P) -> tuple[int, int]:
+def _capacity(P) -> tuple[int, int]:
     """Room for firms and projects per replication (generous; a block that overflows is rerun with twice the room)."""
-    H = scn.months
-    w = float(scn.simulation.weight)
     signings = float(P["MV"][:, :, M_RATE].sum(axis=1).max()) * 1.5  # status effects may raise the signing rate
     warm = float(P["WR"].sum(axis=1).max())
     expected = signings + warm + len(P["KP"])
     projects = int(expected + 6.0 * math.sqrt(expected + 1.0) + 16)
     start = len(P["REG"]) + int(P["BV"][:, :, B_N].sum(axis=1).max())
-    del H, w
     return start + projects, projects
 
 
 class _Block:
     """State of one park for a block of replications (arrays with a leading replication axis)."""
 
-    def __init__(self, scn, P, B: int, cap: int, pcap: int):
+    def __init__(self, scn, P, reps, cap: int, pcap: int):
+        self.scenario = scn
+        self.REPS = np.asarray(reps, dtype=np.int64)  # each row's replication number in the run (keys its streams)
+        B = len(self.REPS)
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
@@ -1582,22 +1582,7 @@ def _advance_all(blocks, plans, parks, m0, m1, seed, threads) -> None:
             raise _Overflow
         if (err == ERR_OCCUPIED).any():
             r = int(np.flatnonzero(err == ERR_OCCUPIED)[0])
-            raise _occupied_error(blk, r)
-
-
-def _occupied_error(blk, r):
-    scn = blk.scenario
-    occupied = blk.RS[r, R_FLEVEL]
-    return ScenarioError(
-        [
-            Problem(
-                scn._source,
-                "capacity.factory_floor_m2",
-                f"{scn.capacity.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied:g} m²);"
-                " expected at least that: raise it or set capacity.factory_occupied_m2",
-            )
-        ]
-    )
+            raise occupied_error(blk.scenario, blk.RS[r, R_FLEVEL])
 
 
 def _values(REC) -> np.ndarray:
@@ -1611,8 +1596,6 @@ def run_block(scenario, seed: int, reps, threads: int = 1, width: int | None = N
 
     ``width`` is the number of columns per park (indicators, then the assessment outcome and status codes).
     """
-    from .rules import assessment as A
-
     seed = int(seed)
     reps = [int(r) for r in reps]
     portfolio = scenario.portfolio is not None
@@ -1622,20 +1605,19 @@ def run_block(scenario, seed: int, reps, threads: int = 1, width: int | None = N
     scale = 1
     while True:
         try:
-            return _run(scenario, members, parks, plans, seed, reps, threads, width, scale, A)
+            return _run(scenario, members, parks, plans, seed, reps, threads, width, scale)
         except _Overflow:
             scale *= 2
 
 
-def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, A):
+def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
+    from .rules import assessment as A
+
     B = len(reps)
     blocks = []
     for (_, m), P in zip(members, plans, strict=True):
-        cap, pcap = _capacity(m, P)
-        blk = _Block(m, P, B, cap * scale, pcap * scale)
-        blk.scenario = m
-        blk.REPS = np.asarray(reps, dtype=np.int64)
-        blocks.append(blk)
+        cap, pcap = _capacity(P)
+        blocks.append(_Block(m, P, reps, cap * scale, pcap * scale))
     H, Y = blocks[0].H, blocks[0].Y
     a = scenario.assessment
     n_ind = len(I.INDICATORS)

@@ -66,6 +66,20 @@ N_BASE_U = 10
 EVENT_COLUMNS = ["time", "date", "event", "entity", "sector", "mode", "value"]
 
 
+def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
+    """The error for a park whose starting firms occupy more standard-factory floor space than it has (both engines)."""
+    return ScenarioError(
+        [
+            Problem(
+                scenario._source,
+                "capacity.factory_floor_m2",
+                f"{scenario.capacity.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied_m2:g} m²);"
+                " expected at least that: raise it or set capacity.factory_occupied_m2",
+            )
+        ]
+    )
+
+
 class _SignedGet(ContainerGet):
     def __init__(self, container, amount, key):
         self.key = key
@@ -154,16 +168,7 @@ class ParkModel:
             else float(self.firms.floor_m2[: self.firms.n].sum())
         )
         if occupied > self.factory_total + 1e-9:
-            raise ScenarioError(
-                [
-                    Problem(
-                        scenario._source,
-                        "capacity.factory_floor_m2",
-                        f"{cap.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied * self.w:g} m²);"
-                        " expected at least that: raise it or set capacity.factory_occupied_m2",
-                    )
-                ]
-            )
+            raise occupied_error(scenario, occupied * self.w)
         self.factory = SigningOrderContainer(self.env, init=self.factory_total - occupied)
         self.land = SigningOrderContainer(self.env, init=0.0)
         self.land_quota = float(cap.land_quota_mu_per_year)

@@ -96,6 +96,11 @@ def _run_chunk(args) -> np.ndarray:
     return out
 
 
+def _stack(parts, scenario) -> np.ndarray:
+    """Replication blocks stacked in order (an empty (0, years, columns) array if none)."""
+    return np.concatenate(parts) if parts else np.empty((0, scenario.simulation.years, len(column_names(scenario))))
+
+
 ENGINES = ("auto", "fast", "simpy")
 
 
@@ -130,7 +135,7 @@ class _FastRunner:
             parts.append(run_block(self.scenario, self.seed, reps, threads=self.jobs))
             if progress is not None:
                 progress.update(len(reps))
-        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(column_names(self.scenario))))
+        return _stack(parts, self.scenario)
 
     def close(self) -> None:
         pass
@@ -157,7 +162,7 @@ class _Runner:
             parts.append(arr)
             if progress is not None:
                 progress.update(len(c))
-        return np.concatenate(parts) if parts else np.empty((0, self.scenario.simulation.years, len(column_names(self.scenario))))
+        return _stack(parts, self.scenario)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -527,7 +532,7 @@ def simulate(
             bar.close()
     finally:
         runner.close()
-    values = np.concatenate(parts)[:cap] if parts else np.empty((0, scn.simulation.years, len(column_names(scn))))
+    values = _stack(parts, scn)[:cap]
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 
