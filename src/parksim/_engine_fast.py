@@ -756,7 +756,7 @@ def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI,
     key = _key(kind, index)
     PI[r, Q_KEY, j] = key
     PI[r, Q_ORDER, j] = j
-    _stream(PR[r, j], seed, r, kind, park, key)
+    _stream(PR[r, j], seed, kind, park, key)
     _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL)
 
 
@@ -1090,8 +1090,8 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
     RS[r, R_INCUB] = PV[pr, V_INCUB0]
     RS[r, R_QFACTOR] = 1.0
     RI[r, N_INST] = int(PV[pr, V_INST0])
-    _stream(RR[r, RR_INST], seed, r, INSTITUTIONS, park, 0)
-    _stream(RR[r, RR_ARRIVALS], seed, r, ARRIVALS, park, 0)
+    _stream(RR[r, RR_INST], seed, INSTITUTIONS, park, 0)
+    _stream(RR[r, RR_ARRIVALS], seed, ARRIVALS, park, 0)
     for m in range(H):
         RATE[r, m] = MV[pr, m, M_RATE]
     RS[r, R_NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
