@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import parksim
 from parksim import _engine_fast as E
@@ -33,3 +34,37 @@ def test_run_with_the_fast_engine_records_it(root, tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["engine"] == "fast"
     assert manifest["replications"] == 40
+
+
+def test_groups_that_fit_the_memory_budget_give_the_same_values(root):
+    # a tiny budget advances one replication per thread at a time: the values must not change
+    scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
+    done = []
+    whole = E.run_block(scn, 5, range(6), threads=2)
+    grouped = E.run_block(scn, 5, range(6), threads=2, budget=1, progress=done.append)
+    np.testing.assert_array_equal(whole, grouped)
+    assert done == [2, 2, 2]  # one group per pair of replications (one per thread), each reported
+    assert E.run_block(scn, 5, [], threads=2).shape == (0, scn.simulation.years, whole.shape[2])
+
+
+def test_state_per_replication_is_bounded_by_the_budget(root):
+    # the group size is the budget over one replication's state: memory does not grow with replications
+    scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
+    P = E.plan(scn, 1, [0])
+    cap, pcap = E._capacity(P)
+    per_rep = E.state_bytes(cap, pcap, scn.simulation.years, scn.months, P["SV"].shape[1])
+    blk = E._Block(scn, P, [0], cap, pcap)
+    actual = sum(a.nbytes for a in vars(blk).values() if isinstance(a, np.ndarray) and a is not blk.REPS)
+    assert actual == per_rep
+    assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep, 2) == 100
+
+
+def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp_path):
+    scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
+    ckpt = tmp_path / "checkpoint.npz"
+    full = parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=2, quiet=True, engine="fast")
+    parksim.simulate(scn, replications=10, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt, engine="fast")
+    resumed = parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=2, quiet=True, checkpoint=ckpt, resume=True, engine="fast")
+    np.testing.assert_array_equal(resumed.values, full.values)
+    with pytest.raises(parksim.ScenarioError, match="checkpoint of the fast engine; this run uses the simpy engine"):
+        parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt, resume=True, engine="simpy")

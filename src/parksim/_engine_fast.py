@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+from scipy.special import ndtri
 
 from . import _fastrand as R
 from ._engine_simpy import occupied_error
@@ -294,8 +295,8 @@ def _stream(s, seed, kind, park, key):
 
 
 @numba.njit(**_JIT)
-def _year_uniforms(UY, r, i, key, y, seed, park):
-    s = np.empty(4, np.uint64)
+def _year_uniforms(UY, r, i, key, y, seed, park, s):
+    """Firm i's uniforms for year y (certification decisions), from its own (firm, year) stream; ``s`` is scratch state."""
     _stream(s, seed, FIRM_YEAR, park, key * 64 + y)
     for j in range(NU):
         UY[r, i, j] = R.uniform(s)
@@ -303,20 +304,38 @@ def _year_uniforms(UY, r, i, key, y, seed, park):
 
 @numba.njit(**_JIT)
 def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, y_now, seed, park, key, FF, FI, FR, UY, SV, SD, PV):
-    """Fill firm row ``i`` of replication ``r``; the firm's stream is FR[r, i] (already seeded)."""
+    """Fill firm row ``i`` of replication ``r``; the firm's stream is FR[r, i] (already seeded).
+
+    The firm's attributes are a Gaussian copula, as in FirmTable.add: each is a
+    standard normal score ``x = rho * z0 + sqrt(1 - rho**2) * z`` on the latent
+    orientation ``z0``, mapped through its distribution (:func:`R.ppf_z`), or
+    compared with the normal quantile of its probability for a yes/no attribute
+    (thresholds ``ndtri(p)`` precomputed by :func:`plan`). Drawing the normals
+    directly saves the uniform -> normal -> uniform round trips.
+    """
     st = FR[r, i]
-    u = np.empty(15)
-    for j in range(15):
-        u[j] = R.uniform(st)
+    z_prod = R.normal(st)
+    z_rd_active = R.normal(st)
+    z_rd_share = R.normal(st)
+    z_st = R.normal(st)
+    z_ht = R.normal(st)
+    z_hts = R.normal(st)
+    z_score = R.normal(st)
+    z_ip1 = R.normal(st)
+    z_ip2 = R.normal(st)
+    z_field = R.normal(st)
+    z_niche = R.normal(st)
+    z_rdinst = R.normal(st)
+    z_reg = R.normal(st)
+    z_latent = R.normal(st)
     e_exit = R.exponential(st)
-    z0 = R.ndtri(u[13]) if math.isnan(latent) else latent
+    z0 = z_latent if math.isnan(latent) else latent
     rho = SV[pr, s, S_RHO]
     c = math.sqrt(max(1.0 - rho * rho, 0.0))
-    # tech attributes load on the latent orientation (A_RD_ACTIVE..A_REGISTERS of FirmTable)
-    for j in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12):
-        u[j] = R.ndtr(rho * z0 + c * R.ndtri(u[j]))
-    for j in (1, 7, 9, 10, 11, 12):
-        u[j] = 1.0 - u[j]
+    a = rho * z0
+    # scores oriented so that a high orientation raises R&D activity, share, staff, IP, field, niche, institutions, register
+    rd_active = -(a + c * z_rd_active) < SV[pr, s, S_RD_ACTIVE]
+    rd_share = R.ppf_z(SD[pr, s, SD_RD_SHARE], a + c * z_rd_share)
     FI[r, I_SECTOR, i] = s
     FI[r, I_IND, i] = np.int64(SV[pr, s, S_IND])
     FI[r, I_ALIVE, i] = 1
@@ -325,29 +344,27 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_LOGB, i] = math.log(max(level, 1e-9))
     FF[r, F_RAMP_M, i] = SV[pr, s, S_RAMP_M] if ramp else 0.0
     FF[r, F_RAMP_S, i] = SV[pr, s, S_RAMP_S]
-    FF[r, F_PROD, i] = R.ppf(SD[pr, s, SD_PROD], u[0]) if math.isnan(known_prod) else known_prod
-    rd_active = u[1] < SV[pr, s, S_RD_ACTIVE]
-    rd_share = R.ppf(SD[pr, s, SD_RD_SHARE], u[2])
+    FF[r, F_PROD, i] = R.ppf_z(SD[pr, s, SD_PROD], z_prod) if math.isnan(known_prod) else known_prod
     if not math.isnan(known_rd):
         rd_share = known_rd
         rd_active = rd_share > 0
     FI[r, I_RDACT, i] = 1 if rd_active else 0
     hf = PV[pr, V_RD_EXIT_FACTOR] if rd_active else 1.0
-    FF[r, F_DEATH, i] = birth + G.exit_age(e_exit, age0, hf * SV[pr, s, S_HY], hf * SV[pr, s, S_HM], SV[pr, s, S_YOUNG]).item()
+    FF[r, F_DEATH, i] = birth + G.exit_age(e_exit, age0, hf * SV[pr, s, S_HY], hf * SV[pr, s, S_HM], SV[pr, s, S_YOUNG])
     sd = SV[pr, s, S_RD_NOISE]
     for y in range(Y):
         z = R.normal(st)
         FF[r, NF0 + y, i] = (rd_share if rd_active else 0.0) * math.exp(sd * z - 0.5 * sd * sd)
-    FF[r, F_ST, i] = R.ppf(SD[pr, s, SD_ST], u[3])
-    FF[r, F_HT, i] = R.ppf(SD[pr, s, SD_HT], u[4])
-    FF[r, F_HTS, i] = R.ppf(SD[pr, s, SD_HTS], u[5])
-    FF[r, F_SCORE, i] = R.ppf(SD[pr, s, SD_SCORE], u[6])
-    FI[r, I_IP1, i] = 1 if u[7] < SV[pr, s, S_IP1] else 0
-    FI[r, I_IP2, i] = poisson_ppf(u[8], SV[pr, s, S_IP2_MEAN])
-    FI[r, I_FIELD, i] = 1 if u[9] < SV[pr, s, S_FIELD] else 0
-    FI[r, I_NICHE, i] = 1 if u[10] < SV[pr, s, S_NICHE] else 0
-    FI[r, I_RDINST, i] = 1 if u[11] < SV[pr, s, S_RD_INST] else 0
-    FI[r, I_REG, i] = 1 if u[12] < PV[pr, V_REG_PROB] else 0
+    FF[r, F_ST, i] = R.ppf_z(SD[pr, s, SD_ST], a + c * z_st)
+    FF[r, F_HT, i] = R.ppf_z(SD[pr, s, SD_HT], a + c * z_ht)
+    FF[r, F_HTS, i] = R.ppf_z(SD[pr, s, SD_HTS], z_hts)
+    FF[r, F_SCORE, i] = R.ppf_z(SD[pr, s, SD_SCORE], a + c * z_score)
+    FI[r, I_IP1, i] = 1 if -(a + c * z_ip1) < SV[pr, s, S_IP1] else 0
+    FI[r, I_IP2, i] = poisson_ppf(R.ndtr(a + c * z_ip2), SV[pr, s, S_IP2_MEAN])
+    FI[r, I_FIELD, i] = 1 if -(a + c * z_field) < SV[pr, s, S_FIELD] else 0
+    FI[r, I_NICHE, i] = 1 if -(a + c * z_niche) < SV[pr, s, S_NICHE] else 0
+    FI[r, I_RDINST, i] = 1 if -(a + c * z_rdinst) < SV[pr, s, S_RD_INST] else 0
+    FI[r, I_REG, i] = 1 if -(a + c * z_reg) < PV[pr, V_REG_PROB] else 0
     for k in (I_HON, I_HEVER, I_TSME, I_ZON, I_ZEVER, I_LISTED, I_PABOVE, I_PTECH):
         FI[r, k, i] = 0
     FF[r, F_HEXP, i] = -np.inf
@@ -356,7 +373,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_LEVEL, i] = 0.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
-    _year_uniforms(UY, r, i, key, y_now, seed, park)
+    _year_uniforms(UY, r, i, key, y_now, seed, park, FR[r, FR.shape[1] - 1])  # the last row of FR is scratch
     return rd_share if rd_active else 0.0
 
 
@@ -385,7 +402,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
         else:
             age = 60.0
-        level = G.year_end_level(revenue, SV[pr, s, S_GROWTH]).item()
+        level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
         known_prod = np.nan
         if not math.isnan(REG[g, G_EMPLOYEES]) and REG[g, G_EMPLOYEES] > 0:
             known_prod = max(revenue, 1e-9) / REG[g, G_EMPLOYEES]
@@ -436,7 +453,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
             latent = R.ndtri(1.0 - u[2])  # the certified share are the firms of highest orientation
-            level = G.year_end_level(revenue, SV[pr, s, S_GROWTH]).item()
+            level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
             _new_firm(r, n, s, -age, level, age, False, latent, np.nan, np.nan, Y, pr, 0, seed, park, key, FF, FI, FR, UY, SV, SD, PV)
             _history(FF, r, n, REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
             if u[2] < BV[pr, s, B_HNTE]:
@@ -784,26 +801,9 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
 
 @numba.njit(**_JIT)
 def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
+    """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
     n = RI[r, N_FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
-    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
-    k = len(idx)
-    if k == 0:
-        return
-    expired = np.zeros(k, np.bool_)
-    for a in range(k):
-        i = idx[a]
-        if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
-            FI[r, I_HON, i] = 0
-            expired[a] = True
-        if FI[r, I_HON, i] == 1 and UY[r, i, U_HREVOKE] < PV[pr, V_H_REVOKE]:
-            FI[r, I_HON, i] = 0
-            FF[r, F_HEXP, i] = t
-    rd3 = np.zeros(k)
-    sales3 = np.zeros(k)
-    for c in range(y, y + HISTORY):
-        rd3 += FF[r, RD + c][idx]
-        sales3 += FF[r, REV + c][idx]
     p = _HnteP(
         PV[pr, V_H_SMALL],
         PV[pr, V_H_MEDIUM],
@@ -815,26 +815,41 @@ def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
         PV[pr, V_H_SCORE],
         PV[pr, V_H_AGE],
     )
-    eligible = C.hnte_eligible(
-        t - FF[r, F_BIRTH][idx],
-        rd3,
-        sales3,
-        FF[r, REV + y + HISTORY - 1][idx],
-        FF[r, F_ST][idx],
-        FF[r, F_HT][idx],
-        FF[r, F_SCORE][idx],
-        (FI[r, I_IP1][idx] == 1) | (FI[r, I_IP2][idx] > 0),
-        FI[r, I_FIELD][idx],
-        UY[r, :, U_HVIOL][idx] < PV[pr, V_H_VIOL],
-        p,
-    )
     approval = min(1.0, PV[pr, V_H_APPROVE] + PV[pr, V_CULT_APPROVE])
     applying = 0
-    for a in range(k):
-        i = idx[a]
-        if not eligible[a] or FI[r, I_HON, i] == 1:
+    for i in range(n):
+        if FI[r, I_ALIVE, i] == 0:
             continue
-        prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired[a] else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
+        expired = False
+        if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
+            FI[r, I_HON, i] = 0
+            expired = True
+        if FI[r, I_HON, i] == 1 and UY[r, i, U_HREVOKE] < PV[pr, V_H_REVOKE]:
+            FI[r, I_HON, i] = 0
+            FF[r, F_HEXP, i] = t
+        if FI[r, I_HON, i] == 1:
+            continue
+        rd3 = 0.0
+        sales3 = 0.0
+        for c in range(y, y + HISTORY):
+            rd3 += FF[r, RD + c, i]
+            sales3 += FF[r, REV + c, i]
+        eligible = C.hnte_eligible(
+            t - FF[r, F_BIRTH, i],
+            rd3,
+            sales3,
+            FF[r, REV + y + HISTORY - 1, i],
+            FF[r, F_ST, i],
+            FF[r, F_HT, i],
+            FF[r, F_SCORE, i],
+            (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0),
+            FI[r, I_FIELD, i],
+            UY[r, i, U_HVIOL] < PV[pr, V_H_VIOL],
+            p,
+        )
+        if not eligible:
+            continue
+        prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
         if UY[r, i, U_HAPPLY] < prob:
             applying += 1
             if UY[r, i, U_HAPPROVE] < approval:
@@ -849,45 +864,42 @@ def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
 
 @numba.njit(**_JIT)
 def _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
+    """The yearly tech-based SME evaluation: a living, registering firm holds the status while it qualifies."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
-    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
-    if len(idx) == 0:
-        return
-    rev = FF[r, REV + last][idx]
     p = C.TechSmeParams(
         PV[pr, V_T_STAFF], PV[pr, V_T_REVENUE], PV[pr, V_T_PASS], TS_STAFF, TS_RD, PV[pr, V_T_IP1], TS_IP2, PV[pr, V_T_HNTE] > 0
     )
-    ok = C.tech_sme_eligible(
-        FF[r, F_LEVEL][idx] / FF[r, F_PROD][idx],
-        rev,
-        FF[r, F_ST][idx],
-        C._ratio(FF[r, RD + last][idx], rev),
-        FI[r, I_IP1][idx],
-        FI[r, I_IP2][idx],
-        FI[r, I_HON][idx],
-        p,
-    )
-    for a in range(len(idx)):
-        i = idx[a]
-        FI[r, I_TSME, i] = 1 if (ok[a] and FI[r, I_REG, i] == 1) else 0
+    for i in range(n):
+        if FI[r, I_ALIVE, i] == 0:
+            continue
+        rev = FF[r, REV + last, i]
+        ok = C.tech_sme_eligible(
+            FF[r, F_LEVEL, i] / FF[r, F_PROD, i],
+            rev,
+            FF[r, F_ST, i],
+            C._ratio(FF[r, RD + last, i], rev),
+            FI[r, I_IP1, i],
+            FI[r, I_IP2, i],
+            FI[r, I_HON, i],
+            p,
+        )
+        FI[r, I_TSME, i] = 1 if (ok and FI[r, I_REG, i] == 1) else 0
 
 
 @numba.njit(**_JIT)
 def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
+    """The yearly 专精特新 round: expiry, then applications of eligible firms not holding it."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
-    idx = np.flatnonzero(FI[r, I_ALIVE, :n])
-    if len(idx) == 0:
-        return
-    for i in idx:
+    p = _ZjtxP(PV[pr, V_Z_AGE], PV[pr, V_Z_RD], PV[pr, V_Z_RATIO], PV[pr, V_Z_REVENUE])
+    for i in range(n):
+        if FI[r, I_ALIVE, i] == 0:
+            continue
         if FI[r, I_ZON, i] == 1 and FF[r, F_ZEXP, i] <= t:
             FI[r, I_ZON, i] = 0
-    p = _ZjtxP(PV[pr, V_Z_AGE], PV[pr, V_Z_RD], PV[pr, V_Z_RATIO], PV[pr, V_Z_REVENUE])
-    ok = C.zjtx_eligible(t - FF[r, F_BIRTH][idx], FI[r, I_NICHE][idx], FF[r, RD + last][idx], FF[r, REV + last][idx], p)
-    for a in range(len(idx)):
-        i = idx[a]
-        if ok[a] and FI[r, I_ZON, i] == 0 and UY[r, i, U_ZAPPLY] < PV[pr, V_Z_APPLY] and UY[r, i, U_ZAPPROVE] < PV[pr, V_Z_APPROVE]:
+        ok = C.zjtx_eligible(t - FF[r, F_BIRTH, i], FI[r, I_NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
+        if ok and FI[r, I_ZON, i] == 0 and UY[r, i, U_ZAPPLY] < PV[pr, V_Z_APPLY] and UY[r, i, U_ZAPPROVE] < PV[pr, V_Z_APPROVE]:
             if FI[r, I_ZEVER, i] == 0:
                 RI[r, C_NEWZ] += 1
             FI[r, I_ZON, i] = 1
@@ -966,9 +978,10 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
     RS[r, R_COST] = 0.0
     # next year's decision uniforms of every living firm
     if y + 1 < Y:
+        scratch = np.empty(4, np.uint64)
         for i in range(n):
             if FI[r, I_ALIVE, i] == 1:
-                _year_uniforms(UY, r, i, FI[r, I_KEY, i], y + 1, seed, park)
+                _year_uniforms(UY, r, i, FI[r, I_KEY, i], y + 1, seed, park, scratch)
 
 
 @numba.njit(**_JIT)
@@ -981,25 +994,32 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
     cb = PV[pr, V_CREDIT_BONUS]
     mult = PV[pr, V_RD_MULT]
     freed = 0.0
+    # one-dimensional views of the columns the loop touches (cheaper indexing than the 3-D arrays)
+    alive, sector, rdact = FI[r, I_ALIVE], FI[r, I_SECTOR], FI[r, I_RDACT]
+    births, deaths, logbs, levels = FF[r, F_BIRTH], FF[r, F_DEATH], FF[r, F_LOGB], FF[r, F_LEVEL]
+    ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
+    revs, rds, rd_eff = FF[r, REV + y + HISTORY], FF[r, RD + y + HISTORY], FF[r, NF0 + y]
+    streams = FR[r]
+    shocks = SH[r, :, y]
     for i in range(n):
-        if FI[r, I_ALIVE, i] == 0:
+        if alive[i] == 0:
             continue
-        s = FI[r, I_SECTOR, i]
-        birth = FF[r, F_BIRTH, i]
-        death = FF[r, F_DEATH, i]
+        s = sector[i]
+        birth = births[i]
+        death = deaths[i]
         frac = G.active_fraction(t, birth, death)
-        z = R.normal(FR[r, i])
-        growth = SV[pr, s, S_GROWTH] + gb + cb * FI[r, I_RDACT, i]
-        logb = FF[r, F_LOGB, i] + G.log_step(growth, SH[r, s, y], SV[pr, s, S_NOISE_SD], z)
-        FF[r, F_LOGB, i] = logb
-        level = math.exp(logb) * G.ramp(t - birth, FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
-        FF[r, F_LEVEL, i] = level
+        z = R.normal(streams[i])
+        growth = SV[pr, s, S_GROWTH] + gb + cb * rdact[i]
+        logb = logbs[i] + G.log_step(growth, shocks[s], SV[pr, s, S_NOISE_SD], z)
+        logbs[i] = logb
+        level = math.exp(logb) * G.ramp(t - birth, ramp_m[i], ramp_s[i])
+        levels[i] = level
         flow = level * frac / 12.0
-        FF[r, REV + y + HISTORY, i] += flow
-        FF[r, RD + y + HISTORY, i] += flow * FF[r, NF0 + y, i] * mult
+        revs[i] += flow
+        rds[i] += flow * rd_eff[i] * mult
         if death <= t:
-            FI[r, I_ALIVE, i] = 0
-            freed += FF[r, F_FLOOR, i]
+            alive[i] = 0
+            freed += floors[i]
     if freed > 0:
         _put(r, True, freed, t, QF, QL, PF, PI, RS, RI, AL)
     month = m % 12 + 1
@@ -1260,6 +1280,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     put(V_EXTRA_QUOTA, L.land.extra_quota_mu_per_year, "levers.land.extra_quota_mu_per_year")
     put(V_COST_PER_MU, L.land.cost_per_mu_yuan, "levers.land.cost_per_mu_yuan")
     put(V_REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
+    PV[:, V_REG_PROB] = ndtri(PV[:, V_REG_PROB])  # as a normal quantile
     fund = v.num(L.credit.fund_yuan, "levers.credit.fund_yuan")
     credit = np.asarray(fund) > 0
     PV[:, V_RD_EXIT_FACTOR] = np.where(credit, v.num(L.credit.exit_factor, "levers.credit.exit_factor"), 1.0)
@@ -1377,6 +1398,9 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
         ):
             SV[:, k, col] = v.num(getattr(sec, attr), f"{p}.{attr}")
         SV[:, k, S_YOUNG] *= 12.0
+        # yes/no attributes are drawn as a normal score below the normal quantile of their probability (_new_firm)
+        for col in (S_RD_ACTIVE, S_IP1, S_FIELD, S_NICHE, S_RD_INST):
+            SV[:, k, col] = ndtri(SV[:, k, col])
         SV[:, k, S_HY] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_young, f"{p}.exit_rate_young"), dtype=float))
         SV[:, k, S_HM] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_mature, f"{p}.exit_rate_mature"), dtype=float))
         SV[:, k, S_KEY] = key_of(name)
@@ -1518,7 +1542,7 @@ class _Block:
         self.H, self.Y = H, Y
         self.FF = np.zeros((B, NF0 + Y + 2 * (Y + HISTORY), cap))
         self.FI = np.zeros((B, NI, cap), dtype=np.int64)
-        self.FR = np.zeros((B, cap, 4), dtype=np.uint64)
+        self.FR = np.zeros((B, cap + 1, 4), dtype=np.uint64)  # firm streams, and one scratch state
         self.UY = np.zeros((B, cap, NU))
         self.PF = np.zeros((B, NPF, pcap))
         self.PI = np.zeros((B, NPI, pcap), dtype=np.int64)
@@ -1591,23 +1615,61 @@ def _values(REC) -> np.ndarray:
     return np.stack([ind[name] for name in I.INDICATORS], axis=-1)
 
 
-def run_block(scenario, seed: int, reps, threads: int = 1, width: int | None = None) -> np.ndarray:
+#: memory for the state of the replications advanced together (bytes); a run needs this plus its output
+MEMORY_BUDGET = 256 * 2**20
+
+
+def state_bytes(cap: int, pcap: int, Y: int, H: int, nsec: int) -> int:
+    """Bytes of state one replication of a park needs in a :class:`_Block` with room for cap firms, pcap projects."""
+    firms = cap * (8 * (NF0 + Y + 2 * (Y + HISTORY)) + 8 * NI + 32 + 8 * NU) + 32
+    projects = pcap * (8 * NPF + 8 * NPI + 32 + 16 * 3 + 16) + 8 * 16
+    return firms + projects + 8 * (NRS + NRI + 4 * NRR + nsec * Y + H + Y * len(I.RECORD))
+
+
+def run_block(
+    scenario, seed: int, reps, threads: int = 1, width: int | None = None, budget: int | None = None, progress=None
+) -> np.ndarray:
     """Replications ``reps`` of ``scenario``: array (len(reps), years, parks x columns) as the Monte Carlo runner lays it out.
 
     ``width`` is the number of columns per park (indicators, then the assessment outcome and status codes).
+    Replications are advanced together in groups whose state fits in ``budget`` bytes (default
+    :data:`MEMORY_BUDGET`), so memory does not grow with the number of replications, however large the park.
+    Results do not depend on the grouping (each replication's streams are keyed by its number in the run).
+    ``progress``, if given, is called with the number of replications finished after each group.
     """
     seed = int(seed)
     reps = [int(r) for r in reps]
     portfolio = scenario.portfolio is not None
     members = list(scenario._members) if portfolio else [(scenario.name, scenario)]
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
-    plans = [plan(m, seed, reps, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
-    scale = 1
-    while True:
-        try:
-            return _run(scenario, members, parks, plans, seed, reps, threads, width, scale)
-        except _Overflow:
-            scale *= 2
+    budget = MEMORY_BUDGET if budget is None else budget
+    parts, a = [], 0
+    while a < len(reps):
+        group = reps[a : a + _group_size(members, seed, reps[a], budget, threads)]
+        plans = [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
+        scale = 1
+        while True:
+            try:
+                parts.append(_run(scenario, members, parks, plans, seed, group, threads, width, scale))
+                break
+            except _Overflow:
+                scale *= 2
+        a += len(group)
+        if progress is not None:
+            progress(len(group))
+    if not parts:
+        return np.empty((0, scenario.simulation.years, len(members) * (width or len(I.INDICATORS) + 2)))
+    return np.concatenate(parts)
+
+
+def _group_size(members, seed, rep, budget, threads) -> int:
+    """How many replications fit in the memory budget (at least one per thread, at most 512)."""
+    per_rep = 0
+    for _, m in members:
+        P = plan(m, seed, [rep])
+        cap, pcap = _capacity(P)
+        per_rep += state_bytes(cap, pcap, m.simulation.years, m.months, P["SV"].shape[1])
+    return int(min(512, max(threads, budget // max(per_rep, 1))))
 
 
 def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):

@@ -88,6 +88,7 @@ __all__ = [
     "ndtr",
     "ndtri",
     "ppf",
+    "ppf_z",
     "encode",
 ]
 
@@ -523,6 +524,24 @@ def ppf(code, u):
         q = min(max(u, _Q_LO), _Q_HI)
         return code[1] * math.exp(code[2] * ndtri(q))
     raise ValueError("ppf: unknown distribution kind")
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def ppf_z(code, z):
+    """The quantity at standard normal score ``z``: ``ppf(code, ndtr(z))``.
+
+    A lognormal or an untruncated normal maps ``z`` directly (no round trip
+    through a probability, which costs an ``erf`` and an inverse and loses
+    accuracy in the tails); the other kinds go through :func:`ndtr`.
+    """
+    kind = code[0]
+    if kind == 0.0:
+        return code[1]
+    if kind == 4.0:
+        return code[1] * math.exp(code[2] * z)
+    if kind == 3.0 and code[3] == -math.inf and code[4] == math.inf:
+        return code[1] + code[2] * z
+    return ppf(code, ndtr(z))
 
 
 def _num(x, what: str) -> float:

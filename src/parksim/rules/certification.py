@@ -16,8 +16,9 @@
 Thresholds are scenario parameters (``certification.*``), passed in as ``p``
 (the scenario's section; for the tech-based SME the point tables as arrays:
 :func:`tech_sme_params`). The functions are written in the subset of NumPy that
-numba compiles: the SimPy engine applies them to arrays of firms, the fast
-engine applies their compiled form to one firm at a time.
+numba compiles (with ``where`` of :mod:`parksim.rules._ops`): the SimPy engine
+applies them to arrays of firms, the fast engine applies their compiled form to
+one firm at a time, where they are plain arithmetic on numbers.
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ from typing import NamedTuple
 import numpy as np
 from numba.extending import register_jitable
 
+from ._ops import where
+
 
 @register_jitable
 def _ratio(num, den):
-    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return where(den > 0, num / where(den > 0, den, 1.0), 0.0)
 
 
 @register_jitable
 def hnte_rd_threshold(latest_sales, p):
     """Minimum 3-year R&D ÷ sales ratio for a firm's latest-year sales band."""
-    return np.where(
-        latest_sales <= p.band_small, p.rd_ratio_small, np.where(latest_sales <= p.band_medium, p.rd_ratio_medium, p.rd_ratio_large)
-    )
+    return where(latest_sales <= p.band_small, p.rd_ratio_small, where(latest_sales <= p.band_medium, p.rd_ratio_medium, p.rd_ratio_large))
 
 
 @register_jitable
@@ -94,7 +95,7 @@ def tech_sme_params(p) -> TechSmeParams:
 def _points(x, table):
     out = x * 0.0
     for k in range(table.shape[0]):
-        out = np.where(x >= table[k, 0], table[k, 1], out)
+        out = where(x >= table[k, 0], table[k, 1], out)
     return out
 
 
@@ -104,7 +105,7 @@ def tech_sme_points(st_share, rd_ratio, ip_class1, ip_class2, p):
     staff = _points(st_share, p.staff_points)
     rd = _points(rd_ratio, p.rd_points)
     n2 = np.minimum(np.maximum(ip_class2, 0), p.ip_class2_points.shape[0] - 1)
-    ip = np.where(ip_class1 != 0, p.ip_class1_points, p.ip_class2_points[n2])
+    ip = where(ip_class1 != 0, p.ip_class1_points, p.ip_class2_points[n2])
     return staff + rd + ip, staff
 
 

@@ -15,7 +15,7 @@ The firm's actual output rate is ``B`` times its ramp-up factor, and its
 output in a month is that rate / 12 times the share of the month it was alive.
 
 Every function here is written in the subset of NumPy that numba compiles
-(``np.where``, ``np.minimum``, ``np.maximum``; no ``np.errstate``): the SimPy
+(``where`` of :mod:`parksim.rules._ops`, ``np.minimum``, ``np.maximum``; no ``np.errstate``): the SimPy
 engine calls them on NumPy arrays, the fast engine calls their compiled form
 on one firm at a time. Both engines therefore run the same rules.
 """
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba.extending import register_jitable
+
+from ._ops import where
 
 MONTHS = 12.0
 
@@ -61,8 +63,8 @@ def year_end_level(revenue, growth):
     not at its last-year average (which would understate first-year growth).
     """
     small = np.abs(growth) <= 1e-12
-    safe = np.where(small, 1.0, growth)
-    factor = np.where(small, 1.0, 12.0 * np.expm1(-safe / 12.0) / np.expm1(-safe))
+    safe = where(small, 1.0, growth)
+    factor = where(small, 1.0, 12.0 * np.expm1(-safe / 12.0) / np.expm1(-safe))
     return revenue * factor
 
 
@@ -70,7 +72,7 @@ def year_end_level(revenue, growth):
 def monthly_hazard(yearly_prob):
     """Constant monthly hazard equivalent to a yearly exit probability."""
     certain = yearly_prob >= 1.0
-    return np.where(certain, np.inf, -np.log1p(-np.where(certain, 0.0, yearly_prob)) / MONTHS)
+    return where(certain, np.inf, -np.log1p(-where(certain, 0.0, yearly_prob)) / MONTHS)
 
 
 @register_jitable
@@ -88,6 +90,6 @@ def exit_age(e, age0, h_young, h_mature, young_months):
     """
     target = cumulative_hazard(age0, h_young, h_mature, young_months) + e
     young_total = h_young * young_months
-    in_young = np.where(h_young > 0, target / np.where(h_young > 0, h_young, 1.0), np.inf)
-    in_mature = np.where(h_mature > 0, young_months + (target - young_total) / np.where(h_mature > 0, h_mature, 1.0), np.inf)
-    return np.where(target <= young_total, in_young, in_mature)
+    in_young = where(h_young > 0, target / where(h_young > 0, h_young, 1.0), np.inf)
+    in_mature = where(h_mature > 0, young_months + (target - young_total) / where(h_mature > 0, h_mature, 1.0), np.inf)
+    return where(target <= young_total, in_young, in_mature)
