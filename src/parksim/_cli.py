@@ -47,15 +47,21 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--precision", type=float, metavar="E", help="add replications until the 95%% half-width of P(all) <= E")
     p.add_argument("--max-replications", type=int, default=20_000, help="cap for --precision (default 20000)")
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
-    p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores); results do not depend on it")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="worker threads (fast engine) or processes (SimPy engine); default: all cores; results do not depend on it",
+    )
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
     p.add_argument(
         "--engine",
         choices=["auto", "fast", "simpy"],
-        default="simpy",
-        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto: fast when it can (default simpy)",
+        default="auto",
+        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto (default): fast when it can",
     )
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
@@ -68,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         choices=["auto", "fast", "simpy"],
-        default="simpy",
-        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto: fast when it can (default simpy)",
+        default="auto",
+        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto (default): fast when it can",
     )
     p.add_argument(
         "--target",

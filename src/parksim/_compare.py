@@ -138,7 +138,7 @@ def _with_all(met: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    base, variants, *, replications: int = 200, seed: int | None = None, jobs: int | None = None, quiet: bool = False, engine: str = "simpy"
+    base, variants, *, replications: int = 200, seed: int | None = None, jobs: int | None = None, quiet: bool = False, engine: str = "auto"
 ) -> Comparison:
     """Run a base scenario and its variants with common random numbers and compare them.
 

@@ -50,6 +50,10 @@ from .rules import growth as G
 from .rules import indicators as I
 from .rules.pipeline import choose, next_signing, poisson_ppf
 
+#: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
+#: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
+_I = np.int64
+
 FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
 HISTORY = 3
 
@@ -297,7 +301,7 @@ def _stream(s, seed, kind, park, key):
 @numba.njit(**_JIT)
 def _year_uniforms(UY, r, i, key, y, seed, park, s):
     """Firm i's uniforms for year y (certification decisions), from its own (firm, year) stream; ``s`` is scratch state."""
-    _stream(s, seed, FIRM_YEAR, park, key * 64 + y)
+    _stream(s, seed, _I(FIRM_YEAR), park, key * 64 + y)
     for j in range(NU):
         UY[r, i, j] = R.uniform(s)
 
@@ -373,7 +377,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_LEVEL, i] = 0.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
-    _year_uniforms(UY, r, i, key, y_now, seed, park, FR[r, FR.shape[1] - 1])  # the last row of FR is scratch
+    _year_uniforms(UY, r, i, key, _I(y_now), seed, park, FR[r, FR.shape[1] - 1])  # the last row of FR is scratch
     return rd_share if rd_active else 0.0
 
 
@@ -389,9 +393,9 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
         if n >= cap:
             return -1
         s = int(REG[g, G_SECTOR])
-        key = _key(REGISTER, g)
+        key = _key(_I(REGISTER), _I(g))
         st = FR[r, n]
-        _stream(st, seed, REGISTER, park, key)
+        _stream(st, seed, _I(REGISTER), park, key)
         for j in range(10):
             u[j] = R.uniform(st)
         revenue = REG[g, G_REVENUE]
@@ -409,7 +413,31 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
         known_rd = np.nan
         if not math.isnan(REG[g, G_RD]):
             known_rd = REG[g, G_RD] / revenue if revenue > 0 else 0.0
-        _new_firm(r, n, s, -age, level, age, False, np.nan, known_rd, known_prod, Y, pr, 0, seed, park, key, FF, FI, FR, UY, SV, SD, PV)
+        _new_firm(
+            r,
+            _I(n),
+            _I(s),
+            -age,
+            level,
+            age,
+            _I(0),
+            np.nan,
+            known_rd,
+            known_prod,
+            Y,
+            pr,
+            _I(0),
+            seed,
+            park,
+            key,
+            FF,
+            FI,
+            FR,
+            UY,
+            SV,
+            SD,
+            PV,
+        )
         if not math.isnan(REG[g, G_ST]):
             FF[r, F_ST, n] = REG[g, G_ST]
         if not math.isnan(REG[g, G_HT]):
@@ -426,7 +454,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             FI[r, I_RDINST, n] = int(REG[g, G_RDINST])
         if not math.isnan(REG[g, G_LISTED]):
             FI[r, I_LISTED, n] = int(REG[g, G_LISTED])
-        _history(FF, r, n, REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
+        _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
         if not math.isnan(REG[g, G_HEXP]) and REG[g, G_HEXP] > 0:
             FI[r, I_HON, n] = 1
             FI[r, I_HEVER, n] = 1
@@ -445,17 +473,19 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
         for j in range(int(BV[pr, s, B_N])):
             if n >= cap:
                 return -1
-            key = _key(SYNTHETIC_FIRM, (np.int64(SV[pr, s, S_KEY]) << 20) | j)
+            key = _key(_I(SYNTHETIC_FIRM), (np.int64(SV[pr, s, S_KEY]) << 20) | j)
             st = FR[r, n]
-            _stream(st, seed, SYNTHETIC_FIRM, park, key)
+            _stream(st, seed, _I(SYNTHETIC_FIRM), park, key)
             for k in range(10):
                 u[k] = R.uniform(st)
             revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
             latent = R.ndtri(1.0 - u[2])  # the certified share are the firms of highest orientation
             level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
-            _new_firm(r, n, s, -age, level, age, False, latent, np.nan, np.nan, Y, pr, 0, seed, park, key, FF, FI, FR, UY, SV, SD, PV)
-            _history(FF, r, n, REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
+            _new_firm(
+                r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, _I(0), seed, park, key, FF, FI, FR, UY, SV, SD, PV
+            )
+            _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
             if u[2] < BV[pr, s, B_HNTE]:
                 FI[r, I_HON, n] = 1
                 FI[r, I_HEVER, n] = 1
@@ -675,10 +705,10 @@ def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
 def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
     if rent:
         RS[r, R_FLEVEL] += amount
-        _serve(r, True, t, QF, PF, PI, RS, RI, AL)
+        _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
     else:
         RS[r, R_LLEVEL] += amount
-        _serve(r, False, t, QL, PF, PI, RS, RI, AL)
+        _serve(r, _I(0), t, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
@@ -700,7 +730,7 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
         RI[r, nqk] = _queue_insert(Q, r, RI[r, nqk], j, PF, PI)
         PI[r, Q_STATE, j] = ST_QUEUE
         PF[r, P_NEXT, j] = np.inf
-        _serve(r, rent, t, Q, PF, PI, RS, RI, AL)
+        _serve(r, _I(rent), t, Q, PF, PI, RS, RI, AL)
         if PI[r, Q_STATE, j] == ST_QUEUE:
             PI[r, Q_QUEUED, j] = 1
             RI[r, N_WAITING] += 1
@@ -714,13 +744,13 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
         RI[r, N_WAITING] -= 1
         PI[r, Q_QUEUED, j] = 0
         RI[r, C_DROPPED] += 1
-        _serve(r, rent, t, Q, PF, PI, RS, RI, AL)  # the requests behind it try again
+        _serve(r, _I(rent), t, Q, PF, PI, RS, RI, AL)  # the requests behind it try again
         return True
     if state == ST_STAGE:
         drop = PF[r, P_U_STAGEDROP, j] < (PV[pr, V_RENT_DROP] if rent else PV[pr, V_BUILD_DROP])
         if drop:
             if rent:
-                _put(r, True, PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI, AL)
+                _put(r, _I(1), PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI, AL)
             RI[r, C_DROPPED] += 1
             return True
         RI[r, C_PRODUCING] += 1
@@ -739,13 +769,13 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
             t,
             PF[r, P_LEVEL, j],
             0.0,
-            True,
+            _I(1),
             np.nan,
             np.nan,
             PF[r, P_PRODUCTIVITY, j],
             Y,
             pr,
-            y_now,
+            _I(y_now),
             seed,
             park,
             PI[r, Q_KEY, j],
@@ -773,8 +803,8 @@ def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI,
     key = _key(kind, index)
     PI[r, Q_KEY, j] = key
     PI[r, Q_ORDER, j] = j
-    _stream(PR[r, j], seed, kind, park, key)
-    _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL)
+    _stream(PR[r, j], seed, _I(kind), park, key)
+    _start_project(r, j, t, signed_at, _I(known), PF, PI, PR, RI, PV, PD, SV, KP, AL)
 
 
 # --- the month ---------------------------------------------------------------------------
@@ -784,11 +814,11 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     add = MV[pr, m, M_FADD]
     if add > 0:
         RS[r, R_FTOTAL] += add
-        _put(r, True, add, t, QF, QL, PF, PI, RS, RI, AL)
+        _put(r, _I(1), add, t, QF, QL, PF, PI, RS, RI, AL)
     RS[r, R_COST] += MV[pr, m, M_FCOST]
     ladd = MV[pr, m, M_LADD]
     if ladd > 0:
-        _put(r, False, ladd, t, QF, QL, PF, PI, RS, RI, AL)
+        _put(r, _I(0), ladd, t, QF, QL, PF, PI, RS, RI, AL)
     if m % 12 == 0:
         if PV[pr, V_CARRY] == 0:
             RS[r, R_LLEVEL] = 0.0
@@ -796,7 +826,7 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
         RS[r, R_COST] += extra * PV[pr, V_COST_PER_MU]
         quota = (MV[pr, m, M_QUOTA] + extra) * RS[r, R_QFACTOR]
         if quota > 0:
-            _put(r, False, quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
+            _put(r, _I(0), quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
@@ -926,32 +956,35 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
     RI[r, N_INST] += births - closures
     RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
     w = PV[pr, V_W]
-    tech = ((FI[r, I_TSME, :n] == 1) | (FI[r, I_HON, :n] == 1)).astype(np.int64)
     rd_sum = 0.0
     for i in range(n):
         rd_sum += FF[r, RD + col, i]
     RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
-    sums = I.year_sums(
-        FI[r, I_ALIVE, :n],
-        FI[r, I_IND, :n],
-        FF[r, REV + col, :n],
-        FF[r, REV + col - 1, :n],
-        FF[r, RD + col, :n],
-        FF[r, RD + col - 1, :n],
-        FF[r, F_HTS, :n],
-        FF[r, F_LEVEL, :n] / FF[r, F_PROD, :n],
-        FI[r, I_HON, :n],
-        tech,
-        FI[r, I_ZON, :n],
-        FI[r, I_RDACT, :n],
-        FI[r, I_RDINST, :n],
-        FI[r, I_LISTED, :n],
-        FI[r, I_PABOVE, :n],
-        FI[r, I_PTECH, :n],
-        PV[pr, V_ABOVE],
-    )
+    sums = np.zeros(len(I.FIRM_SUMS))
+    for i in range(n):
+        I.add_year_sums(
+            sums,
+            FI[r, I_ALIVE, i],
+            FI[r, I_IND, i],
+            FF[r, REV + col, i],
+            FF[r, REV + col - 1, i],
+            FF[r, RD + col, i],
+            FF[r, RD + col - 1, i],
+            FF[r, F_HTS, i],
+            FF[r, F_LEVEL, i] / FF[r, F_PROD, i],
+            FI[r, I_HON, i],
+            (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1),
+            FI[r, I_ZON, i],
+            FI[r, I_RDACT, i],
+            FI[r, I_RDINST, i],
+            FI[r, I_LISTED, i],
+            FI[r, I_PABOVE, i],
+            FI[r, I_PTECH, i],
+            PV[pr, V_ABOVE],
+        )
     k = len(sums)
-    REC[r, y, :k] = sums
+    for c in range(k):
+        REC[r, y, c] = sums[c]
     REC[r, y, k + 0] = w
     REC[r, y, k + 1] = RI[r, C_NEWH]
     REC[r, y, k + 2] = RI[r, C_NEWZ]
@@ -972,7 +1005,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
     REC[r, y, k + 17] = PV[pr, V_LIST0]
     for i in range(n):
         FI[r, I_PABOVE, i] = 1 if C.above_size(FF[r, REV + col, i], FI[r, I_IND, i], PV[pr, V_ABOVE]) else 0
-        FI[r, I_PTECH, i] = 1 if (tech[i] == 1 and FI[r, I_ALIVE, i] == 1) else 0
+        FI[r, I_PTECH, i] = 1 if ((FI[r, I_TSME, i] == 1 or FI[r, I_HON, i] == 1) and FI[r, I_ALIVE, i] == 1) else 0
     for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ):
         RI[r, c] = 0
     RS[r, R_COST] = 0.0
@@ -981,7 +1014,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
         scratch = np.empty(4, np.uint64)
         for i in range(n):
             if FI[r, I_ALIVE, i] == 1:
-                _year_uniforms(UY, r, i, FI[r, I_KEY, i], y + 1, seed, park, scratch)
+                _year_uniforms(UY, r, i, FI[r, I_KEY, i], _I(y + 1), seed, park, scratch)
 
 
 @numba.njit(**_JIT)
@@ -1021,7 +1054,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
             alive[i] = 0
             freed += floors[i]
     if freed > 0:
-        _put(r, True, freed, t, QF, QL, PF, PI, RS, RI, AL)
+        _put(r, _I(1), freed, t, QF, QL, PF, PI, RS, RI, AL)
     month = m % 12 + 1
     if month == int(PV[pr, V_H_MONTH]):
         _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV)
@@ -1055,7 +1088,7 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
         if t_sign <= t_heap:  # a synthetic signing
             seq = RI[r, N_SEQ]
             RI[r, N_SEQ] += 1
-            _new_project(r, PROJECT, seq, t_sign, t_sign, -1, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, _I(PROJECT), seq, t_sign, t_sign, _I(-1), _I(y_now), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             RS[r, R_NEXTSIGN] = next_signing(t_sign, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
             continue
         _pop(r, AL, RI)
@@ -1063,7 +1096,27 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
             # a known project's signing date: it starts as a project signed then
             row = int(PF[r, P_SIGN, j])
             PI[r, Q_STATE, j] = ST_DONE
-            _new_project(r, KNOWN_PROJECT, row, t_heap, KP[row, K_SIGN], row, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(
+                r,
+                _I(KNOWN_PROJECT),
+                _I(row),
+                t_heap,
+                KP[row, K_SIGN],
+                _I(row),
+                _I(y_now),
+                seed,
+                park,
+                PF,
+                PI,
+                PR,
+                RI,
+                RS,
+                PV,
+                PD,
+                SV,
+                KP,
+                AL,
+            )
             continue
         if _project_event(r, j, t_heap, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
             PI[r, Q_STATE, j] = ST_DONE
@@ -1080,12 +1133,12 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
     # yearly shocks: sector shock + regional shock (shared streams)
     nsec = SV.shape[1]
     st = np.empty(4, np.uint64)
-    _stream(st, seed, MACRO, park, 0)
+    _stream(st, seed, _I(MACRO), park, _I(0))
     macro = np.empty(Y)
     for y in range(Y):
         macro[y] = PV[pr, V_MACRO_SD] * R.normal(st)
     for s in range(nsec):
-        _stream(st, seed, SECTOR, park, np.int64(SV[pr, s, S_KEY]))
+        _stream(st, seed, _I(SECTOR), park, _I(SV[pr, s, S_KEY]))
         for y in range(Y):
             SH[r, s, y] = SV[pr, s, S_SHOCK_SD] * R.normal(st) + macro[y]
     n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG)
@@ -1110,8 +1163,8 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
     RS[r, R_INCUB] = PV[pr, V_INCUB0]
     RS[r, R_QFACTOR] = 1.0
     RI[r, N_INST] = int(PV[pr, V_INST0])
-    _stream(RR[r, RR_INST], seed, INSTITUTIONS, park, 0)
-    _stream(RR[r, RR_ARRIVALS], seed, ARRIVALS, park, 0)
+    _stream(RR[r, RR_INST], seed, _I(INSTITUTIONS), park, _I(0))
+    _stream(RR[r, RR_ARRIVALS], seed, _I(ARRIVALS), park, _I(0))
     for m in range(H):
         RATE[r, m] = MV[pr, m, M_RATE]
     RS[r, R_NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
@@ -1121,14 +1174,14 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
         whole = int(math.ceil(months))
         rates = WR[pr, :whole]
         wst = np.empty(4, np.uint64)
-        _stream(wst, seed, ARRIVALS, park, WARM_UP)
+        _stream(wst, seed, _I(ARRIVALS), park, _I(WARM_UP))
         t = 0.0
         seq = 0
         while True:
             t = next_signing(t, R.exponential(wst), rates, whole)
             if math.isinf(t):
                 break
-            _new_project(r, WARM_UP, seq, 0.0, t - whole, -1, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, _I(WARM_UP), _I(seq), 0.0, t - whole, _I(-1), _I(0), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             seq += 1
     # known projects: those signed before the start begin now, the others at their signing date
     for row in range(KP.shape[0]):
@@ -1144,8 +1197,8 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
             PF[r, P_NEXT, j] = t0
             _schedule(r, j, t0, AL, RI)
         else:
-            _new_project(r, KNOWN_PROJECT, row, 0.0, t0, row, 0, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
-    _start_of_month(r, 0, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+            _new_project(r, _I(KNOWN_PROJECT), _I(row), 0.0, t0, _I(row), _I(0), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+    _start_of_month(r, _I(0), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 @numba.njit(**_ENTRY)
@@ -1205,7 +1258,7 @@ def _advance(
             _events(r, m, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
             _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
-                _start_of_month(r, m + 1, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+                _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 # ======================================================================================

@@ -445,7 +445,7 @@ def simulate(
     quiet: bool = False,
     checkpoint=None,
     resume: bool = False,
-    engine: str = "simpy",
+    engine: str = "auto",
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -471,12 +471,14 @@ def simulate(
     resume : bool
         Continue from ``checkpoint`` if it holds replications of the same
         scenario (hash) and seed; the result equals an uninterrupted run.
-    engine : {"simpy", "fast", "auto"}
+    engine : {"auto", "fast", "simpy"}
+        ``auto`` (default): the fast engine when it can run the scenario, else
+        SimPy. ``fast``: the compiled batch engine on ``jobs`` threads (falls
+        back to SimPy, with a message, for a scenario it cannot run).
         ``simpy``: the discrete-event engine, one replication at a time on
-        ``jobs`` processes. ``fast``: the compiled batch engine on ``jobs``
-        threads (falls back to SimPy, with a message, for a scenario it cannot
-        run); ``auto``: fast when it can. The engines agree in distribution,
-        not draw by draw; each is reproducible for any ``jobs``.
+        ``jobs`` processes; :func:`simulate_one` and :func:`trace` replay its
+        replications. The engines agree in distribution, not draw by draw; each
+        is reproducible for any ``jobs``.
 
     Returns
     -------

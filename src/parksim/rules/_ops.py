@@ -1,9 +1,11 @@
 """Array primitives the rules use, compiled without allocation for a single firm.
 
 In Python (the SimPy engine, on arrays of firms) :func:`where` is
-``np.where``. Compiled by numba for plain numbers (the fast engine, one firm at
-a time) it is a branch that returns a number; ``np.where`` would build a 0-d
-array, which costs an allocation per call.
+``np.where`` and :func:`total` is ``np.sum``. Compiled by numba for plain
+numbers (the fast engine, one firm at a time) ``where`` is a branch that
+returns a number (``np.where`` would build a 0-d array, an allocation per call)
+and ``total`` is the number itself, so a rule written once sums over an array
+of firms or adds up one firm's part.
 """
 
 from __future__ import annotations
@@ -33,5 +35,25 @@ def _where(cond, a, b):
 
     def array(cond, a, b):
         return np.where(cond, a, b)
+
+    return array
+
+
+def total(x):
+    """``np.sum(x)``; the number itself (as a float) when ``x`` is a number (compiled)."""
+    return np.sum(x)
+
+
+@overload(total, jit_options={"cache": True})
+def _total(x):
+    if _scalar(x):
+
+        def scalar(x):
+            return x * 1.0
+
+        return scalar
+
+    def array(x):
+        return x.sum()
 
     return array

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba.extending import register_jitable
 
+from ._ops import total, where
 from .certification import above_size
 
 #: name -> (unit, meaning)
@@ -154,7 +155,8 @@ R = {name: k for k, name in enumerate(RECORD)}
 
 
 @register_jitable
-def year_sums(
+def add_year_sums(
+    out,
     alive,
     industrial,
     revenue,
@@ -173,8 +175,10 @@ def year_sums(
     prev_tech,
     above_size_revenue,
 ):
-    """The firm sums (:data:`FIRM_SUMS`) of one year end; one entry per firm ever simulated.
+    """Add to ``out`` the firm sums (:data:`FIRM_SUMS`) of one year end.
 
+    The arguments are arrays (one entry per firm ever simulated: the SimPy
+    engine) or numbers (one firm: the fast engine adds the firms one by one).
     Revenue and R&D count every firm (an exit's part-year output is the park's);
     stocks (firms, certificates, workers) count the firms alive at the year end.
     """
@@ -183,28 +187,33 @@ def year_sums(
     tech = a & (tech_based != 0)
     above = above_size(revenue, industrial, above_size_revenue)
     was_above = prev_above != 0
+    out[0] += total(revenue)
+    out[1] += total(revenue_prev)
+    out[2] += total(where(ind, revenue, 0.0))
+    out[3] += total(rd)
+    out[4] += total(rd_prev)
+    out[5] += total(a)
+    out[6] += total(a & (hnte_valid != 0))
+    out[7] += total(tech)
+    out[8] += total(tech & (prev_tech == 0))
+    out[9] += total(a & (zjtx_valid != 0))
+    out[10] += total(above)
+    out[11] += total(above & (prev_above == 0))
+    out[12] += total(where(above, revenue, 0.0))
+    out[13] += total(where(was_above, revenue_prev, 0.0))
+    out[14] += total(where(above, rd, 0.0))
+    out[15] += total(above & (rd_active != 0))
+    out[16] += total(above & (rd_institution != 0))
+    out[17] += total(revenue * hightech_service_share)
+    out[18] += total(where(a, employees, 0.0))
+    out[19] += total(where(a & ind, employees, 0.0))
+    out[20] += total(a & (listed != 0))
+
+
+def year_sums(*firms):
+    """The firm sums (:data:`FIRM_SUMS`) of one year end over arrays of firms (see :func:`add_year_sums`)."""
     out = np.zeros(len(FIRM_SUMS))
-    out[0] = revenue.sum()
-    out[1] = revenue_prev.sum()
-    out[2] = np.where(ind, revenue, 0.0).sum()
-    out[3] = rd.sum()
-    out[4] = rd_prev.sum()
-    out[5] = a.sum()
-    out[6] = (a & (hnte_valid != 0)).sum()
-    out[7] = tech.sum()
-    out[8] = (tech & (prev_tech == 0)).sum()
-    out[9] = (a & (zjtx_valid != 0)).sum()
-    out[10] = above.sum()
-    out[11] = (above & ~was_above).sum()
-    out[12] = np.where(above, revenue, 0.0).sum()
-    out[13] = np.where(was_above, revenue_prev, 0.0).sum()
-    out[14] = np.where(above, rd, 0.0).sum()
-    out[15] = (above & (rd_active != 0)).sum()
-    out[16] = (above & (rd_institution != 0)).sum()
-    out[17] = (revenue * hightech_service_share).sum()
-    out[18] = np.where(a, employees, 0.0).sum()
-    out[19] = np.where(a & ind, employees, 0.0).sum()
-    out[20] = (a & (listed != 0)).sum()
+    add_year_sums(out, *firms)
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba.extending import register_jitable
 
 
@@ -37,8 +36,19 @@ def next_signing(t: float, e: float, monthly_rates, horizon: int) -> float:
 @register_jitable
 def choose(u: float, weights) -> int:
     """Index drawn from ``weights`` (not necessarily normalised) by inverse CDF of ``u``."""
-    cum = np.cumsum(weights) * 1.0
-    return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1))
+    # the first index whose cumulative weight exceeds u * total (a plain loop: the cumulative sums are
+    # those of np.cumsum, and numba compiles it to a few instructions)
+    n = len(weights)
+    total = 0.0
+    for k in range(n):
+        total += weights[k]
+    target = u * total
+    cum = 0.0
+    for k in range(n):
+        cum += weights[k]
+        if cum > target:
+            return k
+    return n - 1
 
 
 @register_jitable
