@@ -571,20 +571,32 @@ def _pop(r, AL, RI):
 def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL):
     """A project signed at ``signed_at`` begins at ``t`` (as ParkModel._project up to landing)."""
     st = PR[r, j]
-    u = np.empty(14)
-    for k in range(14):
-        u[k] = R.uniform(st)
+    # a fixed number of draws per project in a fixed order (common random numbers across variants): uniforms for
+    # yes/no decisions and the sector, normal scores for quantities (R.ppf_z: no uniform -> normal round trip)
+    u_sector = R.uniform(st)
+    u_rent = R.uniform(st)
+    z_planned = R.normal(st)
+    z_realise = R.normal(st)
+    z_floor = R.normal(st)
+    z_land = R.normal(st)
+    z_invest = R.normal(st)
+    z_land_delay = R.normal(st)
+    u_land_drop = R.uniform(st)
+    z_rent_delay = R.normal(st)
+    z_build_delay = R.normal(st)
+    u_stage_drop = R.uniform(st)
+    z_patience = R.normal(st)
     pr = 0 if PV.shape[0] == 1 else r
     status_landed = False
     productivity = np.nan
     if known < 0:
         nsec = SV.shape[1]
-        s = choose(u[0], SV[pr, :, S_WEIGHT]) if nsec > 1 else 0
-        rent = u[1] < PV[pr, V_RENT_SHARE]
-        planned = R.ppf(PD[pr, D_PLANNED], u[2])
-        floor = R.ppf(PD[pr, D_FLOOR], u[4])
-        land = R.ppf(PD[pr, D_LAND], u[5])
-        invest = R.ppf(PD[pr, D_INVEST], u[6])
+        s = choose(u_sector, SV[pr, :, S_WEIGHT]) if nsec > 1 else 0
+        rent = u_rent < PV[pr, V_RENT_SHARE]
+        planned = R.ppf_z(PD[pr, D_PLANNED], z_planned)
+        floor = R.ppf_z(PD[pr, D_FLOOR], z_floor)
+        land = R.ppf_z(PD[pr, D_LAND], z_land)
+        invest = R.ppf_z(PD[pr, D_INVEST], z_invest)
         if rent:
             invest *= PV[pr, V_RENT_INV_SHARE]
     else:
@@ -594,7 +606,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         floor = 0.0 if math.isnan(KP[known, K_FLOOR]) else KP[known, K_FLOOR]
         land = 0.0 if math.isnan(KP[known, K_LAND]) else KP[known, K_LAND]
         if math.isnan(KP[known, K_INVEST]):
-            invest = R.ppf(PD[pr, D_INVEST], u[6])
+            invest = R.ppf_z(PD[pr, D_INVEST], z_invest)
             if rent:
                 invest *= PV[pr, V_RENT_INV_SHARE]
         else:
@@ -602,14 +614,14 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         status_landed = KP[known, K_LANDED] > 0
         if not math.isnan(KP[known, K_JOBS]) and KP[known, K_JOBS] > 0:
             productivity = planned / KP[known, K_JOBS]
-    realisation = R.ppf(PD[pr, D_REALISE], u[3])
+    realisation = R.ppf_z(PD[pr, D_REALISE], z_realise)
     elapsed = max(0.0, -signed_at)
     df = PV[pr, V_DELAY_FACTOR]
-    land_delay = df * R.ppf(PD[pr, D_LAND_DELAY], u[7])
-    stage_delay = df * R.ppf(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], u[9] if rent else u[10])
+    land_delay = df * R.ppf_z(PD[pr, D_LAND_DELAY], z_land_delay)
+    stage_delay = df * R.ppf_z(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], z_rent_delay if rent else z_build_delay)
     if known < 0 and signed_at < 0:
         # warm-up: a project that had dropped out, or already produces, is part of the past
-        land_drop = u[8] < PV[pr, V_LAND_DROP]
+        land_drop = u_land_drop < PV[pr, V_LAND_DROP]
         if (land_delay <= elapsed and land_drop) or land_delay + stage_delay <= elapsed:
             PI[r, Q_STATE, j] = ST_DONE
             return
@@ -623,10 +635,10 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     PF[r, P_INVEST, j] = invest
     PF[r, P_LEVEL, j] = planned * realisation
     PF[r, P_PRODUCTIVITY, j] = productivity
-    PF[r, P_PATIENCE, j] = R.ppf(PD[pr, D_RENT_PATIENCE if rent else D_BUILD_PATIENCE], u[12])
+    PF[r, P_PATIENCE, j] = R.ppf_z(PD[pr, D_RENT_PATIENCE if rent else D_BUILD_PATIENCE], z_patience)
     PF[r, P_STAGE_DELAY, j] = stage_delay
-    PF[r, P_U_LANDDROP, j] = u[8]
-    PF[r, P_U_STAGEDROP, j] = u[11]
+    PF[r, P_U_LANDDROP, j] = u_land_drop
+    PF[r, P_U_STAGEDROP, j] = u_stage_drop
     PI[r, Q_QUEUED, j] = 0
     if status_landed:
         PF[r, P_ELAPSED, j] = elapsed
