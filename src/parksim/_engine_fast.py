@@ -951,49 +951,58 @@ def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
 
 @numba.njit(**_JIT)
 def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
+    """Listings, institutions, the year-end record, last-year flags and next year's firm uniforms.
+
+    One pass over the firms does, firm by firm, what the SimPy engine does firm table by firm table:
+    listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
+    uniforms for next year (each step reads only the same firm's state, so the order is the same).
+    """
     n = RI[r, N_FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
-    for i in range(n):
-        if (
-            FI[r, I_ALIVE, i] == 1
-            and FI[r, I_LISTED, i] == 0
-            and FF[r, REV + col, i] >= PV[pr, V_LIST_MIN]
-            and UY[r, i, U_LISTING] < PV[pr, V_LIST_PROB]
-        ):
-            FI[r, I_LISTED, i] = 1
     st = RR[r, RR_INST]
     births = R.poisson(st, PV[pr, V_INST_NEW])
     closures = R.binomial(st, RI[r, N_INST], PV[pr, V_INST_CLOSE])
     RI[r, N_INST] += births - closures
     RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
     w = PV[pr, V_W]
+    above_rev = PV[pr, V_ABOVE]
+    next_year = y + 1 < Y
+    scratch = np.empty(4, np.uint64)
     rd_sum = 0.0
-    for i in range(n):
-        rd_sum += FF[r, RD + col, i]
-    RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
     sums = np.zeros(len(I.FIRM_SUMS))
     for i in range(n):
+        alive = FI[r, I_ALIVE, i] == 1
+        revenue = FF[r, REV + col, i]
+        if alive and FI[r, I_LISTED, i] == 0 and revenue >= PV[pr, V_LIST_MIN] and UY[r, i, U_LISTING] < PV[pr, V_LIST_PROB]:
+            FI[r, I_LISTED, i] = 1
+        rd_sum += FF[r, RD + col, i]
+        tech = (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1)
         I.add_year_sums(
             sums,
             FI[r, I_ALIVE, i],
             FI[r, I_IND, i],
-            FF[r, REV + col, i],
+            revenue,
             FF[r, REV + col - 1, i],
             FF[r, RD + col, i],
             FF[r, RD + col - 1, i],
             FF[r, F_HTS, i],
             FF[r, F_LEVEL, i] / FF[r, F_PROD, i],
             FI[r, I_HON, i],
-            (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1),
+            tech,
             FI[r, I_ZON, i],
             FI[r, I_RDACT, i],
             FI[r, I_RDINST, i],
             FI[r, I_LISTED, i],
             FI[r, I_PABOVE, i],
             FI[r, I_PTECH, i],
-            PV[pr, V_ABOVE],
+            above_rev,
         )
+        FI[r, I_PABOVE, i] = 1 if C.above_size(revenue, FI[r, I_IND, i], above_rev) else 0
+        FI[r, I_PTECH, i] = 1 if (tech and alive) else 0
+        if next_year and alive:
+            _year_uniforms(UY, r, i, FI[r, I_KEY, i], _I(y + 1), seed, park, scratch)
+    RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
     k = len(sums)
     for c in range(k):
         REC[r, y, c] = sums[c]
@@ -1015,18 +1024,9 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
     REC[r, y, k + 15] = RS[r, R_COST] / 1e8
     REC[r, y, k + 16] = PV[pr, V_BASELINE_OUT] if y == 0 else np.nan
     REC[r, y, k + 17] = PV[pr, V_LIST0]
-    for i in range(n):
-        FI[r, I_PABOVE, i] = 1 if C.above_size(FF[r, REV + col, i], FI[r, I_IND, i], PV[pr, V_ABOVE]) else 0
-        FI[r, I_PTECH, i] = 1 if ((FI[r, I_TSME, i] == 1 or FI[r, I_HON, i] == 1) and FI[r, I_ALIVE, i] == 1) else 0
     for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ):
         RI[r, c] = 0
     RS[r, R_COST] = 0.0
-    # next year's decision uniforms of every living firm
-    if y + 1 < Y:
-        scratch = np.empty(4, np.uint64)
-        for i in range(n):
-            if FI[r, I_ALIVE, i] == 1:
-                _year_uniforms(UY, r, i, FI[r, I_KEY, i], _I(y + 1), seed, park, scratch)
 
 
 @numba.njit(**_JIT)
