@@ -240,8 +240,10 @@ ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
     N_FIRMS,
     N_PROJ,
     N_ACTIVE,
-    N_QF,
-    N_QL,
+    N_QF,  # end of the factory-space queue (entries N_QFH .. N_QF-1 of QF)
+    N_QL,  # end of the land queue
+    N_QFH,  # head of the factory-space queue
+    N_QLH,  # head of the land queue
     N_SEQ,
     C_SIGNED,
     C_LANDED,
@@ -253,7 +255,7 @@ ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
     N_INST,
     N_ERROR,
     NRI,
-) = range(16)
+) = range(18)
 ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
 (RR_ARRIVALS, RR_INST, NRR) = range(3)
 
@@ -655,32 +657,24 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
 
 
 @numba.njit(**_JIT)
-def _queue_insert(Q, r, nq, j, PF, PI):
-    """Insert project j into the waiting queue sorted by (signing time, order)."""
+def _queue_insert(Q, r, head, tail, j, PF, PI):
+    """Insert project j into the waiting queue Q[r, head:tail], sorted by (signing time, order); returns the new tail.
+
+    The queue is append-mostly (a project landing now was usually signed after those waiting), so the
+    scan from the tail is short. Each project queues at most once, so the tail never passes the room
+    for projects. A project that gives up stays in place, marked by its state, and is skipped when it
+    reaches the head: removal is O(1), where shifting the queue made a long queue quadratic.
+    """
     key_t, key_o = PF[r, P_SIGN, j], PI[r, Q_ORDER, j]
-    pos = nq
-    while pos > 0:
+    pos = tail
+    while pos > head:
         k = Q[r, pos - 1]
         if PF[r, P_SIGN, k] < key_t or (PF[r, P_SIGN, k] == key_t and PI[r, Q_ORDER, k] < key_o):
             break
         Q[r, pos] = k
         pos -= 1
     Q[r, pos] = j
-    return nq + 1
-
-
-@numba.njit(**_JIT)
-def _queue_remove(Q, r, nq, j):
-    pos = -1
-    for k in range(nq):
-        if Q[r, k] == j:
-            pos = k
-            break
-    if pos < 0:
-        return nq
-    for k in range(pos, nq - 1):
-        Q[r, k] = Q[r, k + 1]
-    return nq - 1
+    return tail + 1
 
 
 @numba.njit(**_JIT)
@@ -702,14 +696,18 @@ def _granted(r, j, t, PF, PI, RS, RI, AL):
 def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
     """Serve the waiting queue of factory space (rent) or land in signing order; the head blocks."""
     lvl = R_FLEVEL if rent else R_LLEVEL
-    nqk = N_QF if rent else N_QL
-    while RI[r, nqk] > 0:
-        j = Q[r, 0]
+    tail = N_QF if rent else N_QL
+    head = N_QFH if rent else N_QLH
+    while RI[r, head] < RI[r, tail]:
+        j = Q[r, RI[r, head]]
+        if PI[r, Q_STATE, j] != ST_QUEUE:  # gave up while waiting
+            RI[r, head] += 1
+            continue
         amount = PF[r, P_AMOUNT, j]
         if RS[r, lvl] < amount:
             break
         RS[r, lvl] -= amount
-        RI[r, nqk] = _queue_remove(Q, r, RI[r, nqk], j)
+        RI[r, head] += 1
         _granted(r, j, t, PF, PI, RS, RI, AL)
 
 
@@ -738,8 +736,8 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
             RI[r, C_LANDED] += 1
         # ask for space: queue in signing order, served at once if it is the head and space suffices
         Q = QF if rent else QL
-        nqk = N_QF if rent else N_QL
-        RI[r, nqk] = _queue_insert(Q, r, RI[r, nqk], j, PF, PI)
+        tail = N_QF if rent else N_QL
+        RI[r, tail] = _queue_insert(Q, r, RI[r, N_QFH if rent else N_QLH], RI[r, tail], j, PF, PI)
         PI[r, Q_STATE, j] = ST_QUEUE
         PF[r, P_NEXT, j] = np.inf
         _serve(r, _I(rent), t, Q, PF, PI, RS, RI, AL)
@@ -751,8 +749,7 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
         return False
     if state == ST_QUEUE:  # patience ran out
         Q = QF if rent else QL
-        nqk = N_QF if rent else N_QL
-        RI[r, nqk] = _queue_remove(Q, r, RI[r, nqk], j)
+        PI[r, Q_STATE, j] = ST_DONE  # left in the queue, skipped when it reaches the head
         RI[r, N_WAITING] -= 1
         PI[r, Q_QUEUED, j] = 0
         RI[r, C_DROPPED] += 1
