@@ -68,3 +68,16 @@ def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp
     np.testing.assert_array_equal(resumed.values, full.values)
     with pytest.raises(parksim.ScenarioError, match="checkpoint of the fast engine; this run uses the simpy engine"):
         parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt, resume=True, engine="simpy")
+
+
+def test_a_scenario_the_fast_engine_cannot_run_falls_back_to_simpy_with_a_message(root, monkeypatch, capsys):
+    # every built-in scenario is supported, so stand in a reason; both fast and auto must fall back and say why
+    monkeypatch.setattr(E, "unsupported", lambda scenario: "a feature it does not model")
+    scn = root / "scenarios" / "xiushan-2024.toml"
+    for engine in ("fast", "auto"):
+        res = parksim.simulate(scn, replications=2, seed=1, jobs=1, engine=engine)
+        assert res.engine == "simpy"
+        err = capsys.readouterr().err
+        assert "the fast engine cannot run this scenario (a feature it does not model); using the SimPy engine" in err
+    with pytest.raises(ValueError, match='"engine" must be one of'):
+        parksim.simulate(scn, replications=2, seed=1, jobs=1, engine="warp")

@@ -117,7 +117,7 @@ def resolve_engine(scenario, engine: str, quiet: bool = False) -> str:
     why = unsupported(scenario)
     if why is None:
         return "fast"
-    if engine == "fast" and not quiet:
+    if not quiet:
         print(f"note: the fast engine cannot run this scenario ({why}); using the SimPy engine", file=sys.stderr)
     return "simpy"
 
