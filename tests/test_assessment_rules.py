@@ -102,3 +102,25 @@ def test_excellent_two_years_makes_upgrade_eligible():
     rules = [Transition("recognised", "excellent", "upgrade_eligible", streak=2), Transition("upgrade_eligible", "any", "upgraded")]
     assert run_status("recognised", ["excellent", "pass", "excellent"], rules) == ["recognised"] * 3
     assert run_status("recognised", ["excellent", "excellent", "pass"], rules) == ["recognised", "upgrade_eligible", "upgraded"]
+
+
+def test_assessing_arrays_of_replications_equals_assessing_each(root):
+    # the fast engine assesses every replication at once: the result must be each replication's own outcome,
+    # for threshold, score and rank rules (the Zunyi portfolio ranks its parks against each other)
+    import parksim
+    from parksim.rules import assessment as A
+
+    for name in ("zunyi-2025", "liangping-2025", "xiushan-2024", "ningxia-2025"):
+        scn = parksim.load_scenario(root / "scenarios" / f"{name}.toml")
+        rules = scn.assessment.rules
+        wanted = sorted({c.indicator for rule in rules for c in rule.criteria})
+        parks = len(scn._members) if scn.portfolio is not None else 1
+        rng = np.random.default_rng(3)
+        reps = 50
+        per_park = [{ind: rng.normal(50.0, 30.0, reps) for ind in wanted} for _ in range(parks)]
+        per_park[0][wanted[0]][:5] = np.nan  # undefined values take part too
+        together = A.assess(rules, per_park)
+        assert together.shape == (reps, parks)
+        for r in range(reps):
+            alone = A.assess(rules, [{ind: float(v[ind][r]) for ind in wanted} for v in per_park])
+            np.testing.assert_array_equal(together[r], alone)

@@ -1759,9 +1759,9 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
 
     def assess(y: int, apply: bool) -> None:
         per_park = [I.from_record(blk.REC[:, y]) for blk in blocks]
+        every = A.assess(a.rules, per_park)  # (replications, parks): each replication assessed on its own
         for r in range(B):
-            vals = [{name: float(v[name][r]) for name in I.INDICATORS} for v in per_park]
-            outcomes = A.assess(a.rules, vals)
+            outcomes = every[r]
             for p, blk in enumerate(blocks):
                 st = states[p][r] = A.step(states[p][r], int(outcomes[p]), transitions)
                 out[r, y, p * width + n_ind] = int(outcomes[p])

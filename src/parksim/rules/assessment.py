@@ -130,11 +130,14 @@ def assess(rules, values_by_park) -> np.ndarray:
     """Outcome of each park's yearly assessment under ``rules`` (the scenario's rule tables).
 
     ``values_by_park`` is a list of ``{indicator: value}``, one per park; rank
-    rules rank the parks against each other.
+    rules rank the parks against each other. A value may also be an array (one
+    entry per replication): the result then has the replications first,
+    ``(..., parks)``, and every replication is assessed on its own.
     """
     outcomes, awards = [], []
     for rule in rules:
         v = np.array([[vals[c.indicator] for c in rule.criteria] for vals in values_by_park], dtype=float)
+        v = np.moveaxis(v, (0, 1), (-2, -1))  # (..., parks, criteria)
         if rule.kind == "thresholds":
             n = len(rule.criteria)
             o, _ = thresholds_outcome(
@@ -151,7 +154,7 @@ def assess(rules, values_by_park) -> np.ndarray:
             o = score_outcome(score, rule.pass_mark, rule.excellence_mark)
         else:  # rank: on one indicator, or on the weighted efficacy score of several
             if len(rule.criteria) == 1:
-                key, higher = v[:, 0], rule.higher_is_better
+                key, higher = v[..., 0], rule.higher_is_better
             else:
                 key = weighted_score(
                     v, [c.floor for c in rule.criteria], [c.ceiling for c in rule.criteria], [c.weight for c in rule.criteria]
