@@ -81,3 +81,18 @@ def test_a_scenario_the_fast_engine_cannot_run_falls_back_to_simpy_with_a_messag
         assert "the fast engine cannot run this scenario (a feature it does not model); using the SimPy engine" in err
     with pytest.raises(ValueError, match='"engine" must be one of'):
         parksim.simulate(scn, replications=2, seed=1, jobs=1, engine="warp")
+
+
+def test_starting_renters_above_the_stated_floor_space_fill_the_park_in_both_engines(root):
+    # floor space drawn per starting renter can exceed the stated total in a rare replication: the park is then full
+    # (its floor space is what they occupy) instead of the run stopping; a stated occupancy above the total is an error
+    path = root / "scenarios" / "xiushan-2024.toml"
+    tiny = parksim.load_scenario(path, ["capacity.factory_floor_m2=1000"])
+    i_floor = list(parksim.rules.indicators.INDICATORS).index("factory_floor_m2")
+    for engine in ("fast", "simpy"):
+        res = parksim.simulate(tiny, replications=3, seed=2, jobs=1, quiet=True, engine=engine)
+        assert (res.values[:, :, i_floor] > 1000).all()  # the renters occupy far more than 1,000 m²
+    wrong = parksim.load_scenario(path, ["capacity.factory_floor_m2=1000", "capacity.factory_occupied_m2=5000"])
+    for engine in ("fast", "simpy"):
+        with pytest.raises(parksim.ScenarioError, match="less than the floor space occupied at the start"):
+            parksim.simulate(wrong, replications=2, seed=2, jobs=1, quiet=True, engine=engine)

@@ -48,7 +48,7 @@ from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGI
 from .rules import certification as C
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, next_signing, poisson_ppf
+from .rules.pipeline import choose, next_signing, poisson_ppf, starting_floor_space
 
 #: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
 #: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
@@ -1160,12 +1160,13 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
         occupied = 0.0
         for i in range(n):
             occupied += FF[r, F_FLOOR, i]
+        total = starting_floor_space(total, occupied)
     else:
         occupied = PV[pr, V_FACTORY_OCC] / w
-    if occupied > total + 1e-9:
-        RI[r, N_ERROR] = ERR_OCCUPIED
-        RS[r, R_FLEVEL] = occupied * w
-        return
+        if occupied > total + 1e-9:
+            RI[r, N_ERROR] = ERR_OCCUPIED
+            RS[r, R_FLEVEL] = occupied * w
+            return
     RS[r, R_FTOTAL] = total
     RS[r, R_FLEVEL] = total - occupied
     RS[r, R_LLEVEL] = 0.0

@@ -40,7 +40,7 @@ from .rules import assessment as A
 from .rules import certification as C
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, next_signing
+from .rules.pipeline import choose, next_signing, starting_floor_space
 
 # project uniforms, drawn at signing in this order
 (
@@ -162,13 +162,13 @@ class ParkModel:
         cap = scn.capacity
         self.factory_total = float(cap.factory_floor_m2) / self.w
         self._starting_firms()
-        occupied = (
-            float(cap.factory_occupied_m2) / self.w
-            if cap.factory_occupied_m2 is not None
-            else float(self.firms.floor_m2[: self.firms.n].sum())
-        )
-        if occupied > self.factory_total + 1e-9:
-            raise occupied_error(scenario, occupied * self.w)
+        if cap.factory_occupied_m2 is not None:
+            occupied = float(cap.factory_occupied_m2) / self.w
+            if occupied > self.factory_total + 1e-9:
+                raise occupied_error(scenario, occupied * self.w)
+        else:
+            occupied = float(self.firms.floor_m2[: self.firms.n].sum())
+            self.factory_total = starting_floor_space(self.factory_total, occupied)
         self.factory = SigningOrderContainer(self.env, init=self.factory_total - occupied)
         self.land = SigningOrderContainer(self.env, init=0.0)
         self.land_quota = float(cap.land_quota_mu_per_year)

@@ -184,7 +184,11 @@ class Addition(_Model):
 
 
 class Capacity(_Model):
-    factory_floor_m2: NonNeg = _p(200_000.0, "m²", "Standard-factory floor space in the park at the start.")
+    factory_floor_m2: NonNeg = _p(
+        200_000.0,
+        "m²",
+        "Standard-factory floor space in the park at the start (if the starting renters, whose floor space is drawn, occupy more in a replication, the park starts full at that size).",
+    )
     factory_occupied_m2: NonNeg | None = _p(
         None,
         "m²",

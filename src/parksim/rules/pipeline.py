@@ -63,3 +63,15 @@ def poisson_ppf(u: float, mean: float) -> int:
         p *= mean / k
         cdf += p
     return k
+
+
+@register_jitable
+def starting_floor_space(stated: float, occupied: float) -> float:
+    """Standard-factory floor space at the start: the stated total, or what the starting renters occupy if more.
+
+    Each starting renter's floor space is drawn, so in a rare replication they can
+    occupy more than the scenario states; the park is then taken as full (its floor
+    space is what they occupy) instead of stopping the run. A stated
+    ``capacity.factory_occupied_m2`` above the total is still an input error.
+    """
+    return max(stated, occupied)
