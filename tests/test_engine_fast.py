@@ -47,6 +47,17 @@ def test_groups_that_fit_the_memory_budget_give_the_same_values(root):
     assert E.run_block(scn, 5, [], threads=2).shape == (0, scn.simulation.years, whole.shape[2])
 
 
+def test_groups_reusing_the_previous_groups_arrays_give_the_same_values(root):
+    # groups of the same shape reuse the last group's arrays without clearing them: every value a replication
+    # reads must be written by it first, so reused arrays full of another group's state change nothing
+    scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
+    P = E.plan(scn, 5, [0])
+    budget = 2 * E.state_bytes(*E._capacity(P), scn.simulation.years, scn.months, P["SV"].shape[1])
+    fresh = np.concatenate([E.run_block(scn, 5, range(a, a + 2), threads=1) for a in (0, 2, 4)])  # each on new arrays
+    reused = E.run_block(scn, 5, range(6), threads=1, budget=budget)  # three groups of two, on the same arrays
+    np.testing.assert_array_equal(fresh, reused)
+
+
 def test_state_per_replication_is_bounded_by_the_budget(root):
     # the group size is the budget over one replication's state: memory does not grow with replications
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")

@@ -1593,6 +1593,13 @@ def _capacity(P) -> tuple[int, int]:
     return start + projects, projects
 
 
+#: the large arrays of the last group, kept for the next group of the same shape within a run_block call: a fresh 256 MB costs page faults
+#: and the kernel's zeroing on first touch (~0.1 ms a replication). They need no clearing: a replication's
+#: initialisation writes every firm and project row before it is read (tests: any grouping gives the same values)
+_SPARE: dict = {}
+_SPARE_LOCK = __import__("threading").Lock()
+
+
 class _Block:
     """State of one park for a block of replications (arrays with a leading replication axis)."""
 
@@ -1603,22 +1610,37 @@ class _Block:
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
-        self.FF = np.zeros((B, NF0 + Y + 2 * (Y + HISTORY), cap))
-        self.FI = np.zeros((B, NI, cap), dtype=np.int64)
-        self.FR = np.zeros((B, cap + 1, 4), dtype=np.uint64)  # firm streams, and one scratch state
-        self.UY = np.zeros((B, cap, NU))
-        self.PF = np.zeros((B, NPF, pcap))
-        self.PI = np.zeros((B, NPI, pcap), dtype=np.int64)
-        self.PR = np.zeros((B, pcap, 4), dtype=np.uint64)
-        self.AL = np.zeros((B, 3 * pcap + 8, 2))  # event heap: (time, project)
-        self.QF = np.zeros((B, pcap), dtype=np.int64)
-        self.QL = np.zeros((B, pcap), dtype=np.int64)
+        self._key = (B, cap, pcap, Y)
+        with _SPARE_LOCK:
+            big = _SPARE.pop(self._key, None)
+        if big is None:
+            big = dict(
+                FF=np.zeros((B, NF0 + Y + 2 * (Y + HISTORY), cap)),
+                FI=np.zeros((B, NI, cap), dtype=np.int64),
+                FR=np.zeros((B, cap + 1, 4), dtype=np.uint64),  # firm streams, and one scratch state
+                UY=np.zeros((B, cap, NU)),
+                PF=np.zeros((B, NPF, pcap)),
+                PI=np.zeros((B, NPI, pcap), dtype=np.int64),
+                PR=np.zeros((B, pcap, 4), dtype=np.uint64),
+                AL=np.zeros((B, 3 * pcap + 8, 2)),  # event heap: (time, project)
+                QF=np.zeros((B, pcap), dtype=np.int64),
+                QL=np.zeros((B, pcap), dtype=np.int64),
+            )
+        self._big = big
+        for name, a in big.items():
+            setattr(self, name, a)
         self.RS = np.zeros((B, NRS))
         self.RI = np.zeros((B, NRI), dtype=np.int64)
         self.RR = np.zeros((B, NRR, 4), dtype=np.uint64)
         self.SH = np.zeros((B, nsec, Y))
         self.RATE = np.zeros((B, H))
         self.REC = np.full((B, Y, len(I.RECORD)), np.nan)
+
+    def release(self) -> None:
+        """Hand the large arrays to the next block of the same shape (only the last shape is kept)."""
+        with _SPARE_LOCK:
+            _SPARE.clear()
+            _SPARE[self._key] = self._big
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(
@@ -1720,6 +1742,8 @@ def run_block(
         a += len(group)
         if progress is not None:
             progress(len(group))
+    with _SPARE_LOCK:
+        _SPARE.clear()  # memory is held only while a run uses it
     if not parts:
         return np.empty((0, scenario.simulation.years, len(members) * (width or len(I.INDICATORS) + 2)))
     return np.concatenate(parts)
@@ -1786,4 +1810,6 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
             assess(y, apply=False)
     for p, blk in enumerate(blocks):
         out[:, :, p * width : p * width + n_ind] = _values(blk.REC)
+    if len(blocks) == 1:  # (a portfolio's parks differ in shape: nothing to keep)
+        blocks[0].release()
     return out
