@@ -1062,8 +1062,10 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
         if death <= t:
             alive[i] = 0
             freed += floors[i]
-    if freed > 0:
-        _put(r, _I(1), freed, t, QF, QL, PF, PI, RS, RI, AL)
+    # the exits' floor space is vacant at once, but the waiting projects get it only after the month end's
+    # rounds and year-end record, as in the SimPy engine (a Container.put serves waiting requests when the
+    # put event is processed, after the month-end code): the year-end indicators see that space vacant
+    RS[r, R_FLEVEL] += freed
     month = m % 12 + 1
     if month == int(PV[pr, V_H_MONTH]):
         _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV)
@@ -1073,6 +1075,8 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
         _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
         _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC)
+    if freed > 0:
+        _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
