@@ -107,3 +107,15 @@ def test_starting_renters_above_the_stated_floor_space_fill_the_park_in_both_eng
     for engine in ("fast", "simpy"):
         with pytest.raises(parksim.ScenarioError, match="less than the floor space occupied at the start"):
             parksim.simulate(wrong, replications=2, seed=2, jobs=1, quiet=True, engine=engine)
+
+
+def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypatch, capsys):
+    scn = root / "scenarios" / "xiushan-2024.toml"
+    monkeypatch.setattr(E, "needs_compiling", lambda: True)
+    parksim.simulate(scn, replications=2, seed=1, jobs=1, engine="fast")
+    assert "compiling the fast engine (once after installing" in capsys.readouterr().err
+    parksim.simulate(scn, replications=2, seed=1, jobs=1, engine="fast", quiet=True)
+    assert "compiling" not in capsys.readouterr().err
+    monkeypatch.undo()
+    E.run_block(parksim.load_scenario(scn), 1, [0])
+    assert not E.needs_compiling()  # compiled in this process now

@@ -1656,6 +1656,16 @@ class _Block:
         )  # fmt: skip
 
 
+def needs_compiling() -> bool:
+    """Whether the next run compiles the engine (nothing compiled in this process, nothing usable in the cache)."""
+    if _advance.signatures:
+        return False
+    try:  # numba's on-disk index of compiled versions for the current source (internal API: on any change, assume cached)
+        return not _advance._cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def unsupported(scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can; it models everything the SimPy engine does)."""
     del scenario

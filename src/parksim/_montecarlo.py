@@ -125,8 +125,12 @@ def resolve_engine(scenario, engine: str, quiet: bool = False) -> str:
 class _FastRunner:
     """Runs replication index ranges with the fast engine on ``jobs`` threads (in groups that fit its memory budget)."""
 
-    def __init__(self, scenario, seed: int, jobs: int):
+    def __init__(self, scenario, seed: int, jobs: int, quiet: bool = False):
+        from ._engine_fast import needs_compiling
+
         self.scenario, self.seed, self.jobs = scenario, seed, jobs
+        if not quiet and needs_compiling():
+            print("compiling the fast engine (once after installing; about 20 s, later runs reuse it) ...", file=sys.stderr, flush=True)
 
     def run(self, start: int, stop: int, progress=None) -> np.ndarray:
         from ._engine_fast import run_block
@@ -531,7 +535,7 @@ def simulate(
         return wilson_half_width(int(met.sum()), len(met)) <= precision
 
     if engine == "fast":
-        runner = _FastRunner(scn, seed, jobs)
+        runner = _FastRunner(scn, seed, jobs, quiet)
     else:
         runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
     try:
