@@ -35,6 +35,7 @@ parameter values for a seed and replication).
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -1601,7 +1602,32 @@ def _capacity(P) -> tuple[int, int]:
 #: and the kernel's zeroing on first touch (~0.1 ms a replication). They need no clearing: a replication's
 #: initialisation writes every firm and project row before it is read (tests: any grouping gives the same values)
 _SPARE: dict = {}
-_SPARE_LOCK = __import__("threading").Lock()
+_SPARE_LOCK = threading.Lock()
+
+
+def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dict:
+    """name -> (shape, dtype) of a block's arrays: the large ones (firms, projects) first, then the small ones."""
+    return dict(
+        FF=((B, NF0 + Y + 2 * (Y + HISTORY), cap), np.float64),
+        FI=((B, NI, cap), np.int64),
+        FR=((B, cap + 1, 4), np.uint64),  # firm streams, and one scratch state
+        UY=((B, cap, NU), np.float64),
+        PF=((B, NPF, pcap), np.float64),
+        PI=((B, NPI, pcap), np.int64),
+        PR=((B, pcap, 4), np.uint64),
+        AL=((B, 3 * pcap + 8, 2), np.float64),  # event heap: (time, project)
+        QF=((B, pcap), np.int64),
+        QL=((B, pcap), np.int64),
+        RS=((B, NRS), np.float64),
+        RI=((B, NRI), np.int64),
+        RR=((B, NRR, 4), np.uint64),
+        SH=((B, nsec, Y), np.float64),
+        RATE=((B, H), np.float64),
+        REC=((B, Y, len(I.RECORD)), np.float64),
+    )
+
+
+_LARGE = ("FF", "FI", "FR", "UY", "PF", "PI", "PR", "AL", "QF", "QL")
 
 
 class _Block:
@@ -1614,31 +1640,16 @@ class _Block:
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
+        shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
         self._key = (B, cap, pcap, Y)
         with _SPARE_LOCK:
             big = _SPARE.pop(self._key, None)
         if big is None:
-            big = dict(
-                FF=np.zeros((B, NF0 + Y + 2 * (Y + HISTORY), cap)),
-                FI=np.zeros((B, NI, cap), dtype=np.int64),
-                FR=np.zeros((B, cap + 1, 4), dtype=np.uint64),  # firm streams, and one scratch state
-                UY=np.zeros((B, cap, NU)),
-                PF=np.zeros((B, NPF, pcap)),
-                PI=np.zeros((B, NPI, pcap), dtype=np.int64),
-                PR=np.zeros((B, pcap, 4), dtype=np.uint64),
-                AL=np.zeros((B, 3 * pcap + 8, 2)),  # event heap: (time, project)
-                QF=np.zeros((B, pcap), dtype=np.int64),
-                QL=np.zeros((B, pcap), dtype=np.int64),
-            )
+            big = {name: np.zeros(*shapes[name]) for name in _LARGE}
         self._big = big
-        for name, a in big.items():
-            setattr(self, name, a)
-        self.RS = np.zeros((B, NRS))
-        self.RI = np.zeros((B, NRI), dtype=np.int64)
-        self.RR = np.zeros((B, NRR, 4), dtype=np.uint64)
-        self.SH = np.zeros((B, nsec, Y))
-        self.RATE = np.zeros((B, H))
-        self.REC = np.full((B, Y, len(I.RECORD)), np.nan)
+        for name, (shape, dtype) in shapes.items():
+            setattr(self, name, big[name] if name in big else np.zeros(shape, dtype))
+        self.REC.fill(np.nan)
 
     def release(self) -> None:
         """Hand the large arrays to the next block of the same shape (only the last shape is kept)."""
@@ -1720,9 +1731,7 @@ MEMORY_BUDGET = 256 * 2**20
 
 def state_bytes(cap: int, pcap: int, Y: int, H: int, nsec: int) -> int:
     """Bytes of state one replication of a park needs in a :class:`_Block` with room for cap firms, pcap projects."""
-    firms = cap * (8 * (NF0 + Y + 2 * (Y + HISTORY)) + 8 * NI + 32 + 8 * NU) + 32
-    projects = pcap * (8 * NPF + 8 * NPI + 32 + 16 * 3 + 16) + 8 * 16
-    return firms + projects + 8 * (NRS + NRI + 4 * NRR + nsec * Y + H + Y * len(I.RECORD))
+    return sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in _state_shapes(1, cap, pcap, Y, H, nsec).values())
 
 
 def run_block(
@@ -1742,9 +1751,10 @@ def run_block(
     members = list(scenario._members) if portfolio else [(scenario.name, scenario)]
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
     budget = MEMORY_BUDGET if budget is None else budget
+    size = _group_size(members, seed, reps[0], budget, threads) if reps else 1
     parts, a = [], 0
     while a < len(reps):
-        group = reps[a : a + _group_size(members, seed, reps[a], budget, threads)]
+        group = reps[a : a + size]
         plans = [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
         scale = 1
         while True:

@@ -462,7 +462,8 @@ def simulate(
         Seed of the run; replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]``.
         ``None`` draws one (it is recorded in the result and manifest).
     jobs : int, optional
-        Worker processes (default: all cores). Results do not depend on it.
+        Worker threads (fast engine) or processes (SimPy engine); default: all
+        cores. Results do not depend on it.
     precision : float, optional
         Add replications in batches of ``batch`` (default 200 for the SimPy
         engine, 5,000 for the fast one: a few seconds of work each) until the 95% half-width of
