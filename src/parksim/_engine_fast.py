@@ -47,9 +47,10 @@ from . import _fastrand as R
 from ._engine_simpy import occupied_error
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
 from .rules import certification as C
+from .rules import firms as F
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, next_signing, poisson_ppf, starting_floor_space
+from .rules.pipeline import choose, in_the_past, investment, next_signing, poisson_ppf, remaining, stage_delay, starting_floor_space
 
 #: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
 #: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
@@ -336,13 +337,14 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     z_reg = R.normal(st)
     z_latent = R.normal(st)
     e_exit = R.exponential(st)
+    # normal scores (rules.firms): the tech attributes share the firm's latent tech orientation z0
     z0 = z_latent if math.isnan(latent) else latent
     rho = SV[pr, s, S_RHO]
-    c = math.sqrt(max(1.0 - rho * rho, 0.0))
-    a = rho * z0
-    # scores oriented so that a high orientation raises R&D activity, share, staff, IP, field, niche, institutions, register
-    rd_active = -(a + c * z_rd_active) < SV[pr, s, S_RD_ACTIVE]
-    rd_share = R.ppf_z(SD[pr, s, SD_RD_SHARE], a + c * z_rd_share)
+    rd_active, rd_share = F.research(
+        F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, S_RD_ACTIVE]),
+        R.ppf_z(SD[pr, s, SD_RD_SHARE], F.tech_score(rho, z0, z_rd_share)),
+        known_rd,
+    )
     FI[r, I_SECTOR, i] = s
     FI[r, I_IND, i] = np.int64(SV[pr, s, S_IND])
     FI[r, I_ALIVE, i] = 1
@@ -352,26 +354,23 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_RAMP_M, i] = SV[pr, s, S_RAMP_M] if ramp else 0.0
     FF[r, F_RAMP_S, i] = SV[pr, s, S_RAMP_S]
     FF[r, F_PROD, i] = R.ppf_z(SD[pr, s, SD_PROD], z_prod) if math.isnan(known_prod) else known_prod
-    if not math.isnan(known_rd):
-        rd_share = known_rd
-        rd_active = rd_share > 0
     FI[r, I_RDACT, i] = 1 if rd_active else 0
-    hf = PV[pr, V_RD_EXIT_FACTOR] if rd_active else 1.0
-    FF[r, F_DEATH, i] = birth + G.exit_age(e_exit, age0, hf * SV[pr, s, S_HY], hf * SV[pr, s, S_HM], SV[pr, s, S_YOUNG])
+    FF[r, F_DEATH, i] = F.exit_time(
+        birth, e_exit, age0, rd_active, PV[pr, V_RD_EXIT_FACTOR], SV[pr, s, S_HY], SV[pr, s, S_HM], SV[pr, s, S_YOUNG]
+    )
     sd = SV[pr, s, S_RD_NOISE]
     for y in range(Y):
-        z = R.normal(st)
-        FF[r, NF0 + y, i] = (rd_share if rd_active else 0.0) * math.exp(sd * z - 0.5 * sd * sd)
-    FF[r, F_ST, i] = R.ppf_z(SD[pr, s, SD_ST], a + c * z_st)
-    FF[r, F_HT, i] = R.ppf_z(SD[pr, s, SD_HT], a + c * z_ht)
+        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.normal(st))
+    FF[r, F_ST, i] = R.ppf_z(SD[pr, s, SD_ST], F.tech_score(rho, z0, z_st))
+    FF[r, F_HT, i] = R.ppf_z(SD[pr, s, SD_HT], F.tech_score(rho, z0, z_ht))
     FF[r, F_HTS, i] = R.ppf_z(SD[pr, s, SD_HTS], z_hts)
-    FF[r, F_SCORE, i] = R.ppf_z(SD[pr, s, SD_SCORE], a + c * z_score)
-    FI[r, I_IP1, i] = 1 if -(a + c * z_ip1) < SV[pr, s, S_IP1] else 0
-    FI[r, I_IP2, i] = poisson_ppf(R.ndtr(a + c * z_ip2), SV[pr, s, S_IP2_MEAN])
-    FI[r, I_FIELD, i] = 1 if -(a + c * z_field) < SV[pr, s, S_FIELD] else 0
-    FI[r, I_NICHE, i] = 1 if -(a + c * z_niche) < SV[pr, s, S_NICHE] else 0
-    FI[r, I_RDINST, i] = 1 if -(a + c * z_rdinst) < SV[pr, s, S_RD_INST] else 0
-    FI[r, I_REG, i] = 1 if -(a + c * z_reg) < PV[pr, V_REG_PROB] else 0
+    FF[r, F_SCORE, i] = R.ppf_z(SD[pr, s, SD_SCORE], F.tech_score(rho, z0, z_score))
+    FI[r, I_IP1, i] = 1 if F.present(F.tech_score(rho, z0, z_ip1), SV[pr, s, S_IP1]) else 0
+    FI[r, I_IP2, i] = poisson_ppf(R.ndtr(F.tech_score(rho, z0, z_ip2)), SV[pr, s, S_IP2_MEAN])
+    FI[r, I_FIELD, i] = 1 if F.present(F.tech_score(rho, z0, z_field), SV[pr, s, S_FIELD]) else 0
+    FI[r, I_NICHE, i] = 1 if F.present(F.tech_score(rho, z0, z_niche), SV[pr, s, S_NICHE]) else 0
+    FI[r, I_RDINST, i] = 1 if F.present(F.tech_score(rho, z0, z_rdinst), SV[pr, s, S_RD_INST]) else 0
+    FI[r, I_REG, i] = 1 if F.present(F.tech_score(rho, z0, z_reg), PV[pr, V_REG_PROB]) else 0
     for k in (I_HON, I_HEVER, I_TSME, I_ZON, I_ZEVER, I_LISTED, I_PABOVE, I_PTECH):
         FI[r, k, i] = 0
     FF[r, F_HEXP, i] = -np.inf
@@ -412,10 +411,10 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
         level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
         known_prod = np.nan
         if not math.isnan(REG[g, G_EMPLOYEES]) and REG[g, G_EMPLOYEES] > 0:
-            known_prod = max(revenue, 1e-9) / REG[g, G_EMPLOYEES]
+            known_prod = F.register_productivity(revenue, REG[g, G_EMPLOYEES])
         known_rd = np.nan
         if not math.isnan(REG[g, G_RD]):
-            known_rd = REG[g, G_RD] / revenue if revenue > 0 else 0.0
+            known_rd = F.register_rd_share(REG[g, G_RD], revenue)
         _new_firm(
             r,
             _I(n),
@@ -483,21 +482,24 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
                 u[k] = R.uniform(st)
             revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
-            latent = R.ndtri(1.0 - u[2])  # the certified share are the firms of highest orientation
+            latent = F.starting_orientation(u[2])  # the certified share are the firms of highest orientation
             level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
             _new_firm(
                 r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, _I(0), seed, park, key, FF, FI, FR, UY, SV, SD, PV
             )
             _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
-            if u[2] < BV[pr, s, B_HNTE]:
+            hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
+                u[2], u[3], u[5], u[6], BV[pr, s, B_HNTE], BV[pr, s, B_TSME], BV[pr, s, B_ZJTX], PV[pr, V_H_VALID], PV[pr, V_Z_VALID]
+            )
+            if hnte:
                 FI[r, I_HON, n] = 1
                 FI[r, I_HEVER, n] = 1
-                FF[r, F_HEXP, n] = u[3] * 12.0 * PV[pr, V_H_VALID]
-            FI[r, I_TSME, n] = 1 if u[2] < BV[pr, s, B_TSME] else 0
-            if u[5] < BV[pr, s, B_ZJTX]:
+                FF[r, F_HEXP, n] = hnte_expiry
+            FI[r, I_TSME, n] = 1 if tech_sme else 0
+            if zjtx:
                 FI[r, I_ZON, n] = 1
                 FI[r, I_ZEVER, n] = 1
-                FF[r, F_ZEXP, n] = u[6] * 12.0 * PV[pr, V_Z_VALID]
+                FF[r, F_ZEXP, n] = zjtx_expiry
             if u[7] < BV[pr, s, B_RENT]:
                 FF[r, F_FLOOR, n] = R.ppf(BD[pr, s, BD_FLOOR], u[8])
             FI[r, I_PABOVE, n] = 1 if C.above_size(revenue, FI[r, I_IND, n], PV[pr, V_ABOVE]) else 0
@@ -509,9 +511,9 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             for i in range(first, n):
                 drawn += FF[r, REV + HISTORY - 1, i]
             if drawn > 0:
-                factor = total / drawn
+                factor, log_factor = F.calibration(total, drawn)
                 for i in range(first, n):
-                    FF[r, F_LOGB, i] += math.log(factor) if factor > 0 else -np.inf
+                    FF[r, F_LOGB, i] += log_factor
                     for k in range(HISTORY):
                         FF[r, REV + k, i] *= factor
                         FF[r, RD + k, i] *= factor
@@ -599,9 +601,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         planned = R.ppf_z(PD[pr, D_PLANNED], z_planned)
         floor = R.ppf_z(PD[pr, D_FLOOR], z_floor)
         land = R.ppf_z(PD[pr, D_LAND], z_land)
-        invest = R.ppf_z(PD[pr, D_INVEST], z_invest)
-        if rent:
-            invest *= PV[pr, V_RENT_INV_SHARE]
+        invest = investment(R.ppf_z(PD[pr, D_INVEST], z_invest), rent, PV[pr, V_RENT_INV_SHARE])
     else:
         s = int(KP[known, K_SECTOR])
         rent = KP[known, K_RENT] > 0
@@ -609,9 +609,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         floor = 0.0 if math.isnan(KP[known, K_FLOOR]) else KP[known, K_FLOOR]
         land = 0.0 if math.isnan(KP[known, K_LAND]) else KP[known, K_LAND]
         if math.isnan(KP[known, K_INVEST]):
-            invest = R.ppf_z(PD[pr, D_INVEST], z_invest)
-            if rent:
-                invest *= PV[pr, V_RENT_INV_SHARE]
+            invest = investment(R.ppf_z(PD[pr, D_INVEST], z_invest), rent, PV[pr, V_RENT_INV_SHARE])
         else:
             invest = KP[known, K_INVEST]
         status_landed = KP[known, K_LANDED] > 0
@@ -620,14 +618,11 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     realisation = R.ppf_z(PD[pr, D_REALISE], z_realise)
     elapsed = max(0.0, -signed_at)
     df = PV[pr, V_DELAY_FACTOR]
-    land_delay = df * R.ppf_z(PD[pr, D_LAND_DELAY], z_land_delay)
-    stage_delay = df * R.ppf_z(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], z_rent_delay if rent else z_build_delay)
-    if known < 0 and signed_at < 0:
-        # warm-up: a project that had dropped out, or already produces, is part of the past
-        land_drop = u_land_drop < PV[pr, V_LAND_DROP]
-        if (land_delay <= elapsed and land_drop) or land_delay + stage_delay <= elapsed:
-            PI[r, Q_STATE, j] = ST_DONE
-            return
+    land_delay = stage_delay(R.ppf_z(PD[pr, D_LAND_DELAY], z_land_delay), df)
+    later_delay = stage_delay(R.ppf_z(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], z_rent_delay if rent else z_build_delay), df)
+    if known < 0 and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u_land_drop < PV[pr, V_LAND_DROP]):
+        PI[r, Q_STATE, j] = ST_DONE  # a synthetic project signed before the start (warm-up) that the baseline stands for
+        return
     if signed_at >= 0:
         RI[r, C_SIGNED] += 1
     PI[r, Q_SECTOR, j] = s
@@ -639,7 +634,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     PF[r, P_LEVEL, j] = planned * realisation
     PF[r, P_PRODUCTIVITY, j] = productivity
     PF[r, P_PATIENCE, j] = R.ppf_z(PD[pr, D_RENT_PATIENCE if rent else D_BUILD_PATIENCE], z_patience)
-    PF[r, P_STAGE_DELAY, j] = stage_delay
+    PF[r, P_STAGE_DELAY, j] = later_delay
     PF[r, P_U_LANDDROP, j] = u_land_drop
     PF[r, P_U_STAGEDROP, j] = u_stage_drop
     PI[r, Q_QUEUED, j] = 0
@@ -650,8 +645,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         _schedule(r, j, t, AL, RI)
         PF[r, P_U_LANDDROP, j] = 2.0  # already landed: no landing drop-out, not counted as landing
     else:
-        wait = max(0.0, land_delay - elapsed)
-        PF[r, P_ELAPSED, j] = max(0.0, elapsed - land_delay)
+        wait, PF[r, P_ELAPSED, j] = remaining(land_delay, elapsed)
         PI[r, Q_STATE, j] = ST_LAND
         PF[r, P_NEXT, j] = t + wait
         _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
@@ -687,7 +681,7 @@ def _granted(r, j, t, PF, PI, RS, RI, AL):
     RS[r, R_INVEST] += PF[r, P_INVEST, j]
     if PI[r, Q_RENT, j] == 0:
         RS[r, R_LANDACQ] += PF[r, P_LANDMU, j]
-    wait = max(0.0, PF[r, P_STAGE_DELAY, j] - PF[r, P_ELAPSED, j])
+    wait, _ = remaining(PF[r, P_STAGE_DELAY, j], PF[r, P_ELAPSED, j])
     PI[r, Q_STATE, j] = ST_STAGE
     PF[r, P_NEXT, j] = t + wait
     _schedule(r, j, t + wait, AL, RI)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
-from scipy.special import ndtri
 from simpy.core import BoundClass
 from simpy.resources.container import ContainerGet
 from simpy.resources.resource import SortedQueue
@@ -38,9 +37,10 @@ from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGI
 from ._realise import realise
 from .rules import assessment as A
 from .rules import certification as C
+from .rules import firms as FR
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, next_signing, starting_floor_space
+from .rules.pipeline import choose, in_the_past, investment, next_signing, remaining, stage_delay, starting_floor_space
 
 # project uniforms, drawn at signing in this order
 (
@@ -258,8 +258,8 @@ class ParkModel:
         drawn = F.rev[rows, HISTORY - 1].sum()
         if drawn <= 0:
             return
-        factor = total / drawn
-        F.logB[rows] += math.log(factor) if factor > 0 else -np.inf
+        factor, log_factor = FR.calibration(total, drawn)
+        F.logB[rows] += log_factor
         F.rev[rows, :HISTORY] *= factor
         F.rd[rows, :HISTORY] *= factor
         F.prev_above[rows] = C.above_size(F.rev[rows, HISTORY - 1], F.industrial[rows], self.scn.certification.above_size_revenue)
@@ -290,23 +290,35 @@ class ParkModel:
                 if row[key] is not None
             }
             if row["employees"]:
-                known["productivity"] = max(revenue, 1e-9) / row["employees"]
+                known["productivity"] = FR.register_productivity(revenue, row["employees"])
             if row["rd_spend"] is not None:
-                known["rd_share"] = row["rd_spend"] / revenue if revenue > 0 else 0.0
+                known["rd_share"] = FR.register_rd_share(row["rd_spend"], revenue)
         # synthetic starting firms: the certified share are those of highest tech orientation
-        latent = float(ndtri(1.0 - u[B_HNTE])) if row is None else None
+        latent = float(FR.starting_orientation(u[B_HNTE])) if row is None else None
         level = G.year_end_level(revenue, self.sectors.growth[k])  # last year's total -> its year-end rate
         i = F.add(rng, self.sectors, k, label=label, birth=-age, level=level, age0=age, ramp=False, known=known, latent=latent)
         # the level B is last year's revenue; starting firms have finished ramping up
         F.set_history(i, revenue, F.rd_eff[i, 0] if F.rd_active[i] else 0.0, age)
         if row is None:
-            if u[B_HNTE] < base.hnte_share:
+            cert = self.scn.certification
+            hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = FR.starting_certificates(
+                u[B_HNTE],
+                u[B_HNTE_EXPIRY],
+                u[B_ZJTX],
+                u[B_ZJTX_EXPIRY],
+                base.hnte_share,
+                base.tech_sme_share,
+                base.zjtx_share,
+                cert.hnte.validity_years,
+                cert.zjtx.validity_years,
+            )
+            if hnte:
                 F.hnte_on[i] = F.hnte_ever[i] = True
-                F.hnte_expiry[i] = u[B_HNTE_EXPIRY] * 12.0 * self.scn.certification.hnte.validity_years
-            F.tech_sme[i] = u[B_HNTE] < base.tech_sme_share
-            if u[B_ZJTX] < base.zjtx_share:
+                F.hnte_expiry[i] = hnte_expiry
+            F.tech_sme[i] = tech_sme
+            if zjtx:
                 F.zjtx_on[i] = F.zjtx_ever[i] = True
-                F.zjtx_expiry[i] = u[B_ZJTX_EXPIRY] * 12.0 * self.scn.certification.zjtx.validity_years
+                F.zjtx_expiry[i] = zjtx_expiry
             if u[B_RENTING] < base.renting_share:
                 F.floor_m2[i] = ppf(base.floor_space_m2, u[B_FLOOR])
         else:
@@ -376,28 +388,23 @@ class ParkModel:
             invest = float(row.investment) if row.investment is not None else ppf(pl.project.investment, u[P_INVEST])
             status = row.status
             productivity = planned / row.jobs if row.jobs else None
-        if rent and (row is None or row.investment is None):
-            invest *= pl.project.rent_investment_share
+        if row is None or row.investment is None:
+            invest = investment(invest, rent, pl.project.rent_investment_share)
         mode = "rent" if rent else "build"
         realisation = ppf(pl.project.output_realisation, u[P_REALISE])
         elapsed = max(0.0, -signed_at)  # known projects signed before the start
-        if row is None and signed_at < 0:
-            # a synthetic project signed before the start (warm-up): if it had dropped out, or
-            # would already be producing by the start, it is part of the past (the baseline)
-            stage = pl.rent if rent else pl.build
-            land_at = self.delay_factor * ppf(pl.landing.delay, u[P_LAND_DELAY])
-            produce_at = land_at + self.delay_factor * ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
-            if (land_at <= elapsed and u[P_LAND_DROP] < pl.landing.dropout) or produce_at <= elapsed:
-                return
+        stage = pl.rent if rent else pl.build
+        land_delay = stage_delay(ppf(pl.landing.delay, u[P_LAND_DELAY]), self.delay_factor)
+        later_delay = stage_delay(ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY]), self.delay_factor)
+        if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < pl.landing.dropout):
+            return  # a synthetic project signed before the start (warm-up) that the baseline stands for
         if signed_at >= 0:
             self.count.signed += 1
             self._log("signed", label, k, mode, planned)
 
         # landing
         if status == "signed":
-            delay = self.delay_factor * ppf(pl.landing.delay, u[P_LAND_DELAY])
-            wait = max(0.0, delay - elapsed)
-            elapsed = max(0.0, elapsed - delay)
+            wait, elapsed = remaining(land_delay, elapsed)
             if wait > 0:
                 yield self.env.timeout(wait)
             if u[P_LAND_DROP] < pl.landing.dropout:
@@ -408,7 +415,6 @@ class ParkModel:
             self._log("landed", label, k, mode)
 
         # space: standard-factory floor space or land quota, in signing order
-        stage = pl.rent if rent else pl.build
         amount = max(floor if rent else land, 1e-9)
         store = self.factory if rent else self.land
         patience = ppf(stage.patience, u[P_PATIENCE])
@@ -434,8 +440,7 @@ class ParkModel:
         self._log("space_obtained", label, k, mode, amount)
 
         # production start (rent) or construction (build)
-        delay = self.delay_factor * ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY])
-        wait = max(0.0, delay - elapsed)
+        wait, _ = remaining(later_delay, elapsed)
         if wait > 0:
             yield self.env.timeout(wait)
         if u[P_STAGE_DROP] < stage.dropout:

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ._dists import ppf
+from .rules import firms as FR
 from .rules import growth as G
 from .rules.pipeline import poisson_ppf
 
@@ -21,6 +22,8 @@ from .rules.pipeline import poisson_ppf
 N_ATTR = 15
 #: attributes that load on a firm's latent tech orientation (Gaussian copula)
 TECH_ATTRS = np.array([A_RD_ACTIVE, A_RD_SHARE, A_ST, A_HT, A_SCORE, A_IP1, A_IP2, A_FIELD, A_NICHE, A_RDINST, A_REGISTERS])
+#: the tech attributes that are quantities (the others are yes/no: rules.firms.present)
+TECH_QUANTITIES = np.array([A_RD_SHARE, A_ST, A_HT, A_SCORE, A_IP2])
 # yearly decision uniforms
 (Y_HNTE_APPLY, Y_HNTE_APPROVE, Y_HNTE_VIOLATION, Y_HNTE_REVOKE, Y_ZJTX_APPLY, Y_ZJTX_APPROVE, Y_LISTING) = range(7)
 N_YEARLY = 8
@@ -46,6 +49,12 @@ class SectorTable:
         self.rd_noise_sd = f("rd_noise_sd")
         self.signing_weight = f("signing_weight")
         self.tech_correlation = f("tech_correlation")
+        # yes/no attributes as normal quantiles of their probabilities (rules.firms.present)
+        self.rd_active_z = ndtri(f("rd_active"))
+        self.ip_class1_z = ndtri(f("ip_class1"))
+        self.hnte_field_z = ndtri(f("hnte_field"))
+        self.niche_z = ndtri(f("niche"))
+        self.rd_institution_z = ndtri(f("rd_institution"))
         self.spec = secs
 
 
@@ -92,6 +101,7 @@ class FirmTable:
         self.months = months
         self.years = years
         self.register_prob = register_prob  # a firm's lasting propensity to register as a tech-based SME
+        self.register_z = float(ndtri(register_prob))
         self.rd_exit_factor = 1.0  # credit lever: exit hazard of R&D-active firms multiplied by this
         self.n = 0
         self.labels: list[str] = []
@@ -152,14 +162,11 @@ class FirmTable:
         self.noise[i] = rng.standard_normal(self.months)
         self.uy[i] = rng.random((self.years, N_YEARLY))
         rdz = rng.standard_normal(self.years)
-        # tech attributes share the firm's latent tech orientation: innovative firms
-        # tend to be innovative on every count (R&D, staff, products, IP)
-        z0 = ndtri(u[A_LATENT]) if latent is None else latent
-        rho = sectors.tech_correlation[s]
-        u[TECH_ATTRS] = ndtr(rho * z0 + math.sqrt(1.0 - rho * rho) * ndtri(u[TECH_ATTRS]))
-        # flags are "u < p" below: a high orientation must give a small u there
-        for a in (A_RD_ACTIVE, A_IP1, A_FIELD, A_NICHE, A_RDINST, A_REGISTERS):
-            u[a] = 1.0 - u[a]
+        # normal scores (rules.firms): the tech attributes share the firm's latent tech orientation
+        z = ndtri(u)
+        z0 = z[A_LATENT] if latent is None else latent
+        z[TECH_ATTRS] = FR.tech_score(sectors.tech_correlation[s], z0, z[TECH_ATTRS])
+        u[TECH_QUANTITIES] = ndtr(z[TECH_QUANTITIES])  # quantities are F^-1(Phi(score))
 
         self.sector[i] = s
         self.industrial[i] = sectors.industrial[s]
@@ -170,27 +177,27 @@ class FirmTable:
         self.ramp_months[i] = sectors.ramp_months[s] if ramp else 0.0
         self.ramp_start[i] = sectors.ramp_start[s]
         self.productivity[i] = known.get("productivity") or ppf(spec.labour_productivity, u[A_PROD])
-        rd_active = u[A_RD_ACTIVE] < spec.rd_active
-        rd_share = ppf(spec.rd_share, u[A_RD_SHARE])
-        if "rd_share" in known:
-            rd_share = known["rd_share"]
-            rd_active = rd_share > 0
+        rd_active, rd_share = FR.research(
+            FR.present(z[A_RD_ACTIVE], sectors.rd_active_z[s]), ppf(spec.rd_share, u[A_RD_SHARE]), known.get("rd_share", math.nan)
+        )
         self.rd_active[i] = rd_active
-        # a firm aged age0 at time 0 was born at birth = -age0; exit_age is an age
-        hf = self.rd_exit_factor if rd_active else 1.0
-        self.death[i] = birth + float(G.exit_age(e_exit, age0, hf * sectors.h_young[s], hf * sectors.h_mature[s], sectors.young_months[s]))
-        sd = sectors.rd_noise_sd[s]
-        self.rd_eff[i] = (rd_share if rd_active else 0.0) * np.exp(sd * rdz - 0.5 * sd * sd)
+        # a firm aged age0 at time 0 was born at birth = -age0
+        self.death[i] = float(
+            FR.exit_time(
+                birth, e_exit, age0, rd_active, self.rd_exit_factor, sectors.h_young[s], sectors.h_mature[s], sectors.young_months[s]
+            )
+        )
+        self.rd_eff[i] = FR.rd_efficiency(rd_share, rd_active, sectors.rd_noise_sd[s], rdz)
         self.st_share[i] = _known(known, "st_staff_share", ppf(spec.st_staff_share, u[A_ST]))
         self.ht_share[i] = _known(known, "hightech_revenue_share", ppf(spec.hightech_revenue_share, u[A_HT]))
         self.hts_share[i] = _known(known, "hightech_service_share", ppf(spec.hightech_service_share, u[A_HTS]))
         self.score[i] = ppf(spec.innovation_score, u[A_SCORE])
-        self.ip1[i] = _known(known, "ip_class1", u[A_IP1] < spec.ip_class1)
+        self.ip1[i] = _known(known, "ip_class1", FR.present(z[A_IP1], sectors.ip_class1_z[s]))
         self.ip2[i] = _known(known, "ip_class2", poisson_ppf(u[A_IP2], spec.ip_class2_mean))
-        self.in_field[i] = u[A_FIELD] < spec.hnte_field
-        self.niche[i] = _known(known, "niche", u[A_NICHE] < spec.niche)
-        self.rd_inst[i] = _known(known, "rd_institution", u[A_RDINST] < spec.rd_institution)
-        self.registers[i] = u[A_REGISTERS] < self.register_prob
+        self.in_field[i] = FR.present(z[A_FIELD], sectors.hnte_field_z[s])
+        self.niche[i] = _known(known, "niche", FR.present(z[A_NICHE], sectors.niche_z[s]))
+        self.rd_inst[i] = _known(known, "rd_institution", FR.present(z[A_RDINST], sectors.rd_institution_z[s]))
+        self.registers[i] = FR.present(z[A_REGISTERS], self.register_z)
         self.hnte_on[i] = False
         self.hnte_expiry[i] = -math.inf
         self.hnte_ever[i] = False

@@ -8,13 +8,15 @@ uniform or normal numbers it drew from the entity's own stream.
 Modules:
 
 * :mod:`parksim.rules.growth` -- output growth, ramp-up, exit ages.
+* :mod:`parksim.rules.firms` -- a new enterprise's attributes (the tech-orientation
+  copula, yes/no attributes, R&D, exit time) and the starting enterprises' certificates.
 * :mod:`parksim.rules.certification` -- high-tech enterprise, tech-based SME,
   专精特新 and above-size status.
-* :mod:`parksim.rules.pipeline` -- signing times and project choices.
+* :mod:`parksim.rules.pipeline` -- signing times, project choices and stage timing.
 * :mod:`parksim.rules.indicators` -- the park's yearly indicators.
 * :mod:`parksim.rules.assessment` -- yearly assessment rules and the status state machine.
 """
 
-from . import assessment, certification, growth, indicators, pipeline
+from . import assessment, certification, firms, growth, indicators, pipeline
 
-__all__ = ["assessment", "certification", "growth", "indicators", "pipeline"]
+__all__ = ["assessment", "certification", "firms", "growth", "indicators", "pipeline"]

@@ -5,7 +5,8 @@ In Python (the SimPy engine, on arrays of firms) :func:`where` is
 numbers (the fast engine, one firm at a time) ``where`` is a branch that
 returns a number (``np.where`` would build a 0-d array, an allocation per call)
 and ``total`` is the number itself, so a rule written once sums over an array
-of firms or adds up one firm's part.
+of firms or adds up one firm's part. :func:`ndtri` (the standard normal
+quantile) is SciPy's in Python and :func:`parksim._fastrand.ndtri` compiled.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba.core import types
 from numba.extending import overload
+from scipy import special
 
 
 def where(cond, a, b):
@@ -57,3 +59,20 @@ def _total(x):
         return x.sum()
 
     return array
+
+
+def ndtri(p):
+    """Standard normal quantile: ``scipy.special.ndtri``; :func:`parksim._fastrand.ndtri` for a number (compiled)."""
+    return special.ndtri(p)
+
+
+@overload(ndtri, jit_options={"cache": True})
+def _ndtri(p):
+    if _scalar(p):
+        from .._fastrand import ndtri as compiled
+
+        def scalar(p):
+            return compiled(p)
+
+        return scalar
+    return None
