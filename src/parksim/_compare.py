@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 COMPARE_COLUMNS = [
     "scenario",
@@ -60,6 +59,8 @@ def mcnemar_p(base: np.ndarray, variant: np.ndarray) -> float:
     gained, lost = int((v & ~b).sum()), int((b & ~v).sum())
     if gained + lost == 0:
         return 1.0
+    from scipy.stats import binomtest  # imported when needed: scipy.stats takes ~0.5 s to import
+
     return float(binomtest(gained, gained + lost, 0.5).pvalue)
 
 

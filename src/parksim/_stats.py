@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
-Z95 = float(norm.ppf(0.975))
+Z95 = float(ndtri(0.975))  # (scipy.special, not scipy.stats: the CLI starts ~0.5 s sooner)
 
 
 def wilson(successes, n, z: float = Z95):
