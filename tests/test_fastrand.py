@@ -179,6 +179,34 @@ def test_uniform_open_interval_and_moments():
     check_mean_var(u, stats.uniform())
 
 
+@numba.njit(cache=True)
+def _keyed(seed, keys, n):
+    """uniforms 0..n-1 of the keyed sequences of (seed, 0, 7, key) for each key: (keys, n)."""
+    out = np.empty((keys.size, n))
+    for a in range(keys.size):
+        h = fr.key_hash(seed, 0, 7, keys[a])
+        for j in range(n):
+            out[a, j] = fr.keyed_uniform(h, j)
+    return out
+
+
+def test_keyed_uniform_is_splitmix64_and_uniform():
+    # known answer: SplitMix64's first output from state 0 is 0xE220A8397B1DCDAF (Vigna's splitmix64.c)
+    assert fr.keyed_uniform(np.uint64(0), 0) == ((0xE220A8397B1DCDAF >> 11) + 0.5) * 2.0**-53
+    # the same key gives the same numbers; its root is the one the keyed streams are seeded from
+    s = fr.make_state(3, 0, 7, 11)
+    assert s[0] == fr._mix64(np.uint64((int(fr.key_hash(3, 0, 7, 11)) + int(fr._G1)) & MASK))
+    u = _keyed(2024, np.arange(100_000, dtype=np.uint64), 8)
+    assert np.array_equal(u, _keyed(2024, np.arange(100_000, dtype=np.uint64), 8))
+    assert u.min() > 0.0 and u.max() < 1.0
+    for j in range(8):  # each decision's uniforms over 100,000 firms
+        check_mean_var(u[:, j], stats.uniform())
+        assert stats.kstest(u[:, j], "uniform").pvalue > 1e-4
+    # decisions of a firm unrelated to one another and to the next firm's: |r| < 5 SE (SE = 1/sqrt(n))
+    c = np.corrcoef(np.c_[u[:-1], u[1:, :1]].T)
+    assert np.abs(c[np.triu_indices_from(c, 1)]).max() < 5 / math.sqrt(len(u) - 1)
+
+
 # --- normal and exponential ------------------------------------------------
 
 

@@ -18,8 +18,10 @@ with a leading replication axis. The model is the same:
   continuous, as in SimPy; the monthly firm updates are the same in both.
 * the **random numbers** come from keyed xoshiro256** streams
   (:mod:`parksim._fastrand`): one per project (and its firm), per starting
-  firm, per firm and year (certification decisions), per sector (shocks), so
-  that scenario variants stay coupled (common random numbers). They are not
+  firm, per sector (shocks); a firm's decisions in a year (certification
+  rounds, listing) are keyed uniforms computed where they are used
+  (:func:`parksim._fastrand.keyed_uniform`). So scenario variants stay coupled
+  (common random numbers). They are not
   the NumPy streams of the SimPy engine: the engines agree in distribution,
   not draw by draw (tested: ``tests/test_engine_agreement.py``).
 * the **yearly assessment** runs in Python between blocks of months (the
@@ -303,15 +305,14 @@ def _stream(s, seed, kind, park, key):
 
 
 @numba.njit(**_JIT)
-def _year_uniforms(UY, r, i, key, y, seed, park, s):
-    """Firm i's uniforms for year y (certification decisions), from its own (firm, year) stream; ``s`` is scratch state."""
-    _stream(s, seed, _I(FIRM_YEAR), park, key * 64 + y)
-    for j in range(NU):
-        UY[r, i, j] = R.uniform(s)
+def _firm_year(seed, park, key, y):
+    """Root of firm ``key``'s decisions in year y (certification rounds, listing): uniform j of the year is
+    ``R.keyed_uniform(root, j)``, computed where it is used (nothing stored per firm)."""
+    return R.key_hash(seed[0], seed[1], np.uint64(FIRM_YEAR + 1000 * park), np.uint64(key * 64 + y))
 
 
 @numba.njit(**_JIT)
-def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, y_now, seed, park, key, FF, FI, FR, UY, SV, SD, PV):
+def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, FF, FI, FR, SV, SD, PV):
     """Fill firm row ``i`` of replication ``r``; the firm's stream is FR[r, i] (already seeded).
 
     The firm's attributes are a Gaussian copula, as in FirmTable.add: each is a
@@ -379,12 +380,11 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_LEVEL, i] = 0.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
-    _year_uniforms(UY, r, i, key, _I(y_now), seed, park, FR[r, FR.shape[1] - 1])  # the last row of FR is scratch
     return rd_share if rd_active else 0.0
 
 
 @numba.njit(**_JIT)
-def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG):
+def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
     """Register rows, then each sector's synthetic starting firms (as ParkModel._starting_firms)."""
     nsec = SV.shape[1]
     cap = FF.shape[2]
@@ -428,14 +428,12 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             known_prod,
             Y,
             pr,
-            _I(0),
             seed,
             park,
             key,
             FF,
             FI,
             FR,
-            UY,
             SV,
             SD,
             PV,
@@ -484,9 +482,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, RE
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
             latent = F.starting_orientation(u[2])  # the certified share are the firms of highest orientation
             level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
-            _new_firm(
-                r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, _I(0), seed, park, key, FF, FI, FR, UY, SV, SD, PV
-            )
+            _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, FF, FI, FR, SV, SD, PV)
             _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
             hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
                 u[2], u[3], u[5], u[6], BV[pr, s, B_HNTE], BV[pr, s, B_TSME], BV[pr, s, B_ZJTX], PV[pr, V_H_VALID], PV[pr, V_Z_VALID]
@@ -717,7 +713,7 @@ def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
 
 
 @numba.njit(**_JIT)
-def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
+def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
     """Process the due event of project j at time t; return True if the project is finished."""
     pr = 0 if PV.shape[0] == 1 else r
     state = PI[r, Q_STATE, j]
@@ -779,14 +775,12 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
             PF[r, P_PRODUCTIVITY, j],
             Y,
             pr,
-            _I(y_now),
             seed,
             park,
             PI[r, Q_KEY, j],
             FF,
             FI,
             FR,
-            UY,
             SV,
             SD,
             PV,
@@ -798,7 +792,7 @@ def _project_event(r, j, t, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF
 
 
 @numba.njit(**_JIT)
-def _new_project(r, kind, index, t, signed_at, known, y_now, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
+def _new_project(r, kind, index, t, signed_at, known, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
     j = RI[r, N_PROJ]
     if j >= PF.shape[2]:
         RI[r, N_ERROR] = ERR_OVERFLOW
@@ -834,7 +828,7 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
 
 
 @numba.njit(**_JIT)
-def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
+def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
     """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
     n = RI[r, N_FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
@@ -854,11 +848,12 @@ def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
     for i in range(n):
         if FI[r, I_ALIVE, i] == 0:
             continue
+        h = _firm_year(seed, park, FI[r, I_KEY, i], y)
         expired = False
         if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
             FI[r, I_HON, i] = 0
             expired = True
-        if FI[r, I_HON, i] == 1 and UY[r, i, U_HREVOKE] < PV[pr, V_H_REVOKE]:
+        if FI[r, I_HON, i] == 1 and R.keyed_uniform(h, U_HREVOKE) < PV[pr, V_H_REVOKE]:
             FI[r, I_HON, i] = 0
             FF[r, F_HEXP, i] = t
         if FI[r, I_HON, i] == 1:
@@ -878,15 +873,15 @@ def _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV):
             FF[r, F_SCORE, i],
             (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0),
             FI[r, I_FIELD, i],
-            UY[r, i, U_HVIOL] < PV[pr, V_H_VIOL],
+            R.keyed_uniform(h, U_HVIOL) < PV[pr, V_H_VIOL],
             p,
         )
         if not eligible:
             continue
         prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
-        if UY[r, i, U_HAPPLY] < prob:
+        if R.keyed_uniform(h, U_HAPPLY) < prob:
             applying += 1
-            if UY[r, i, U_HAPPROVE] < approval:
+            if R.keyed_uniform(h, U_HAPPROVE) < approval:
                 if FI[r, I_HEVER, i] == 0:
                     RI[r, C_NEWH] += 1
                 FI[r, I_HON, i] = 1
@@ -922,7 +917,7 @@ def _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
 
 
 @numba.njit(**_JIT)
-def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
+def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
     """The yearly 专精特新 round: expiry, then applications of eligible firms not holding it."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
@@ -933,7 +928,12 @@ def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
         if FI[r, I_ZON, i] == 1 and FF[r, F_ZEXP, i] <= t:
             FI[r, I_ZON, i] = 0
         ok = C.zjtx_eligible(t - FF[r, F_BIRTH, i], FI[r, I_NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
-        if ok and FI[r, I_ZON, i] == 0 and UY[r, i, U_ZAPPLY] < PV[pr, V_Z_APPLY] and UY[r, i, U_ZAPPROVE] < PV[pr, V_Z_APPROVE]:
+        if ok and FI[r, I_ZON, i] == 0:
+            h = _firm_year(seed, park, FI[r, I_KEY, i], y)
+            ok = R.keyed_uniform(h, U_ZAPPLY) < PV[pr, V_Z_APPLY] and R.keyed_uniform(h, U_ZAPPROVE) < PV[pr, V_Z_APPROVE]
+        else:
+            ok = False
+        if ok:
             if FI[r, I_ZEVER, i] == 0:
                 RI[r, C_NEWZ] += 1
             FI[r, I_ZON, i] = 1
@@ -942,7 +942,7 @@ def _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV):
 
 
 @numba.njit(**_JIT)
-def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
+def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     """Listings, institutions, the year-end record, last-year flags and next year's firm uniforms.
 
     One pass over the firms does, firm by firm, what the SimPy engine does firm table by firm table:
@@ -959,14 +959,17 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
     RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
     w = PV[pr, V_W]
     above_rev = PV[pr, V_ABOVE]
-    next_year = y + 1 < Y
-    scratch = np.empty(4, np.uint64)
     rd_sum = 0.0
     sums = np.zeros(len(I.FIRM_SUMS))
     for i in range(n):
         alive = FI[r, I_ALIVE, i] == 1
         revenue = FF[r, REV + col, i]
-        if alive and FI[r, I_LISTED, i] == 0 and revenue >= PV[pr, V_LIST_MIN] and UY[r, i, U_LISTING] < PV[pr, V_LIST_PROB]:
+        if (
+            alive
+            and FI[r, I_LISTED, i] == 0
+            and revenue >= PV[pr, V_LIST_MIN]
+            and R.keyed_uniform(_firm_year(seed, park, FI[r, I_KEY, i], y), U_LISTING) < PV[pr, V_LIST_PROB]
+        ):
             FI[r, I_LISTED, i] = 1
         rd_sum += FF[r, RD + col, i]
         tech = (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1)
@@ -992,8 +995,6 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
         )
         FI[r, I_PABOVE, i] = 1 if C.above_size(revenue, FI[r, I_IND, i], above_rev) else 0
         FI[r, I_PTECH, i] = 1 if (tech and alive) else 0
-        if next_year and alive:
-            _year_uniforms(UY, r, i, FI[r, I_KEY, i], _I(y + 1), seed, park, scratch)
     RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
     k = len(sums)
     for c in range(k):
@@ -1022,7 +1023,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC):
 
 
 @numba.njit(**_JIT)
-def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL):
+def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL):
     t = float(m + 1)
     y = m // 12
     n = RI[r, N_FIRMS]
@@ -1063,22 +1064,21 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, R
     RS[r, R_FLEVEL] += freed
     month = m % 12 + 1
     if month == int(PV[pr, V_H_MONTH]):
-        _hnte_round(r, t, y, pr, Y, FF, FI, UY, RS, RI, PV)
+        _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV)
     if month == int(PV[pr, V_Z_MONTH]):
-        _zjtx_round(r, t, y, pr, Y, n, FF, FI, UY, RI, PV)
+        _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV)
     if month == int(PV[pr, V_T_MONTH]):
         _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
-        _year_end(r, y, pr, Y, seed, park, FF, FI, UY, RS, RI, RR, PV, REC)
+        _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC)
     if freed > 0:
         _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_JIT)
-def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP):
+def _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP):
     """Process the signings and project events falling in month m, in time order."""
     end = float(m + 1)
-    y_now = m // 12
     while RI[r, N_ERROR] == 0:
         # the earliest due event: the next signing, or the top of the event heap (skipping stale entries)
         j = -1
@@ -1096,7 +1096,7 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
         if t_sign <= t_heap:  # a synthetic signing
             seq = RI[r, N_SEQ]
             RI[r, N_SEQ] += 1
-            _new_project(r, _I(PROJECT), seq, t_sign, t_sign, _I(-1), _I(y_now), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, _I(PROJECT), seq, t_sign, t_sign, _I(-1), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             RS[r, R_NEXTSIGN] = next_signing(t_sign, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
             continue
         _pop(r, AL, RI)
@@ -1111,7 +1111,6 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
                 t_heap,
                 KP[row, K_SIGN],
                 _I(row),
-                _I(y_now),
                 seed,
                 park,
                 PF,
@@ -1126,12 +1125,12 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, 
                 AL,
             )
             continue
-        if _project_event(r, j, t_heap, y_now, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
+        if _project_event(r, j, t_heap, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
             PI[r, Q_STATE, j] = ST_DONE
 
 
 @numba.njit(**_JIT)
-def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG):
+def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG):
     pr = 0 if PV.shape[0] == 1 else r
     for k in range(RI.shape[1]):
         RI[r, k] = 0
@@ -1149,7 +1148,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
         _stream(st, seed, _I(SECTOR), park, _I(SV[pr, s, S_KEY]))
         for y in range(Y):
             SH[r, s, y] = SV[pr, s, S_SHOCK_SD] * R.normal(st) + macro[y]
-    n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, UY, SV, SD, PV, BV, BD, REG)
+    n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG)
     if n < 0:
         RI[r, N_ERROR] = ERR_OVERFLOW
         return
@@ -1190,7 +1189,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
             t = next_signing(t, R.exponential(wst), rates, whole)
             if math.isinf(t):
                 break
-            _new_project(r, _I(WARM_UP), _I(seq), 0.0, t - whole, _I(-1), _I(0), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, _I(WARM_UP), _I(seq), 0.0, t - whole, _I(-1), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
             seq += 1
     # known projects: those signed before the start begin now, the others at their signing date
     for row in range(KP.shape[0]):
@@ -1206,7 +1205,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, R
             PF[r, P_NEXT, j] = t0
             _schedule(r, j, t0, AL, RI)
         else:
-            _new_project(r, _I(KNOWN_PROJECT), _I(row), 0.0, t0, _I(row), _I(0), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
+            _new_project(r, _I(KNOWN_PROJECT), _I(row), 0.0, t0, _I(row), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
     _start_of_month(r, _I(0), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
@@ -1224,7 +1223,6 @@ def _advance(
     FF,
     FI,
     FR,
-    UY,
     PF,
     PI,
     PR,
@@ -1258,14 +1256,12 @@ def _advance(
         sk[0] = seed
         sk[1] = REPS[r]
         if m0 == 0:
-            _init_rep(
-                r, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG
-            )
+            _init_rep(r, H, Y, sk, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG)
         for m in range(m0, m1):
             if RI[r, N_ERROR] != 0:
                 break
-            _events(r, m, H, Y, sk, park, FF, FI, FR, UY, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
-            _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, UY, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
+            _events(r, m, H, Y, sk, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
+            _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
                 _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
@@ -1604,8 +1600,7 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
     return dict(
         FF=((B, NF0 + Y + 2 * (Y + HISTORY), cap), np.float64),
         FI=((B, NI, cap), np.int64),
-        FR=((B, cap + 1, 4), np.uint64),  # firm streams, and one scratch state
-        UY=((B, cap, NU), np.float64),
+        FR=((B, cap, 4), np.uint64),  # firm streams
         PF=((B, NPF, pcap), np.float64),
         PI=((B, NPI, pcap), np.int64),
         PR=((B, pcap, 4), np.uint64),
@@ -1621,7 +1616,7 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
     )
 
 
-_LARGE = ("FF", "FI", "FR", "UY", "PF", "PI", "PR", "AL", "QF", "QL")
+_LARGE = ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL")
 
 
 class _Block:
@@ -1654,7 +1649,7 @@ class _Block:
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(
             r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park,
-            self.FF, self.FI, self.FR, self.UY, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
+            self.FF, self.FI, self.FR, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
             self.RS, self.RI, self.RR, self.SH, self.RATE, self.REC,
             P["PV"], P["PD"], P["SV"], P["SD"], P["BV"], P["BD"], P["MV"], P["WR"], P["KP"], P["REG"],
             P["TS_STAFF"], P["TS_RD"], P["TS_IP2"],

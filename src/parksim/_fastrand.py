@@ -154,12 +154,30 @@ def _mix64(z):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
-def seed_into(s, seed, a, b, c):
-    """Fill state ``s`` from (run seed, replication, stream kind, key)."""
+def key_hash(seed, a, b, c):
+    """64-bit hash of (run seed, replication, stream kind, key): the root of a keyed stream."""
     h = _mix64(_H0 ^ _mix64(np.uint64(seed) + _G1))
     h = _mix64(h ^ _mix64(np.uint64(a) + _G1))
     h = _mix64(h ^ _mix64(np.uint64(b) + _G1))
-    h = _mix64(h ^ _mix64(np.uint64(c) + _G1))
+    return _mix64(h ^ _mix64(np.uint64(c) + _G1))
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def keyed_uniform(h, j):
+    """Uniform number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h`` (see :func:`key_hash`).
+
+    It is output ``j + 1`` of SplitMix64 started at ``h`` (Steele, Lea & Flood 2014), its top 53 bits
+    as ``(k + 1/2) / 2**53``, on the open interval (0, 1). Any number of the sequence is computed
+    directly, without state: for decisions drawn rarely, where a stored stream would cost more.
+    """
+    z = _mix64(h + np.uint64(j + 1) * _G1)
+    return (np.float64(z >> _U11) + 0.5) * _TWO_M53
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def seed_into(s, seed, a, b, c):
+    """Fill state ``s`` from (run seed, replication, stream kind, key)."""
+    h = key_hash(seed, a, b, c)
     s[0] = _mix64(h + _G1)
     s[1] = _mix64(h + _G2)
     s[2] = _mix64(h + _G3)
