@@ -1038,7 +1038,15 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
     revs, rds, rd_eff = FF[r, REV + y + HISTORY], FF[r, RD + y + HISTORY], FF[r, NF0 + y]
     streams = FR[r]
-    shocks = SH[r, :, y]
+    # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month
+    nsec = SV.shape[1]
+    drift = np.empty((nsec, 2))
+    scale = np.empty(nsec)
+    for s in range(nsec):
+        base = SV[pr, s, S_GROWTH] + gb
+        drift[s, 0] = G.drift(base + cb * 0, SH[r, s, y])
+        drift[s, 1] = G.drift(base + cb * 1, SH[r, s, y])
+        scale[s] = G.noise_scale(SV[pr, s, S_NOISE_SD])
     for i in range(n):
         if alive[i] == 0:
             continue
@@ -1047,8 +1055,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         death = deaths[i]
         frac = G.active_fraction(t, birth, death)
         z = R.normal(streams[i])
-        growth = SV[pr, s, S_GROWTH] + gb + cb * rdact[i]
-        logb = logbs[i] + G.log_step(growth, shocks[s], SV[pr, s, S_NOISE_SD], z)
+        logb = logbs[i] + (drift[s, rdact[i]] + scale[s] * z)  # = G.log_step(growth, shock, noise_sd, z)
         logbs[i] = logb
         level = math.exp(logb) * G.ramp(t - birth, ramp_m[i], ramp_s[i])
         levels[i] = level

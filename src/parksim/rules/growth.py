@@ -31,9 +31,21 @@ MONTHS = 12.0
 
 
 @register_jitable
+def drift(growth, shock):
+    """The part of a month's log output change shared by the firms of a sector: ``g/12 + Z/12``."""
+    return growth / MONTHS + shock / MONTHS
+
+
+@register_jitable
+def noise_scale(noise_sd):
+    """Standard deviation of a firm's own monthly log output noise: ``sigma_f / sqrt(12)``."""
+    return noise_sd / np.sqrt(MONTHS)
+
+
+@register_jitable
 def log_step(growth, shock, noise_sd, z):
-    """Monthly change of log output level (see module docstring)."""
-    return growth / MONTHS + shock / MONTHS + noise_sd / np.sqrt(MONTHS) * z
+    """Monthly change of log output level (see module docstring): ``drift + noise_scale * z``."""
+    return drift(growth, shock) + noise_scale(noise_sd) * z
 
 
 @register_jitable
