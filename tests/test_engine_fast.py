@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import numba
 import numpy as np
 import pytest
 
@@ -119,3 +120,33 @@ def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypat
     monkeypatch.undo()
     E.run_block(parksim.load_scenario(scn), 1, [0])
     assert not E.needs_compiling()  # compiled in this process now
+
+
+def test_compile_helper_signatures_follow_the_functions_parameters(root):
+    # a first run on two cores compiles the month start and end in a helper process from the types of
+    # the arrays named in E._ARGS; a renamed or reordered parameter would make the helper compile a
+    # version the engine never calls (the first run would be slow, not wrong): the names must match
+    import inspect
+
+    def params(f):
+        return tuple(inspect.signature(f.py_func).parameters)
+
+    assert params(E._start_of_month) == ("r", "m", "pr", *E._ARGS["start"])
+    assert params(E._end_of_month) == ("r", "m", "pr", "Y", "seed", "park", *E._ARGS["end"])
+    assert params(E._events) == ("r", "m", "H", "Y", "seed", "park", *E._ARGS["events"])
+    assert params(E._init_rep) == ("r", "H", "Y", "seed", "park", *E._ARGS["init"])
+    scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
+    P = E.plan(scn, 1, [0])
+    blk = E._Block(scn, P, [0], *E._capacity(P))
+    sigs = E._signatures(blk, P)
+    assert {k: len(v) for k, v in sigs.items()} == {
+        "start": 3 + len(E._ARGS["start"]),
+        "end": 6 + len(E._ARGS["end"]),
+        "events": 6 + len(E._ARGS["events"]),
+        "init": 5 + len(E._ARGS["init"]),
+    }
+    assert sigs["end"][6] == numba.typeof(blk.FF) and sigs["init"][-1] == numba.typeof(P["REG"])
+    # nothing to compile (this process has the engine), or one core: no helper
+    E.run_block(scn, 1, [0], threads=1)
+    assert E._compile_helper(blk, P, threads=2) is None
+    assert E._compile_helper(blk, P, threads=1) is None

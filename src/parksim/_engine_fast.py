@@ -37,6 +37,9 @@ parameter values for a seed and replication).
 from __future__ import annotations
 
 import math
+import pickle
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -1216,6 +1219,51 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     _start_of_month(r, _I(0), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
+@numba.njit(**_JIT)
+def _month(
+    r,
+    m,
+    pr,
+    H,
+    Y,
+    seed,
+    park,
+    FF,
+    FI,
+    FR,
+    PF,
+    PI,
+    PR,
+    AL,
+    QF,
+    QL,
+    RS,
+    RI,
+    RR,
+    SH,
+    RATE,
+    REC,
+    PV,
+    PD,
+    SV,
+    SD,
+    MV,
+    KP,
+    TS_STAFF,
+    TS_RD,
+    TS_IP2,
+):
+    """Month m of replication r: its events, its end, and the start of the next month.
+
+    A function of its own so that a first run can compile it in a second process while this one
+    compiles the initialisation (:func:`_compile_helper`).
+    """
+    _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
+    _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
+    if m + 1 < H:
+        _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+
+
 @numba.njit(**_ENTRY)
 def _advance(
     r0,
@@ -1267,10 +1315,39 @@ def _advance(
         for m in range(m0, m1):
             if RI[r, N_ERROR] != 0:
                 break
-            _events(r, m, H, Y, sk, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
-            _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
-            if m + 1 < H:
-                _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+            _month(
+                r,
+                m,
+                pr,
+                H,
+                Y,
+                sk,
+                park,
+                FF,
+                FI,
+                FR,
+                PF,
+                PI,
+                PR,
+                AL,
+                QF,
+                QL,
+                RS,
+                RI,
+                RR,
+                SH,
+                RATE,
+                REC,
+                PV,
+                PD,
+                SV,
+                SD,
+                MV,
+                KP,
+                TS_STAFF,
+                TS_RD,
+                TS_IP2,
+            )
 
 
 # ======================================================================================
@@ -1673,6 +1750,82 @@ def needs_compiling() -> bool:
         return False
 
 
+#: the array arguments of the functions a first run compiles in two processes (see :func:`_compile_helper`)
+_ARGS = {
+    "start": ("PF", "PI", "QF", "QL", "RS", "RI", "PV", "MV", "AL"),
+    "end": ("FF", "FI", "FR", "PF", "PI", "QF", "QL", "RS", "RI", "RR", "SH", "PV", "SV", "REC", "TS_STAFF", "TS_RD", "TS_IP2", "AL"),
+    "events": ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "RATE", "PV", "PD", "SV", "SD", "KP"),
+    "init": (
+        *("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "SH", "RATE"),
+        *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG"),
+    ),
+}
+
+
+def _signatures(blk, P) -> dict:
+    """Argument types of the calls :func:`_advance` (through :func:`_month`) makes for ``blk``, by :data:`_ARGS` key."""
+    i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
+
+    def types(key):
+        return tuple(numba.typeof(getattr(blk, k) if hasattr(blk, k) else P[k]) for k in _ARGS[key])
+
+    return {
+        "start": (i64, i64, i64, *types("start")),  # r, m, pr
+        "end": (i64, i64, i64, i64, seed, i64, *types("end")),  # r, m, pr, Y, seed, park
+        "events": (i64, i64, i64, i64, seed, i64, *types("events")),  # r, m, H, Y, seed, park
+        "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park
+    }
+
+
+def _compile_parts(payload: bytes) -> None:
+    """The compile helper's part: the month start and the month end (rounds, year end), into the on-disk cache."""
+    sigs = pickle.loads(payload)
+    _start_of_month.compile(sigs["start"])
+    _end_of_month.compile(sigs["end"])
+
+
+def _compile_helper(blk, P, threads: int):
+    """On a first run with more than one core, compile the engine in two processes; returns the helper process or None.
+
+    Numba compiles one function at a time in a process. A helper process compiles the month start
+    and end (rounds, year end: about half of the engine) into the cache while this one compiles the
+    initialisation and the month's events; this one then waits for the helper and finds its part in
+    the cache instead of compiling it too. Nothing happens if there is nothing to compile or only one core to use; if
+    the helper fails, this process compiles everything itself (it is an optimisation only).
+    """
+    if threads <= 1 or not needs_compiling():
+        return None
+    try:
+        sigs = _signatures(blk, P)
+        payload, path = pickle.dumps(sigs), pickle.dumps(list(sys.path))
+        code = (
+            "import pickle, sys; sys.path[:] = pickle.loads(sys.stdin.buffer.read(int(sys.argv[1]))); "
+            "from parksim._engine_fast import _compile_parts; _compile_parts(sys.stdin.buffer.read())"
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(len(path))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        proc.stdin.write(path + payload)
+        proc.stdin.close()
+    except Exception:  # noqa: BLE001 - an optimisation only
+        return None
+    _init_rep.compile(sigs["init"])
+    _events.compile(sigs["events"])
+    try:
+        proc.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        pass
+    return proc
+
+
+def _stop(proc) -> None:
+    """End the compile helper (its cache files are written atomically, so stopping it midway loses nothing)."""
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+    if proc is not None:
+        proc.wait()
+
+
 def unsupported(scenario) -> str | None:
     """Why the fast engine cannot run ``scenario`` (None: it can; it models everything the SimPy engine does)."""
     del scenario
@@ -1837,11 +1990,16 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
                     blk.RS[r, R_GBONUS] = float(eff.growth_bonus) if eff else 0.0
 
     m = 0
-    for y, d in enumerate(decisions):
-        _advance_all(blocks, plans, parks, m, d, seed, threads)
-        assess(y, apply=True)
-        m = d
-    _advance_all(blocks, plans, parks, m, H, seed, threads)
+    helper = _compile_helper(blocks[0], plans[0], threads)
+    try:
+        for y, d in enumerate(decisions):
+            _advance_all(blocks, plans, parks, m, d, seed, threads)
+            _stop(helper)  # compiled by now
+            assess(y, apply=True)
+            m = d
+        _advance_all(blocks, plans, parks, m, H, seed, threads)
+    finally:
+        _stop(helper)
     if a is not None:
         for y in range(len(decisions), Y):
             assess(y, apply=False)
