@@ -57,6 +57,22 @@ def test_groups_reusing_the_previous_groups_arrays_give_the_same_values(root):
     fresh = np.concatenate([E.run_block(scn, 5, range(a, a + 2), threads=1) for a in (0, 2, 4)])  # each on new arrays
     reused = E.run_block(scn, 5, range(6), threads=1, budget=budget)  # three groups of two, on the same arrays
     np.testing.assert_array_equal(fresh, reused)
+    # a last, smaller group (here one replication) runs on the same, larger arrays: rows and room it does not use
+    # change nothing either
+    seen = []
+    block = E._Block.__init__
+
+    def record(self, *args):
+        block(self, *args)
+        seen.append((self.FF, self.RS.shape[0]))
+
+    E._Block.__init__ = record
+    try:
+        uneven = E.run_block(scn, 5, range(5), threads=1, budget=budget)
+    finally:
+        E._Block.__init__ = block
+    np.testing.assert_array_equal(fresh[:5], uneven)
+    assert [b for _, b in seen] == [2, 2, 1] and all(ff is seen[0][0] for ff, _ in seen)
 
 
 def test_state_per_replication_is_bounded_by_the_budget(root):

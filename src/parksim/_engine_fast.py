@@ -1672,9 +1672,10 @@ def _capacity(P) -> tuple[int, int]:
     return start + projects, projects
 
 
-#: the large arrays of the last group, kept for the next group of the same shape within a run_block call: a fresh 256 MB costs page faults
-#: and the kernel's zeroing on first touch (~0.1 ms a replication). They need no clearing: a replication's
-#: initialisation writes every firm and project row before it is read (tests: any grouping gives the same values)
+#: the large arrays of the last group, kept for the next group of a run_block call that needs no more room: fresh arrays cost
+#: page faults and the kernel's zeroing on first touch (measured: a bench replication in a fresh group takes twice as long).
+#: They need no clearing: a replication's initialisation writes every firm and project row before it is read (tests: any
+#: grouping gives the same values)
 _SPARE: dict = {}
 _SPARE_LOCK = threading.Lock()
 
@@ -1703,6 +1704,11 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
 _LARGE = ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL")
 
 
+def _room(big: dict, B: int, cap: int, pcap: int) -> bool:
+    """Whether the large arrays ``big`` have room for B replications of cap firms and pcap projects."""
+    return big["FF"].shape[0] >= B and big["FF"].shape[2] >= cap and big["PF"].shape[2] >= pcap
+
+
 class _Block:
     """State of one park for a block of replications (arrays with a leading replication axis)."""
 
@@ -1713,22 +1719,24 @@ class _Block:
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
-        shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
-        self._key = (B, cap, pcap, Y)
         with _SPARE_LOCK:
-            big = _SPARE.pop(self._key, None)
-        if big is None:
-            big = {name: np.zeros(*shapes[name]) for name in _LARGE}
+            big = _SPARE.pop("arrays", None)
+        # the last group's arrays serve if they have room for as many replications, firms and projects (more room
+        # changes nothing: the engine only uses rows it initialised); the small per-replication arrays are fresh
+        if big is not None and _room(big, B, cap, pcap) and _state_shapes(1, 1, 1, Y, H, nsec)["FF"][0][1] == big["FF"].shape[1]:
+            cap, pcap = big["FF"].shape[2], big["PF"].shape[2]
+        else:
+            big = {name: np.zeros(*_state_shapes(B, cap, pcap, Y, H, nsec)[name]) for name in _LARGE}
+        shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
         self._big = big
         for name, (shape, dtype) in shapes.items():
             setattr(self, name, big[name] if name in big else np.zeros(shape, dtype))
         self.REC.fill(np.nan)
 
     def release(self) -> None:
-        """Hand the large arrays to the next block of the same shape (only the last shape is kept)."""
+        """Hand the large arrays to the next block (one that needs no more room than they have)."""
         with _SPARE_LOCK:
-            _SPARE.clear()
-            _SPARE[self._key] = self._big
+            _SPARE["arrays"] = self._big
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(
@@ -1881,7 +1889,9 @@ def _values(REC) -> np.ndarray:
 
 
 #: memory for the state of the replications advanced together (bytes); a run needs this plus its output
-MEMORY_BUDGET = 256 * 2**20
+#: (64 MB: a run's first group touches fresh memory, whose page faults cost as much as simulating; measured on 2,000 bench
+#: replications on one thread, 256 MB -> 64 MB took ~0.8 s off; smaller budgets measured no faster)
+MEMORY_BUDGET = 64 * 2**20
 
 
 def state_bytes(cap: int, pcap: int, Y: int, H: int, nsec: int) -> int:
