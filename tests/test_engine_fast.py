@@ -62,8 +62,8 @@ def test_groups_reusing_the_previous_groups_arrays_give_the_same_values(root):
     seen = []
     block = E._Block.__init__
 
-    def record(self, *args):
-        block(self, *args)
+    def record(self, *args, **kwargs):
+        block(self, *args, **kwargs)
         seen.append((self.FF, self.RS.shape[0]))
 
     E._Block.__init__ = record
@@ -73,6 +73,33 @@ def test_groups_reusing_the_previous_groups_arrays_give_the_same_values(root):
         E._Block.__init__ = block
     np.testing.assert_array_equal(fresh[:5], uneven)
     assert [b for _, b in seen] == [2, 2, 1] and all(ff is seen[0][0] for ff, _ in seen)
+
+
+def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
+    # each park of a portfolio keeps its own arrays for its next group (the parks differ in size)
+    scn = parksim.load_scenario(root / "scenarios" / "ningxia-2025.toml")
+    assert scn.portfolio is not None
+    fresh = np.concatenate([E.run_block(scn, 3, range(a, a + 2), threads=1) for a in (0, 2, 4)])
+    per_rep = sum(
+        E.state_bytes(*E._capacity(P), m.simulation.years, m.months, P["SV"].shape[1])
+        for m, P in ((m, E.plan(m, 3, [0], E.key_of(name))) for name, m in scn._members)
+    )
+    seen = []
+    block = E._Block.__init__
+
+    def record(self, *args, **kwargs):
+        block(self, *args, **kwargs)
+        seen.append((self._slot, self.FF))
+
+    E._Block.__init__ = record
+    try:
+        reused = E.run_block(scn, 3, range(6), threads=1, budget=2 * per_rep)  # three groups of two
+    finally:
+        E._Block.__init__ = block
+    np.testing.assert_array_equal(fresh, reused)
+    parks = len(scn._members)
+    assert len(seen) == 3 * parks and all(ff is seen[i % parks][1] for i, (_, ff) in enumerate(seen))  # (seed 3: room suffices)
+    assert len(E._SPARE) == 0  # released when the run ends
 
 
 def test_state_per_replication_is_bounded_by_the_budget(root):

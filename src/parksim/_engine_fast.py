@@ -1712,7 +1712,7 @@ def _room(big: dict, B: int, cap: int, pcap: int) -> bool:
 class _Block:
     """State of one park for a block of replications (arrays with a leading replication axis)."""
 
-    def __init__(self, scn, P, reps, cap: int, pcap: int):
+    def __init__(self, scn, P, reps, cap: int, pcap: int, slot: int = 0):
         self.scenario = scn
         self.REPS = np.asarray(reps, dtype=np.int64)  # each row's replication number in the run (keys its streams)
         B = len(self.REPS)
@@ -1720,7 +1720,7 @@ class _Block:
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
         with _SPARE_LOCK:
-            big = _SPARE.pop("arrays", None)
+            big = _SPARE.pop(slot, None)
         # the last group's arrays serve if they have room for as many replications, firms and projects (more room
         # changes nothing: the engine only uses rows it initialised); the small per-replication arrays are fresh
         if big is not None and _room(big, B, cap, pcap) and _state_shapes(1, 1, 1, Y, H, nsec)["FF"][0][1] == big["FF"].shape[1]:
@@ -1728,15 +1728,15 @@ class _Block:
         else:
             big = {name: np.zeros(*_state_shapes(B, cap, pcap, Y, H, nsec)[name]) for name in _LARGE}
         shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
-        self._big = big
+        self._big, self._slot = big, slot
         for name, (shape, dtype) in shapes.items():
             setattr(self, name, big[name] if name in big else np.zeros(shape, dtype))
         self.REC.fill(np.nan)
 
     def release(self) -> None:
-        """Hand the large arrays to the next block (one that needs no more room than they have)."""
+        """Hand the large arrays to the next block of the same slot (a portfolio's park) that has room in them."""
         with _SPARE_LOCK:
-            _SPARE["arrays"] = self._big
+            _SPARE[self._slot] = self._big
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(
@@ -1970,7 +1970,7 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
     blocks = []
     for (_, m), P in zip(members, plans, strict=True):
         cap, pcap = _capacity(P)
-        blocks.append(_Block(m, P, reps, cap * scale, pcap * scale))
+        blocks.append(_Block(m, P, reps, cap * scale, pcap * scale, slot=len(blocks)))
     H, Y = blocks[0].H, blocks[0].Y
     a = scenario.assessment
     n_ind = len(I.INDICATORS)
@@ -2019,6 +2019,6 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
             assess(y, apply=False)
     for p, blk in enumerate(blocks):
         out[:, :, p * width : p * width + n_ind] = _values(blk.REC)
-    if len(blocks) == 1:  # (a portfolio's parks differ in shape: nothing to keep)
-        blocks[0].release()
+    for blk in blocks:  # each park's arrays for the same park in the next group
+        blk.release()
     return out
