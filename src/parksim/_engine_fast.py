@@ -1921,6 +1921,7 @@ def run_block(
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
     budget = MEMORY_BUDGET if budget is None else budget
     size = _group_size(members, seed, reps[0], budget, threads) if reps else 1
+    size = -(-len(reps) // -(-len(reps) // size)) if reps else 1  # as many groups, of equal size: less memory to fault in
     groups = [reps[a : a + size] for a in range(0, len(reps), size)]
 
     def plans_for(group):
