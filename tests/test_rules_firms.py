@@ -97,7 +97,8 @@ def test_present_has_its_probability_and_favours_high_scores():
     # with probability p = Phi(t) the attribute is held by scores above -t: P = p exactly in distribution
     for p in (0.02, 0.3, 0.5, 0.9):
         z = np.linspace(-8, 8, 160_001)  # a fine grid: the share of normal mass above -t
-        held = F.present(z, special.ndtri(p))
+        assert F.threshold(p) == special.ndtri(p)
+        held = F.present(z, F.threshold(p))
         assert np.all(held[z > -special.ndtri(p)]) and not np.any(held[z < -special.ndtri(p)])
         assert stats.norm.sf(-special.ndtri(p)) == pytest.approx(p, rel=1e-12)
 

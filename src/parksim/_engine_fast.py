@@ -46,7 +46,6 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from scipy.special import ndtri
 
 from . import _fastrand as R
 from ._engine_simpy import occupied_error
@@ -222,7 +221,7 @@ HISTORY = 3
     NI,
 ) = range(20)
 # yearly decision uniforms (as the SimPy engine's)
-(U_HAPPLY, U_HAPPROVE, U_HVIOL, U_HREVOKE, U_ZAPPLY, U_ZAPPROVE, U_LISTING, NU) = range(8)
+(U_HAPPLY, U_HAPPROVE, U_HVIOL, U_HREVOKE, U_ZAPPLY, U_ZAPPROVE, U_LISTING) = range(7)
 # projects
 (
     P_SIGN,
@@ -322,7 +321,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     standard normal score ``x = rho * z0 + sqrt(1 - rho**2) * z`` on the latent
     orientation ``z0``, mapped through its distribution (:func:`R.ppf_z`), or
     compared with the normal quantile of its probability for a yes/no attribute
-    (thresholds ``ndtri(p)`` precomputed by :func:`plan`). Drawing the normals
+    (thresholds :func:`rules.firms.threshold` precomputed by :func:`plan`). Drawing the normals
     directly saves the uniform -> normal -> uniform round trips.
     """
     st = FR[r, i]
@@ -1422,7 +1421,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     put(V_EXTRA_QUOTA, L.land.extra_quota_mu_per_year, "levers.land.extra_quota_mu_per_year")
     put(V_COST_PER_MU, L.land.cost_per_mu_yuan, "levers.land.cost_per_mu_yuan")
     put(V_REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
-    PV[:, V_REG_PROB] = ndtri(PV[:, V_REG_PROB])  # as a normal quantile
+    PV[:, V_REG_PROB] = F.threshold(PV[:, V_REG_PROB])
     fund = v.num(L.credit.fund_yuan, "levers.credit.fund_yuan")
     credit = np.asarray(fund) > 0
     PV[:, V_RD_EXIT_FACTOR] = np.where(credit, v.num(L.credit.exit_factor, "levers.credit.exit_factor"), 1.0)
@@ -1540,9 +1539,8 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
         ):
             SV[:, k, col] = v.num(getattr(sec, attr), f"{p}.{attr}")
         SV[:, k, S_YOUNG] *= 12.0
-        # yes/no attributes are drawn as a normal score below the normal quantile of their probability (_new_firm)
-        for col in (S_RD_ACTIVE, S_IP1, S_FIELD, S_NICHE, S_RD_INST):
-            SV[:, k, col] = ndtri(SV[:, k, col])
+        for col in (S_RD_ACTIVE, S_IP1, S_FIELD, S_NICHE, S_RD_INST):  # yes/no attributes (rules.firms.present)
+            SV[:, k, col] = F.threshold(SV[:, k, col])
         SV[:, k, S_HY] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_young, f"{p}.exit_rate_young"), dtype=float))
         SV[:, k, S_HM] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_mature, f"{p}.exit_rate_mature"), dtype=float))
         SV[:, k, S_KEY] = key_of(name)
@@ -1723,11 +1721,11 @@ class _Block:
             big = _SPARE.pop(slot, None)
         # the last group's arrays serve if they have room for as many replications, firms and projects (more room
         # changes nothing: the engine only uses rows it initialised); the small per-replication arrays are fresh
-        if big is not None and _room(big, B, cap, pcap) and _state_shapes(1, 1, 1, Y, H, nsec)["FF"][0][1] == big["FF"].shape[1]:
-            cap, pcap = big["FF"].shape[2], big["PF"].shape[2]
-        else:
-            big = {name: np.zeros(*_state_shapes(B, cap, pcap, Y, H, nsec)[name]) for name in _LARGE}
         shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
+        if big is not None and _room(big, B, cap, pcap) and big["FF"].shape[1] == shapes["FF"][0][1]:
+            shapes = _state_shapes(B, big["FF"].shape[2], big["PF"].shape[2], Y, H, nsec)  # (the room they have)
+        else:
+            big = {name: np.zeros(*shapes[name]) for name in _LARGE}
         self._big, self._slot = big, slot
         for name, (shape, dtype) in shapes.items():
             setattr(self, name, big[name] if name in big else np.zeros(shape, dtype))

@@ -50,11 +50,11 @@ class SectorTable:
         self.signing_weight = f("signing_weight")
         self.tech_correlation = f("tech_correlation")
         # yes/no attributes as normal quantiles of their probabilities (rules.firms.present)
-        self.rd_active_z = ndtri(f("rd_active"))
-        self.ip_class1_z = ndtri(f("ip_class1"))
-        self.hnte_field_z = ndtri(f("hnte_field"))
-        self.niche_z = ndtri(f("niche"))
-        self.rd_institution_z = ndtri(f("rd_institution"))
+        self.rd_active_z = FR.threshold(f("rd_active"))
+        self.ip_class1_z = FR.threshold(f("ip_class1"))
+        self.hnte_field_z = FR.threshold(f("hnte_field"))
+        self.niche_z = FR.threshold(f("niche"))
+        self.rd_institution_z = FR.threshold(f("rd_institution"))
         self.spec = secs
 
 
@@ -101,7 +101,7 @@ class FirmTable:
         self.months = months
         self.years = years
         self.register_prob = register_prob  # a firm's lasting propensity to register as a tech-based SME
-        self.register_z = float(ndtri(register_prob))
+        self.register_z = float(FR.threshold(register_prob))
         self.rd_exit_factor = 1.0  # credit lever: exit hazard of R&D-active firms multiplied by this
         self.n = 0
         self.labels: list[str] = []

@@ -30,9 +30,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from ._ops import ndtri
-from .growth import exit_age
-
-MONTHS = 12.0
+from .growth import MONTHS, exit_age
 
 
 @register_jitable
@@ -45,10 +43,16 @@ def tech_score(rho, z0, z):
 
 
 @register_jitable
+def threshold(p):
+    """The threshold of :func:`present` for a yes/no attribute of probability ``p``: ``ndtri(p)``."""
+    return ndtri(p)
+
+
+@register_jitable
 def present(score, threshold):
     """Whether a yes/no attribute of probability ``p`` is present, for a standard normal ``score``.
 
-    ``threshold`` is ``ndtri(p)``: the attribute is held by the firms whose score
+    ``threshold`` is :func:`threshold` of ``p``: the attribute is held by the firms whose score
     exceeds the ``1 - p`` quantile, ``P(-Z < ndtri(p)) = p``.
     """
     return -score < threshold
