@@ -17,10 +17,12 @@ with a leading replication axis. The model is the same:
   head of the queue blocking, as in the SimPy containers. Event times are
   continuous, as in SimPy; the monthly firm updates are the same in both.
 * the **random numbers** come from keyed xoshiro256** streams
-  (:mod:`parksim._fastrand`): one per project (and its firm), per starting
-  firm, per sector (shocks); a firm's decisions in a year (certification
-  rounds, listing) are keyed uniforms computed where they are used
-  (:func:`parksim._fastrand.keyed_uniform`). So scenario variants stay coupled
+  (:mod:`parksim._fastrand`): one per project (and the firm it becomes), per starting
+  firm, per sector (shocks); a firm's monthly output noise and its decisions in a year
+  (certification rounds, listing) are keyed numbers computed where they are used
+  (:func:`parksim._fastrand.keyed_normal`, :func:`parksim._fastrand.keyed_uniform`) from a
+  root the firm draws once, so the month loop reads one word per firm and writes none back
+  for its noise. So scenario variants stay coupled
   (common random numbers). They are not
   the NumPy streams of the SimPy engine: the engines agree in distribution,
   not draw by draw (tested: ``tests/test_engine_agreement.py``).
@@ -197,7 +199,7 @@ HISTORY = 3
 (K_SIGN, K_SECTOR, K_RENT, K_PLANNED, K_FLOOR, K_LAND, K_INVEST, K_LANDED, K_JOBS, NK) = range(10)
 
 # --- block state ------------------------------------------------------------------------
-(F_BIRTH, F_DEATH, F_LOGB, F_LEVEL, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, NF0) = range(15)
+(F_BIRTH, F_DEATH, F_LOGB, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, NF0) = range(14)
 (
     I_SECTOR,
     I_IND,
@@ -314,8 +316,20 @@ def _firm_year(seed, park, key, y):
 
 
 @numba.njit(**_JIT)
-def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, FF, FI, FR, SV, SD, PV):
-    """Fill firm row ``i`` of replication ``r``; the firm's stream is FR[r, i] (already seeded).
+def _level(logb, age, ramp_months, ramp_start):
+    """A firm's output rate at the month end: its full-capacity level ``exp(logb)`` times its ramp-up factor."""
+    return math.exp(logb) * G.ramp(age, ramp_months, ramp_start)
+
+
+@numba.njit(**_JIT)
+def _firm_level(FF, r, i, t):
+    """Output rate of firm i at month end t (for its workers: rate / labour productivity), as the month's step left it."""
+    return _level(FF[r, F_LOGB, i], t - FF[r, F_BIRTH, i], FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
+
+
+@numba.njit(**_JIT)
+def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV):
+    """Fill firm row ``i`` of replication ``r`` from the firm's stream ``st`` (seeded); FR[r, i] gets the root of its monthly noise.
 
     The firm's attributes are a Gaussian copula, as in FirmTable.add: each is a
     standard normal score ``x = rho * z0 + sqrt(1 - rho**2) * z`` on the latent
@@ -324,7 +338,6 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     (thresholds :func:`rules.firms.threshold` precomputed by :func:`plan`). Drawing the normals
     directly saves the uniform -> normal -> uniform round trips.
     """
-    st = FR[r, i]
     z_prod = R.normal(st)
     z_rd_active = R.normal(st)
     z_rd_share = R.normal(st)
@@ -345,7 +358,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     rho = SV[pr, s, S_RHO]
     rd_active, rd_share = F.research(
         F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, S_RD_ACTIVE]),
-        R.ppf_z(SD[pr, s, SD_RD_SHARE], F.tech_score(rho, z0, z_rd_share)),
+        R.ppf_z_at4(SD, pr, s, _I(SD_RD_SHARE), F.tech_score(rho, z0, z_rd_share)),
         known_rd,
     )
     FI[r, I_SECTOR, i] = s
@@ -356,7 +369,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_LOGB, i] = math.log(max(level, 1e-9))
     FF[r, F_RAMP_M, i] = SV[pr, s, S_RAMP_M] if ramp else 0.0
     FF[r, F_RAMP_S, i] = SV[pr, s, S_RAMP_S]
-    FF[r, F_PROD, i] = R.ppf_z(SD[pr, s, SD_PROD], z_prod) if math.isnan(known_prod) else known_prod
+    FF[r, F_PROD, i] = R.ppf_z_at4(SD, pr, s, _I(SD_PROD), z_prod) if math.isnan(known_prod) else known_prod
     FI[r, I_RDACT, i] = 1 if rd_active else 0
     FF[r, F_DEATH, i] = F.exit_time(
         birth, e_exit, age0, rd_active, PV[pr, V_RD_EXIT_FACTOR], SV[pr, s, S_HY], SV[pr, s, S_HM], SV[pr, s, S_YOUNG]
@@ -364,10 +377,10 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     sd = SV[pr, s, S_RD_NOISE]
     for y in range(Y):
         FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.normal(st))
-    FF[r, F_ST, i] = R.ppf_z(SD[pr, s, SD_ST], F.tech_score(rho, z0, z_st))
-    FF[r, F_HT, i] = R.ppf_z(SD[pr, s, SD_HT], F.tech_score(rho, z0, z_ht))
-    FF[r, F_HTS, i] = R.ppf_z(SD[pr, s, SD_HTS], z_hts)
-    FF[r, F_SCORE, i] = R.ppf_z(SD[pr, s, SD_SCORE], F.tech_score(rho, z0, z_score))
+    FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
+    FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
+    FF[r, F_HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HTS), z_hts)
+    FF[r, F_SCORE, i] = R.ppf_z_at4(SD, pr, s, _I(SD_SCORE), F.tech_score(rho, z0, z_score))
     FI[r, I_IP1, i] = 1 if F.present(F.tech_score(rho, z0, z_ip1), SV[pr, s, S_IP1]) else 0
     FI[r, I_IP2, i] = poisson_ppf(R.ndtr(F.tech_score(rho, z0, z_ip2)), SV[pr, s, S_IP2_MEAN])
     FI[r, I_FIELD, i] = 1 if F.present(F.tech_score(rho, z0, z_field), SV[pr, s, S_FIELD]) else 0
@@ -379,9 +392,9 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_HEXP, i] = -np.inf
     FF[r, F_ZEXP, i] = -np.inf
     FF[r, F_FLOOR, i] = 0.0
-    FF[r, F_LEVEL, i] = 0.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
+    FR[r, i] = R.next_u64(st)  # the root of the firm's monthly noise (R.keyed_normal(root, month))
     return rd_share if rd_active else 0.0
 
 
@@ -393,12 +406,12 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
     n = 0
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     u = np.empty(10)
+    st = np.empty(4, np.uint64)
     for g in range(REG.shape[0]):
         if n >= cap:
             return -1
         s = int(REG[g, G_SECTOR])
         key = _key(_I(REGISTER), _I(g))
-        st = FR[r, n]
         _stream(st, seed, _I(REGISTER), park, key)
         for j in range(10):
             u[j] = R.uniform(st)
@@ -433,6 +446,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
             seed,
             park,
             key,
+            st,
             FF,
             FI,
             FR,
@@ -476,7 +490,6 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
             if n >= cap:
                 return -1
             key = _key(_I(SYNTHETIC_FIRM), (np.int64(SV[pr, s, S_KEY]) << 20) | j)
-            st = FR[r, n]
             _stream(st, seed, _I(SYNTHETIC_FIRM), park, key)
             for k in range(10):
                 u[k] = R.uniform(st)
@@ -484,7 +497,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
             age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
             latent = F.starting_orientation(u[2])  # the certified share are the firms of highest orientation
             level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
-            _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, FF, FI, FR, SV, SD, PV)
+            _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV)
             _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
             hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
                 u[2], u[3], u[5], u[6], BV[pr, s, B_HNTE], BV[pr, s, B_TSME], BV[pr, s, B_ZJTX], PV[pr, V_H_VALID], PV[pr, V_Z_VALID]
@@ -596,10 +609,10 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         nsec = SV.shape[1]
         s = choose(u_sector, SV[pr, :, S_WEIGHT]) if nsec > 1 else 0
         rent = u_rent < PV[pr, V_RENT_SHARE]
-        planned = R.ppf_z(PD[pr, D_PLANNED], z_planned)
-        floor = R.ppf_z(PD[pr, D_FLOOR], z_floor)
-        land = R.ppf_z(PD[pr, D_LAND], z_land)
-        invest = investment(R.ppf_z(PD[pr, D_INVEST], z_invest), rent, PV[pr, V_RENT_INV_SHARE])
+        planned = R.ppf_z_at(PD, pr, _I(D_PLANNED), z_planned)
+        floor = R.ppf_z_at(PD, pr, _I(D_FLOOR), z_floor)
+        land = R.ppf_z_at(PD, pr, _I(D_LAND), z_land)
+        invest = investment(R.ppf_z_at(PD, pr, _I(D_INVEST), z_invest), rent, PV[pr, V_RENT_INV_SHARE])
     else:
         s = int(KP[known, K_SECTOR])
         rent = KP[known, K_RENT] > 0
@@ -607,17 +620,17 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         floor = 0.0 if math.isnan(KP[known, K_FLOOR]) else KP[known, K_FLOOR]
         land = 0.0 if math.isnan(KP[known, K_LAND]) else KP[known, K_LAND]
         if math.isnan(KP[known, K_INVEST]):
-            invest = investment(R.ppf_z(PD[pr, D_INVEST], z_invest), rent, PV[pr, V_RENT_INV_SHARE])
+            invest = investment(R.ppf_z_at(PD, pr, _I(D_INVEST), z_invest), rent, PV[pr, V_RENT_INV_SHARE])
         else:
             invest = KP[known, K_INVEST]
         status_landed = KP[known, K_LANDED] > 0
         if not math.isnan(KP[known, K_JOBS]) and KP[known, K_JOBS] > 0:
             productivity = planned / KP[known, K_JOBS]
-    realisation = R.ppf_z(PD[pr, D_REALISE], z_realise)
+    realisation = R.ppf_z_at(PD, pr, _I(D_REALISE), z_realise)
     elapsed = max(0.0, -signed_at)
     df = PV[pr, V_DELAY_FACTOR]
-    land_delay = stage_delay(R.ppf_z(PD[pr, D_LAND_DELAY], z_land_delay), df)
-    later_delay = stage_delay(R.ppf_z(PD[pr, D_RENT_DELAY if rent else D_BUILD_DELAY], z_rent_delay if rent else z_build_delay), df)
+    land_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_LAND_DELAY), z_land_delay), df)
+    later_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_RENT_DELAY if rent else D_BUILD_DELAY), z_rent_delay if rent else z_build_delay), df)
     if known < 0 and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u_land_drop < PV[pr, V_LAND_DROP]):
         PI[r, Q_STATE, j] = ST_DONE  # a synthetic project signed before the start (warm-up) that the baseline stands for
         return
@@ -631,7 +644,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     PF[r, P_INVEST, j] = invest
     PF[r, P_LEVEL, j] = planned * realisation
     PF[r, P_PRODUCTIVITY, j] = productivity
-    PF[r, P_PATIENCE, j] = R.ppf_z(PD[pr, D_RENT_PATIENCE if rent else D_BUILD_PATIENCE], z_patience)
+    PF[r, P_PATIENCE, j] = R.ppf_z_at(PD, pr, _I(D_RENT_PATIENCE if rent else D_BUILD_PATIENCE), z_patience)
     PF[r, P_STAGE_DELAY, j] = later_delay
     PF[r, P_U_LANDDROP, j] = u_land_drop
     PF[r, P_U_STAGEDROP, j] = u_stage_drop
@@ -761,10 +774,7 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
             RI[r, N_ERROR] = ERR_OVERFLOW
             return True
         RI[r, N_FIRMS] += 1
-        # the firm continues its project's stream
-        for k in range(4):
-            FR[r, i, k] = PR[r, j, k]
-        _new_firm(
+        _new_firm(  # the firm continues its project's stream
             r,
             i,
             PI[r, Q_SECTOR, j],
@@ -780,6 +790,7 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
             seed,
             park,
             PI[r, Q_KEY, j],
+            PR[r, j],
             FF,
             FI,
             FR,
@@ -894,7 +905,7 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
 
 
 @numba.njit(**_JIT)
-def _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
+def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
     """The yearly tech-based SME evaluation: a living, registering firm holds the status while it qualifies."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
@@ -906,7 +917,7 @@ def _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
             continue
         rev = FF[r, REV + last, i]
         ok = C.tech_sme_eligible(
-            FF[r, F_LEVEL, i] / FF[r, F_PROD, i],
+            _firm_level(FF, r, i, t) / FF[r, F_PROD, i],
             rev,
             FF[r, F_ST, i],
             C._ratio(FF[r, RD + last, i], rev),
@@ -963,9 +974,13 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     above_rev = PV[pr, V_ABOVE]
     rd_sum = 0.0
     sums = np.zeros(len(I.FIRM_SUMS))
+    mult = PV[pr, V_RD_MULT]
+    t = 12.0 * (y + 1)
     for i in range(n):
         alive = FI[r, I_ALIVE, i] == 1
         revenue = FF[r, REV + col, i]
+        # the year's R&D: its monthly output times the firm's R&D intensity that year (and the lever's multiplier)
+        FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * mult
         if (
             alive
             and FI[r, I_LISTED, i] == 0
@@ -984,7 +999,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
             FF[r, RD + col, i],
             FF[r, RD + col - 1, i],
             FF[r, F_HTS, i],
-            FF[r, F_LEVEL, i] / FF[r, F_PROD, i],
+            _firm_level(FF, r, i, t) / FF[r, F_PROD, i] if alive else 0.0,
             FI[r, I_HON, i],
             tech,
             FI[r, I_ZON, i],
@@ -1029,17 +1044,16 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     t = float(m + 1)
     y = m // 12
     n = RI[r, N_FIRMS]
-    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    REV = NF0 + Y
     gb = RS[r, R_GBONUS]
     cb = PV[pr, V_CREDIT_BONUS]
-    mult = PV[pr, V_RD_MULT]
     freed = 0.0
     # one-dimensional views of the columns the loop touches (cheaper indexing than the 3-D arrays)
     alive, sector, rdact = FI[r, I_ALIVE], FI[r, I_SECTOR], FI[r, I_RDACT]
-    births, deaths, logbs, levels = FF[r, F_BIRTH], FF[r, F_DEATH], FF[r, F_LOGB], FF[r, F_LEVEL]
+    births, deaths, logbs = FF[r, F_BIRTH], FF[r, F_DEATH], FF[r, F_LOGB]
     ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
-    revs, rds, rd_eff = FF[r, REV + y + HISTORY], FF[r, RD + y + HISTORY], FF[r, NF0 + y]
-    streams = FR[r]
+    revs = FF[r, REV + y + HISTORY]
+    roots = FR[r]
     # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month
     nsec = SV.shape[1]
     drift = np.empty((nsec, 2))
@@ -1056,14 +1070,11 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         birth = births[i]
         death = deaths[i]
         frac = G.active_fraction(t, birth, death)
-        z = R.normal(streams[i])
+        z = R.keyed_normal(roots[i], m)
         logb = logbs[i] + (drift[s, rdact[i]] + scale[s] * z)  # = G.log_step(growth, shock, noise_sd, z)
         logbs[i] = logb
-        level = math.exp(logb) * G.ramp(t - birth, ramp_m[i], ramp_s[i])
-        levels[i] = level
-        flow = level * frac / 12.0
-        revs[i] += flow
-        rds[i] += flow * rd_eff[i] * mult
+        revs[i] += _level(logb, t - birth, ramp_m[i], ramp_s[i]) * frac / 12.0
+        # (the year's R&D, flow * R&D intensity * multiplier summed over its months, is formed at the year end)
         if death <= t:
             alive[i] = 0
             freed += floors[i]
@@ -1077,7 +1088,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     if month == int(PV[pr, V_Z_MONTH]):
         _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV)
     if month == int(PV[pr, V_T_MONTH]):
-        _tech_sme(r, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
+        _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
         _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC)
     if freed > 0:
@@ -1683,7 +1694,7 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
     return dict(
         FF=((B, NF0 + Y + 2 * (Y + HISTORY), cap), np.float64),
         FI=((B, NI, cap), np.int64),
-        FR=((B, cap, 4), np.uint64),  # firm streams
+        FR=((B, cap), np.uint64),  # roots of the firms' monthly noise
         PF=((B, NPF, pcap), np.float64),
         PI=((B, NPI, pcap), np.int64),
         PR=((B, pcap, 4), np.uint64),

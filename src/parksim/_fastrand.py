@@ -50,6 +50,14 @@ that matters, so variants that only change a parameter stay coupled draw by
 draw. These streams are not the NumPy ``PCG64`` streams of
 :mod:`parksim._random`: the two engines agree in distribution, not draw by draw.
 
+Counter-based numbers
+---------------------
+:func:`keyed_uniform` and :func:`keyed_normal` give number ``j`` of a sequence
+rooted at a 64-bit ``h`` directly, from SplitMix64 outputs ``mix(h + c * golden)``,
+without state: for numbers drawn once per (entity, period), such as a firm's
+monthly output noise or its yearly decisions, where reading and writing back a
+256-bit state per entity would cost more than the draw.
+
 Distributions
 -------------
 :func:`normal` and :func:`exponential` are 256-layer Ziggurats (Marsaglia &
@@ -82,6 +90,9 @@ __all__ = [
     "make_state",
     "uniform",
     "normal",
+    "keyed_normal",
+    "keyed_uniform",
+    "key_hash",
     "exponential",
     "poisson",
     "binomial",
@@ -89,6 +100,8 @@ __all__ = [
     "ndtri",
     "ppf",
     "ppf_z",
+    "ppf_z_at",
+    "ppf_z_at4",
     "encode",
 ]
 
@@ -119,6 +132,7 @@ _U31 = np.uint64(31)
 _U45 = np.uint64(45)
 _U57 = np.uint64(57)
 _U19 = np.uint64(19)
+_U20 = np.uint64(20)
 _U255 = np.uint64(255)
 _TWO_M53 = 2.0**-53
 
@@ -290,6 +304,46 @@ def normal(s):
                 if yy + yy > xx * xx:
                     return -(_ZN_R + xx) if neg != _U0 else _ZN_R + xx
         elif _ZN_F[idx] + uniform(s) * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x):
+            return x
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _keyed_bits(h, c):
+    """Output ``c`` of SplitMix64 started at ``h`` (as :func:`keyed_uniform`: ``mix(h + c * golden)``)."""
+    return _mix64(h + c * _G1)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def keyed_normal(h, j):
+    """Standard normal number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h``.
+
+    The Ziggurat of :func:`normal` fed by SplitMix64 outputs ``j * 2**20 + 1, + 2, ...`` from ``h``
+    (one output on the fast path, 99% of draws; a rejection uses a few more, never ``2**20``): number
+    ``j`` is computed directly, without state. A firm's monthly noise is ``keyed_normal(root, month)``
+    with the firm's root drawn once: nothing per firm is read and written back each month but the root.
+    """
+    c = np.uint64(j) << _U20
+    while True:
+        c += _U1
+        r = _keyed_bits(h, c)
+        idx = np.intp(r & _U255)
+        neg = (r >> _U8) & _U1
+        k = r >> _U12
+        x = np.float64(k) * _ZN_W[idx]
+        if neg != _U0:
+            x = -x
+        if k < _ZN_K[idx]:
+            return x
+        if idx == 0:
+            while True:
+                c += _U1
+                xx = -math.log((np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53) * _ZN_INV_R
+                c += _U1
+                yy = -math.log((np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53)
+                if yy + yy > xx * xx:
+                    return -(_ZN_R + xx) if neg != _U0 else _ZN_R + xx
+        c += _U1
+        if _ZN_F[idx] + (np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53 * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x):
             return x
 
 
@@ -511,19 +565,14 @@ _Q_HI = 1.0 - 1e-16
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
-def ppf(code, u):
-    """Inverse CDF at ``u`` of the quantity encoded by :func:`encode`.
-
-    Same arithmetic as the ``.ppf`` methods of :mod:`parksim._dists`.
-    """
-    kind = code[0]
+def _ppf(kind, p1, p2, p3, p4, u):
+    """:func:`ppf` of the code ``(kind, p1, p2, p3, p4)``, given as numbers."""
     if kind == 0.0:  # fixed
-        return code[1]
+        return p1
     if kind == 1.0:  # uniform: low, high
-        lo = code[1]
-        return lo + (code[2] - lo) * u
+        return p1 + (p2 - p1) * u
     if kind == 2.0:  # triangular: low, mode, high
-        a, c, b = code[1], code[2], code[3]
+        a, c, b = p1, p2, p3
         if b == a:
             return a
         fc = (c - a) / (b - a)
@@ -531,7 +580,7 @@ def ppf(code, u):
             return a + math.sqrt(u * (b - a) * (c - a))
         return b - math.sqrt((1.0 - u) * (b - a) * (b - c))
     if kind == 3.0:  # normal: mean, sd, low, high
-        m, sd, low, high = code[1], code[2], code[3], code[4]
+        m, sd, low, high = p1, p2, p3, p4
         if sd == 0.0:
             return m
         qlo = ndtr((low - m) / sd)
@@ -540,8 +589,31 @@ def ppf(code, u):
         return min(max(m + sd * ndtri(q), low), high)
     if kind == 4.0:  # lognormal: median, sigma
         q = min(max(u, _Q_LO), _Q_HI)
-        return code[1] * math.exp(code[2] * ndtri(q))
-    raise ValueError("ppf: unknown distribution kind")
+        return p1 * math.exp(p2 * ndtri(q))
+    # an unknown kind (encode makes none) is NaN, not an exception: a compiled function that can raise makes
+    # every caller keep atomic reference-count updates of its array arguments, on the engine's hottest paths
+    return math.nan
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def ppf(code, u):
+    """Inverse CDF at ``u`` of the quantity encoded by :func:`encode`.
+
+    Same arithmetic as the ``.ppf`` methods of :mod:`parksim._dists`.
+    """
+    return _ppf(code[0], code[1], code[2], code[3], code[4], u)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _ppf_z(kind, p1, p2, p3, p4, z):
+    """:func:`ppf_z` of the code ``(kind, p1, p2, p3, p4)``, given as numbers."""
+    if kind == 0.0:
+        return p1
+    if kind == 4.0:
+        return p1 * math.exp(p2 * z)
+    if kind == 3.0 and p3 == -math.inf and p4 == math.inf:
+        return p1 + p2 * z
+    return _ppf(kind, p1, p2, p3, p4, ndtr(z))
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -552,14 +624,23 @@ def ppf_z(code, z):
     through a probability, which costs an ``erf`` and an inverse and loses
     accuracy in the tails); the other kinds go through :func:`ndtr`.
     """
-    kind = code[0]
-    if kind == 0.0:
-        return code[1]
-    if kind == 4.0:
-        return code[1] * math.exp(code[2] * z)
-    if kind == 3.0 and code[3] == -math.inf and code[4] == math.inf:
-        return code[1] + code[2] * z
-    return ppf(code, ndtr(z))
+    return _ppf_z(code[0], code[1], code[2], code[3], code[4], z)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def ppf_z_at(T, i, k, z):
+    """:func:`ppf_z` of the code ``T[i, k]`` of a table of codes, read in place.
+
+    The same as ``ppf_z(T[i, k], z)`` without making the view ``T[i, k]``: in compiled code a view
+    costs two atomic reference-count updates, more than the lognormal it parametrises.
+    """
+    return _ppf_z(T[i, k, 0], T[i, k, 1], T[i, k, 2], T[i, k, 3], T[i, k, 4], z)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def ppf_z_at4(T, i, j, k, z):
+    """:func:`ppf_z_at` for a table with one more axis: the code ``T[i, j, k]``."""
+    return _ppf_z(T[i, j, k, 0], T[i, j, k, 1], T[i, j, k, 2], T[i, j, k, 3], T[i, j, k, 4], z)
 
 
 def _num(x, what: str) -> float:
