@@ -270,6 +270,11 @@ ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
 # internal functions are only called from compiled code: no Python wrappers (they cost most of the compile time)
 _JIT = dict(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
 _ENTRY = dict(cache=True, nogil=True, error_model="numpy")
+#: functions that allocate nothing run without reference counting (numba's ``_nrt`` option): every compiled call
+#: otherwise increments and decrements the count of each array argument (two atomic updates per array per call, as
+#: soon as the function calls another out of line), and the per-event functions take a dozen arrays; the callers
+#: hold the arrays, and numba refuses to compile an allocation in such a function
+_LEAN = dict(_JIT, _nrt=False)
 
 
 class _HnteP(NamedTuple):
@@ -294,12 +299,12 @@ class _ZjtxP(NamedTuple):
 # ======================================================================================
 # compiled part
 # ======================================================================================
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _key(kind, index):
     return (np.int64(kind) << 40) | np.int64(index)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _stream(s, seed, kind, park, key):
     """Seed stream ``s`` for (run seed, replication, kind, key); ``seed`` holds the run seed and the replication's
     number in the run (not its row in the block: streams never depend on how replications are split)."""
@@ -308,26 +313,26 @@ def _stream(s, seed, kind, park, key):
     R.seed_into(s, seed[0], seed[1], np.uint64(b), np.uint64(key))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _firm_year(seed, park, key, y):
     """Root of firm ``key``'s decisions in year y (certification rounds, listing): uniform j of the year is
     ``R.keyed_uniform(root, j)``, computed where it is used (nothing stored per firm)."""
     return R.key_hash(seed[0], seed[1], np.uint64(FIRM_YEAR + 1000 * park), np.uint64(key * 64 + y))
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _level(logb, age, ramp_months, ramp_start):
     """A firm's output rate at the month end: its full-capacity level ``exp(logb)`` times its ramp-up factor."""
     return math.exp(logb) * G.ramp(age, ramp_months, ramp_start)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _firm_level(FF, r, i, t):
     """Output rate of firm i at month end t (for its workers: rate / labour productivity), as the month's step left it."""
     return _level(FF[r, F_LOGB, i], t - FF[r, F_BIRTH, i], FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV):
     """Fill firm row ``i`` of replication ``r`` from the firm's stream ``st`` (seeded); FR[r, i] gets the root of its monthly noise.
 
@@ -532,7 +537,7 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
     return n
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _history(FF, r, i, REV, RD, revenue, rd_share_last, age_months):
     for k in range(HISTORY):  # column HISTORY-1-k is year -(k+1)
         if age_months > 12.0 * k or k == 0:
@@ -541,7 +546,7 @@ def _history(FF, r, i, REV, RD, revenue, rd_share_last, age_months):
 
 
 # --- projects ----------------------------------------------------------------------------
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _schedule(r, j, t, AL, RI):
     """Push project j's next event at time t on the replication's event heap (stale entries are skipped when popped)."""
     if math.isinf(t):
@@ -559,7 +564,7 @@ def _schedule(r, j, t, AL, RI):
     AL[r, k, 1] = j
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _pop(r, AL, RI):
     """Remove the earliest entry of the event heap."""
     n = RI[r, N_ACTIVE] - 1
@@ -583,7 +588,7 @@ def _pop(r, AL, RI):
     AL[r, k, 1] = j
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL):
     """A project signed at ``signed_at`` begins at ``t`` (as ParkModel._project up to landing)."""
     st = PR[r, j]
@@ -662,7 +667,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _queue_insert(Q, r, head, tail, j, PF, PI):
     """Insert project j into the waiting queue Q[r, head:tail], sorted by (signing time, order); returns the new tail.
 
@@ -683,7 +688,7 @@ def _queue_insert(Q, r, head, tail, j, PF, PI):
     return tail + 1
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _granted(r, j, t, PF, PI, RS, RI, AL):
     """Project j obtains its space at t: invest, then the stage delay runs (minus time already elapsed)."""
     if PI[r, Q_QUEUED, j] == 1:
@@ -698,7 +703,7 @@ def _granted(r, j, t, PF, PI, RS, RI, AL):
     _schedule(r, j, t + wait, AL, RI)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
     """Serve the waiting queue of factory space (rent) or land in signing order; the head blocks."""
     lvl = R_FLEVEL if rent else R_LLEVEL
@@ -717,7 +722,7 @@ def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
         _granted(r, j, t, PF, PI, RS, RI, AL)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
     if rent:
         RS[r, R_FLEVEL] += amount
@@ -727,7 +732,7 @@ def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
         _serve(r, _I(0), t, QL, PF, PI, RS, RI, AL)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
     """Process the due event of project j at time t; return True if the project is finished."""
     pr = 0 if PV.shape[0] == 1 else r
@@ -804,7 +809,7 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
     return True
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _new_project(r, kind, index, t, signed_at, known, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
     j = RI[r, N_PROJ]
     if j >= PF.shape[2]:
@@ -819,7 +824,7 @@ def _new_project(r, kind, index, t, signed_at, known, seed, park, PF, PI, PR, RI
 
 
 # --- the month ---------------------------------------------------------------------------
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     t = float(m)
     add = MV[pr, m, M_FADD]
@@ -840,7 +845,7 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
             _put(r, _I(0), quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
     """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
     n = RI[r, N_FIRMS]
@@ -904,7 +909,7 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
         RS[r, R_COST] += applying * PV[pr, V_W] * PV[pr, V_CULT_COST]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
     """The yearly tech-based SME evaluation: a living, registering firm holds the status while it qualifies."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
@@ -929,7 +934,7 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
         FI[r, I_TSME, i] = 1 if (ok and FI[r, I_REG, i] == 1) else 0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
     """The yearly 专精特新 round: expiry, then applications of eligible firms not holding it."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
@@ -1095,7 +1100,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP):
     """Process the signings and project events falling in month m, in time order."""
     end = float(m + 1)
