@@ -240,6 +240,66 @@ def test_normal_moments_ks_and_tail():
     assert stats.kstest(t, lambda x: 1.0 - special.ndtr(-x) / special.ndtr(-fr._ZN_R)).pvalue > 1e-4
 
 
+@numba.njit(cache=True)
+def _keyed_normals(roots, month):
+    """(R.keyed_normal, R.keyed_normal_fast) of every root for one month."""
+    full = np.empty(roots.size)
+    fast = np.empty(roots.size)
+    for i in range(roots.size):
+        full[i] = fr.keyed_normal(roots[i], month)
+        fast[i] = fr.keyed_normal_fast(roots[i], month)
+    return full, fast
+
+
+def test_keyed_normal_moments_ks_tail_and_fast_path():
+    n = 1_000_000
+    roots = np.array([fr.key_hash(5, 0, 9, k) for k in range(n // 4)], dtype=np.uint64)
+    # four months of 250,000 firms: each firm's numbers are those of its own root and month
+    z, fast = (np.concatenate(parts) for parts in zip(*(_keyed_normals(roots, m) for m in range(4)), strict=True))
+    assert np.array_equal(z, np.concatenate([_keyed_normals(roots, m)[0] for m in range(4)]))
+    within(z.mean(), 0.0, math.sqrt(1 / n))
+    within(z.var(), 1.0, math.sqrt(2 / n))
+    within(stats.skew(z), 0.0, math.sqrt(6 / n))
+    within(stats.kurtosis(z), 0.0, math.sqrt(24 / n))
+    assert stats.kstest(z, "norm").pvalue > 1e-4
+    t = np.abs(z[np.abs(z) > fr._ZN_R])  # the Ziggurat's tail, as for the stream sampler
+    assert stats.kstest(t, lambda x: 1.0 - special.ndtr(-x) / special.ndtr(-fr._ZN_R)).pvalue > 1e-4
+    # a firm's months unrelated: lag-1 correlation within 5 SE
+    by_firm = z.reshape(4, -1)
+    within(np.corrcoef(by_firm[0], by_firm[1])[0, 1], 0.0, 1 / math.sqrt(n / 4))
+    # the fast path is the same number where its first draw is accepted, NaN elsewhere; it accepts with
+    # probability mean(k_i / 2**52) over the 256 layers (98.5%): binomial count within 5 SE
+    ok = ~np.isnan(fast)
+    assert np.array_equal(fast[ok], z[ok])
+    p = float(np.mean(fr._ZN_K.astype(float) / 2.0**52))
+    within(np.count_nonzero(ok), n * p, math.sqrt(n * p * (1 - p)))
+
+
+# --- exp -------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _exps(x):
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = fr.exp(x[i])
+    return out
+
+
+def test_exp_within_two_ulp_of_the_exact_value_and_edges():
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-708, 708, 200_000), rng.uniform(-30, 30, 200_000), rng.uniform(-1e-3, 1e-3, 10_000)])
+    got = _exps(x)
+    exact = np.exp(x.astype(np.longdouble))  # 64-bit mantissa: a reference 2048 times finer than a double's ulp
+    ulps = np.abs((got.astype(np.longdouble) - exact) / np.spacing(got).astype(np.longdouble))
+    assert float(ulps.max()) < 1.5  # measured 1.23 (the C library's exp: 0.70)
+    edges = np.array([0.0, -0.0, 1.0, 708.0, -708.0, 708.5, -708.5, np.inf, -np.inf, np.nan])
+    out = _exps(edges)
+    assert out[0] == 1.0 and out[1] == 1.0 and out[2] == pytest.approx(math.e, rel=2e-16)
+    assert_allclose(out[3:5], np.exp(edges[3:5]), rtol=3e-16)
+    assert out[5] == math.inf and out[6] == 0.0 and out[7] == math.inf and out[8] == 0.0 and math.isnan(out[9])
+
+
 def test_exponential_mean_ks_and_tail():
     n = 1_000_000
     e = draws(EXPONENTIAL, n)
@@ -370,6 +430,19 @@ def test_ppf_matches_dists(dist):
     assert fr.ppf(code, 0.3) == pytest.approx(dists_ppf(dist, 0.3), rel=1e-12)
 
 
+@numba.njit(cache=True)
+def _ppf_z_at_many(table, z):
+    """R.ppf_z_at(table, 1, 2, z) and R.ppf_z_at4(table4, 0, 1, 2, z) with the code at those places."""
+    t4 = np.zeros((1,) + table.shape)
+    t4[0] = table
+    a = np.empty(z.size)
+    b = np.empty(z.size)
+    for i in range(z.size):
+        a[i] = fr.ppf_z_at(table, 1, 2, z[i])
+        b[i] = fr.ppf_z_at4(t4, 0, 1, 2, z[i])
+    return a, b
+
+
 @numba.njit
 def _ppf_z_many(code, z):
     out = np.empty(len(z))
@@ -386,6 +459,11 @@ def test_ppf_z_is_the_quantity_at_a_normal_score(dist):
     code = fr.encode(dist)
     expected = dists_ppf(dist, special.ndtr(z))
     assert_allclose(_ppf_z_many(code, z), expected, rtol=1e-9, atol=1e-12)
+    # read in place from a table of codes: the same numbers
+    table = np.zeros((2, 3, code.size))
+    table[1, 2] = code
+    for got in _ppf_z_at_many(table, z):
+        assert_array_equal(got, _ppf_z_many(code, z))
     # the direct paths are exact in the upper tail too, where the round trip is not
     if isinstance(dist, LogNormal):
         z = np.linspace(-8.0, 8.0, 161)

@@ -199,7 +199,7 @@ HISTORY = 3
 (K_SIGN, K_SECTOR, K_RENT, K_PLANNED, K_FLOOR, K_LAND, K_INVEST, K_LANDED, K_JOBS, NK) = range(10)
 
 # --- block state ------------------------------------------------------------------------
-(F_BIRTH, F_DEATH, F_LOGB, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, NF0) = range(14)
+(F_BIRTH, F_DEATH, F_LOGB, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, F_SHARE, NF0) = range(15)
 (
     I_SECTOR,
     I_IND,
@@ -323,7 +323,7 @@ def _firm_year(seed, park, key, y):
 @numba.njit(**_LEAN)
 def _level(logb, age, ramp_months, ramp_start):
     """A firm's output rate at the month end: its full-capacity level ``exp(logb)`` times its ramp-up factor."""
-    return math.exp(logb) * G.ramp(age, ramp_months, ramp_start)
+    return R.exp(logb) * G.ramp(age, ramp_months, ramp_start)
 
 
 @numba.njit(**_LEAN)
@@ -1057,7 +1057,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     alive, sector, rdact = FI[r, I_ALIVE], FI[r, I_SECTOR], FI[r, I_RDACT]
     births, deaths, logbs = FF[r, F_BIRTH], FF[r, F_DEATH], FF[r, F_LOGB]
     ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
-    revs = FF[r, REV + y + HISTORY]
+    revs, shares = FF[r, REV + y + HISTORY], FF[r, F_SHARE]
     roots = FR[r]
     # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month
     nsec = SV.shape[1]
@@ -1068,21 +1068,30 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         drift[s, 0] = G.drift(base + cb * 0, SH[r, s, y])
         drift[s, 1] = G.drift(base + cb * 1, SH[r, s, y])
         scale[s] = G.noise_scale(SV[pr, s, S_NOISE_SD])
+    # the firms' noise, R.keyed_normal(root, m), in two loops: the Ziggurat's fast path for all (vectorised),
+    # then the rare rejections; parked in the share column until the step below reads it
+    for i in range(n):
+        shares[i] = R.keyed_normal_fast(roots[i], m)
+    for i in range(n):
+        if math.isnan(shares[i]):
+            shares[i] = R.keyed_normal(roots[i], m)
     for i in range(n):
         if alive[i] == 0:
+            shares[i] = 0.0
             continue
         s = sector[i]
         birth = births[i]
         death = deaths[i]
-        frac = G.active_fraction(t, birth, death)
-        z = R.keyed_normal(roots[i], m)
-        logb = logbs[i] + (drift[s, rdact[i]] + scale[s] * z)  # = G.log_step(growth, shock, noise_sd, z)
-        logbs[i] = logb
-        revs[i] += _level(logb, t - birth, ramp_m[i], ramp_s[i]) * frac / 12.0
-        # (the year's R&D, flow * R&D intensity * multiplier summed over its months, is formed at the year end)
+        logbs[i] += drift[s, rdact[i]] + scale[s] * shares[i]  # = G.log_step(growth, shock, noise_sd, z)
+        # the month's output is the level exp(logb) x ramp-up factor x share of the month alive / 12
+        shares[i] = G.ramp(t - birth, ramp_m[i], ramp_s[i]) * G.active_fraction(t, birth, death) / 12.0
         if death <= t:
             alive[i] = 0
             freed += floors[i]
+    # the exponentials in a loop of their own, which the compiler vectorises (a dead firm's share is 0)
+    for i in range(n):
+        revs[i] += R.exp(logbs[i]) * shares[i]
+    # (the year's R&D, output x R&D intensity x multiplier summed over its months, is formed at the year end)
     # the exits' floor space is vacant at once, but the waiting projects get it only after the month end's
     # rounds and year-end record, as in the SimPy engine (a Container.put serves waiting requests when the
     # put event is processed, after the month-end code): the year-end indicators see that space vacant

@@ -91,11 +91,13 @@ __all__ = [
     "uniform",
     "normal",
     "keyed_normal",
+    "keyed_normal_fast",
     "keyed_uniform",
     "key_hash",
     "exponential",
     "poisson",
     "binomial",
+    "exp",
     "ndtr",
     "ndtri",
     "ppf",
@@ -314,6 +316,21 @@ def _keyed_bits(h, c):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
+def keyed_normal_fast(h, j):
+    """:func:`keyed_normal` ``(h, j)`` if its first Ziggurat draw is accepted (about 99% of draws), else NaN.
+
+    Branch-free, so a loop of it vectorises; the NaNs are then redrawn with :func:`keyed_normal`,
+    which starts from the same first draw: the numbers are those of :func:`keyed_normal`.
+    """
+    r = _keyed_bits(h, (np.uint64(j) << _U20) + _U1)
+    idx = np.intp(r & _U255)
+    k = r >> _U12
+    x = np.float64(k) * _ZN_W[idx]
+    x = -x if (r >> _U8) & _U1 != _U0 else x
+    return x if k < _ZN_K[idx] else math.nan
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
 def keyed_normal(h, j):
     """Standard normal number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h``.
 
@@ -488,6 +505,67 @@ def binomial(s, n, p):
     else:
         k = _binomial_btrs(s, n, pp)
     return n - k if flip else k
+
+
+# ---------------------------------------------------------------------------
+# exponential function
+# ---------------------------------------------------------------------------
+
+
+def _exp_table(bits: int) -> np.ndarray:
+    """``bits(2**(j / 2**bits)) - (j << (52 - bits))`` for j < 2**bits (as uint64), the powers correctly rounded."""
+    from decimal import Decimal, localcontext
+
+    n = 1 << bits
+    with localcontext() as ctx:
+        ctx.prec = 50
+        powers = np.array([float(Decimal(2) ** (Decimal(j) / n)) for j in range(n)])
+    return powers.view(np.uint64) - (np.arange(n, dtype=np.uint64) << np.uint64(52 - bits))
+
+
+def _ln2_parts(bits: int) -> tuple[float, float]:
+    """``ln(2) / 2**bits`` as hi + lo, hi with its last 20 bits zero (so ``k * hi`` is exact for |k| < 2**20)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 50
+        exact = Decimal(2).ln() / (1 << bits)
+        hi = float((np.array(float(exact)).view(np.uint64) & np.uint64(~((1 << 20) - 1) & _MASK64)).view(np.float64))
+        return hi, float(exact - Decimal(hi))
+
+
+_EXP_BITS = 7
+_EXP_T = _exp_table(_EXP_BITS)
+_EXP_LN2_HI, _EXP_LN2_LO = _ln2_parts(_EXP_BITS)
+_EXP_INV_LN2 = (1 << _EXP_BITS) / math.log(2.0)
+_EXP_SHIFT = 1.5 * 2.0**52  # adding it rounds to an integer held in the low bits of the double
+_EXP_MASK = np.uint64((1 << _EXP_BITS) - 1)
+_EXP_UP = np.uint64(52 - _EXP_BITS)
+_EXP_MAX = 708.0
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def exp(x):
+    """``e**x`` within 1.5 ulp for ``|x| <= 708``; ``inf`` above, 0 below, NaN for NaN.
+
+    Branch-free, so a loop of it vectorises (the C library's ``exp``, which ``math.exp`` calls, is
+    a call per number): ``x = (128 m + j) ln2/128 + r`` with ``|r| <= ln2/256``, and
+    ``e**x = 2**m 2**(j/128) e**r`` with ``2**(j/128)`` from a table (correctly rounded), ``e**r`` its
+    Taylor polynomial to degree 5 (truncation below 1e-18) and ``2**m`` added to the exponent bits.
+    The range covers the engine's log output levels (|log B| < 50) with room to spare.
+    """
+    c = min(max(x, -_EXP_MAX), _EXP_MAX)
+    kd = c * _EXP_INV_LN2 + _EXP_SHIFT
+    ki = np.float64(kd).view(np.uint64)
+    kd -= _EXP_SHIFT
+    r = c - kd * _EXP_LN2_HI - kd * _EXP_LN2_LO
+    scale = np.uint64(_EXP_T[np.intp(ki & _EXP_MASK)] + (ki << _EXP_UP)).view(np.float64)
+    r2 = r * r
+    p = r + r2 * (0.5 + r * (1.0 / 6.0) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)))
+    e = scale + scale * p
+    e = math.inf if x > _EXP_MAX else e
+    e = 0.0 if x < -_EXP_MAX else e
+    return e if x == x else x
 
 
 # ---------------------------------------------------------------------------
