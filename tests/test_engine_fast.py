@@ -112,6 +112,11 @@ def test_state_per_replication_is_bounded_by_the_budget(root):
     actual = sum(a.nbytes for a in vars(blk).values() if isinstance(a, np.ndarray) and a is not blk.REPS)
     assert actual == per_rep
     assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep, 2) == 100
+    # a group of a few replications per thread is a multiple of the threads (one task each: no core idles at its end),
+    # within the budget, and never below one replication per thread
+    assert [E._group_size([(scn.name, scn)], 1, 0, k * per_rep + per_rep // 2, 2) for k in (1, 2, 3, 5, 7)] == [2, 2, 2, 4, 6]
+    assert E._group_size([(scn.name, scn)], 1, 0, 5 * per_rep, 3) == 3
+    assert E._group_size([(scn.name, scn)], 1, 0, 1000 * per_rep, 2) == 512
 
 
 def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp_path):

@@ -1944,7 +1944,8 @@ def run_block(
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
     budget = MEMORY_BUDGET if budget is None else budget
     size = _group_size(members, seed, reps[0], budget, threads) if reps else 1
-    size = -(-len(reps) // -(-len(reps) // size)) if reps else 1  # as many groups, of equal size: less memory to fault in
+    if reps and size >= 4 * _CHUNK * threads:  # as many groups, of equal size: less memory to fault in
+        size = -(-len(reps) // -(-len(reps) // size))  # (small groups keep their multiple of the threads instead)
     groups = [reps[a : a + size] for a in range(0, len(reps), size)]
 
     def plans_for(group):
@@ -1978,13 +1979,21 @@ def run_block(
 
 
 def _group_size(members, seed, rep, budget, threads) -> int:
-    """How many replications fit in the memory budget (at least one per thread, at most 512)."""
+    """How many replications fit in the memory budget (at least one per thread, at most 512).
+
+    A group of large replications (a few per thread) is a multiple of the number of threads: its
+    replications are one task each, and a group of 5 on 2 threads would leave a core idle for a
+    whole replication in 3 (one in 6 of the group's time).
+    """
     per_rep = 0
     for _, m in members:
         P = plan(m, seed, [rep])
         cap, pcap = _capacity(P)
         per_rep += state_bytes(cap, pcap, m.simulation.years, m.months, P["SV"].shape[1])
-    return int(min(512, max(threads, budget // max(per_rep, 1))))
+    size = int(min(512, max(threads, budget // max(per_rep, 1))))
+    if size < 4 * _CHUNK * threads:
+        size = max(threads, size // threads * threads)
+    return size
 
 
 def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
