@@ -871,7 +871,7 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
         if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
             FI[r, I_HON, i] = 0
             expired = True
-        if FI[r, I_HON, i] == 1 and R.keyed_uniform(h, U_HREVOKE) < PV[pr, V_H_REVOKE]:
+        if FI[r, I_HON, i] == 1 and R.keyed_uniform(h, _I(U_HREVOKE)) < PV[pr, V_H_REVOKE]:
             FI[r, I_HON, i] = 0
             FF[r, F_HEXP, i] = t
         if FI[r, I_HON, i] == 1:
@@ -891,15 +891,15 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
             FF[r, F_SCORE, i],
             (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0),
             FI[r, I_FIELD, i],
-            R.keyed_uniform(h, U_HVIOL) < PV[pr, V_H_VIOL],
+            R.keyed_uniform(h, _I(U_HVIOL)) < PV[pr, V_H_VIOL],
             p,
         )
         if not eligible:
             continue
         prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
-        if R.keyed_uniform(h, U_HAPPLY) < prob:
+        if R.keyed_uniform(h, _I(U_HAPPLY)) < prob:
             applying += 1
-            if R.keyed_uniform(h, U_HAPPROVE) < approval:
+            if R.keyed_uniform(h, _I(U_HAPPROVE)) < approval:
                 if FI[r, I_HEVER, i] == 0:
                     RI[r, C_NEWH] += 1
                 FI[r, I_HON, i] = 1
@@ -948,7 +948,7 @@ def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
         ok = C.zjtx_eligible(t - FF[r, F_BIRTH, i], FI[r, I_NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
         if ok and FI[r, I_ZON, i] == 0:
             h = _firm_year(seed, park, FI[r, I_KEY, i], y)
-            ok = R.keyed_uniform(h, U_ZAPPLY) < PV[pr, V_Z_APPLY] and R.keyed_uniform(h, U_ZAPPROVE) < PV[pr, V_Z_APPROVE]
+            ok = R.keyed_uniform(h, _I(U_ZAPPLY)) < PV[pr, V_Z_APPLY] and R.keyed_uniform(h, _I(U_ZAPPROVE)) < PV[pr, V_Z_APPROVE]
         else:
             ok = False
         if ok:
@@ -990,7 +990,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
             alive
             and FI[r, I_LISTED, i] == 0
             and revenue >= PV[pr, V_LIST_MIN]
-            and R.keyed_uniform(_firm_year(seed, park, FI[r, I_KEY, i], y), U_LISTING) < PV[pr, V_LIST_PROB]
+            and R.keyed_uniform(_firm_year(seed, park, FI[r, I_KEY, i], y), _I(U_LISTING)) < PV[pr, V_LIST_PROB]
         ):
             FI[r, I_LISTED, i] = 1
         rd_sum += FF[r, RD + col, i]
