@@ -198,3 +198,51 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     E.run_block(scn, 1, [0], threads=1)
     assert E._compile_helper(blk, P, threads=2) is None
     assert E._compile_helper(blk, P, threads=1) is None
+
+
+def test_compiled_code_cache_is_refreshed_when_any_compiled_source_changes(tmp_path):
+    # numba keys a cached function on its own file only: an edited rule must still make the engine recompile
+    pkg = tmp_path / "pkg"
+    (pkg / "rules").mkdir(parents=True)
+    for name, text in (("_engine_fast.py", "a"), ("_fastrand.py", "b"), ("rules/growth.py", "c"), ("rules/_ops.py", "d")):
+        (pkg / name).write_text(text)
+    before = E._sources_digest(pkg)
+    assert E._sources_digest(pkg) == before
+    (pkg / "rules" / "growth.py").write_text("c, edited")
+    after = E._sources_digest(pkg)
+    assert after != before
+    (pkg / "other.py").write_text("not compiled into the engine")
+    assert E._sources_digest(pkg) == after
+
+    cache, rules_cache = tmp_path / "cache", tmp_path / "rules-cache"
+    cache.mkdir()
+    rules_cache.mkdir()
+    ours = [
+        cache / "_engine_fast._advance-1.py311.nbi",
+        cache / "_engine_fast._advance-1.py311.1.nbc",
+        cache / "_fastrand.normal-2.py311.nbi",
+        rules_cache / "_ops._ndtri.locals.scalar-74.py311.1.nbc",
+    ]
+    others = [cache / "other.f-1.py311.nbi", cache / "_engine_fast.cpython-311.pyc"]
+
+    def fill():
+        for f in ours + others:
+            f.write_bytes(b"compiled")
+
+    fill()
+    assert E._refresh_cache([cache, rules_cache], before) == 4  # no stamp: compiled from unknown sources
+    assert not any(f.exists() for f in ours) and all(f.exists() for f in others)
+    assert (cache / E._SOURCES_STAMP).read_text().strip() == before
+    fill()  # compiled again, from `before`
+    assert E._refresh_cache([cache, rules_cache], before) == 0 and all(f.exists() for f in ours)
+    assert E._refresh_cache([cache, rules_cache], after) == 4  # a rule changed
+    assert not any(f.exists() for f in ours) and all(f.exists() for f in others)
+    assert (cache / E._SOURCES_STAMP).read_text().strip() == after
+    assert not list(cache.glob("*.tmp"))
+
+
+def test_the_package_cache_carries_the_digest_of_its_sources():
+    from pathlib import Path
+
+    stamps = list(Path(E._advance._cache._cache_path).glob(E._SOURCES_STAMP))
+    assert [s.read_text().strip() for s in stamps] == [E._sources_digest(Path(E.__file__).parent)]

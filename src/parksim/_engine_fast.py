@@ -38,12 +38,15 @@ parameter values for a seed and replication).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import pickle
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import NamedTuple
 
 import numba
@@ -1779,6 +1782,80 @@ def needs_compiling() -> bool:
         return not _advance._cache._cache_file._load_index()
     except Exception:  # noqa: BLE001
         return False
+
+
+# --- compiled-code cache -------------------------------------------------------------------
+#: the modules whose compiled code the engine's cache holds: numba keys a cached function on its own source file
+#: only, so an edited rule or sampler would leave the engine compiled from the old one (the cache of a function
+#: does not see a change in a function it calls, in another file)
+_CACHED_MODULES = ("_engine_fast", "_fastrand", "_ops")
+_SOURCES_STAMP = "parksim-engine-sources.sha256"
+
+
+def _sources_digest(package: Path) -> str:
+    """SHA-256 of the sources compiled into the engine: this module, the samplers and every rule module."""
+    h = hashlib.sha256()
+    for path in sorted([package / "_engine_fast.py", package / "_fastrand.py", *(package / "rules").glob("*.py")]):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _refresh_cache(dirs, digest: str, modules=_CACHED_MODULES) -> int:
+    """Delete the cached compiled code of ``modules`` in ``dirs`` unless it was compiled from sources with ``digest``.
+
+    The digest of the sources last compiled is kept in the first directory (written atomically). Returns the
+    number of cache files deleted; the next run compiles afresh. Other files in the directories are left alone.
+    (The test suite does the same for its own compiled helpers, which call the engine's samplers and rules.)
+    """
+    dirs = [Path(d) for d in dirs]
+    stamp = dirs[0] / _SOURCES_STAMP
+    try:
+        if stamp.read_text(encoding="ascii").strip() == digest:
+            return 0
+    except OSError:
+        pass
+    removed = 0
+    for d in dirs:
+        for module in modules:
+            for f in d.glob(f"{module}.*.nb[ic]"):  # numba's index (.nbi) and data (.nbc) files
+                try:
+                    f.unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    try:
+        dirs[0].mkdir(parents=True, exist_ok=True)
+        tmp = dirs[0] / f"{_SOURCES_STAMP}.{os.getpid()}.tmp"
+        tmp.write_text(digest + "\n", encoding="ascii")
+        os.replace(tmp, stamp)
+    except OSError:
+        pass
+    return removed
+
+
+def _check_cache() -> None:
+    """At import: start the compiled-code cache afresh if any source compiled into the engine changed since it was filled."""
+    try:  # where numba caches each module's functions (internal API: on any failure, numba's own check stands)
+        import inspect
+
+        from numba.core import caching
+
+        from .rules import _ops
+
+        impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+        dirs = {}
+        for func in (_advance.py_func, R.normal.py_func, _ops.where):
+            for locator in impl._locator_classes:
+                found = locator.from_function(func, inspect.getfile(func))
+                if found is not None:
+                    dirs[Path(found.get_cache_path())] = None
+                    break
+        _refresh_cache(list(dirs), _sources_digest(Path(__file__).parent))
+    except Exception:  # noqa: BLE001 - an unreadable cache is numba's to report when it compiles
+        pass
+
+
+_check_cache()
 
 
 #: the array arguments of the functions a first run compiles in two processes (see :func:`_compile_helper`)
