@@ -72,3 +72,43 @@ def test_entity_distribution_varies_between_firms_parameter_does_not():
     prod = m.firms.productivity[: m.firms.n]
     assert len(np.unique(prod)) == 50 and prod.min() >= 100 and prod.max() <= 200
     assert np.ndim(m.sectors.growth) == 1 and len(m.sectors.growth) == 1  # one growth value for the replication
+
+
+def test_param_uniforms_are_the_first_numbers_of_the_param_streams():
+    # known answer: NumPy's own Generator(PCG64(SeedSequence(seed, spawn_key=(r, PARAM, key)))).random(), for
+    # small, large (several 32-bit words) and zero seeds and keys, and replications up to 2**32 - 1
+    from parksim._random import PARAM, param_uniforms
+
+    rng = np.random.default_rng(5)
+    seeds = [0, 1, 7, 2**32 - 1, 2**32, 2**63 + 12345, 2**64 - 1, 3 * 2**70 + 1, int(rng.integers(0, 2**63))]
+    for seed in seeds:
+        for key in (0, 1, 2**31 + 7, 2**32 - 1):
+            reps = np.r_[np.arange(20), rng.integers(0, 2**32, 20), 2**32 - 1]
+            expected = [
+                np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(int(r), PARAM, key)))).random() for r in reps
+            ]
+            assert param_uniforms(seed, reps, key).tolist() == expected
+            assert param_uniforms(seed, reps, key).tolist() == [Streams(seed, int(r)).rng(PARAM, key).random() for r in reps]
+    assert param_uniforms(3, [2**40], 5).tolist() == [Streams(3, 2**40).rng(PARAM, 5).random()]  # two-word replication
+    assert param_uniforms(3, [], 5).size == 0
+
+
+def test_fast_engine_plan_draws_the_parameters_realise_draws():
+    # the fast engine draws a parameter for a whole group at once; the values are those of realise, replication by replication
+    from parksim import _engine_fast as E
+
+    scn = parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 1},
+            "certification": {"hnte": {"approval_prob": {"dist": "uniform", "low": 0.6, "high": 0.85}}},
+            "pipeline": {"signings_per_month": {"dist": "lognormal", "median": {"dist": "uniform", "low": 2, "high": 4}, "sigma": 0.3}},
+        }
+    )
+    reps = [0, 5, 9, 1000]
+    for seed in (11, 2**63 + 5):
+        values = E._Values(seed, reps, None)
+        got_flat = values.num(scn.certification.hnte.approval_prob, "certification.hnte.approval_prob")
+        got_nested = values.num(scn.pipeline.signings_per_month, "pipeline.signings_per_month")
+        drawn = [realise(scn, Streams(seed, r)) for r in reps]
+        assert got_flat.tolist() == [d.certification.hnte.approval_prob for d in drawn]
+        assert got_nested.tolist() == [d.pipeline.signings_per_month for d in drawn]

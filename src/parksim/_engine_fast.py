@@ -1391,18 +1391,25 @@ class _Values:
     def __init__(self, seed: int, reps, park: int | None):
         from ._random import Streams
 
-        self.streams = [Streams(seed, int(r), park) for r in reps]
+        self.seed = seed
+        self.reps = [int(r) for r in reps]
+        self.streams = [Streams(seed, r, park) for r in self.reps]
         self.B = len(self.streams)
         self._cache: dict[str, np.ndarray] = {}
 
     def num(self, value, path: str):
         from ._dists import _Spec
+        from ._random import key_of, param_uniforms
         from ._realise import _draw, _realise_spec
 
         if not isinstance(value, _Spec):
             return float(value)
         if path not in self._cache:
-            self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
+            if any(isinstance(getattr(value, f), _Spec) for f in type(value).model_fields):  # its own parameters uncertain
+                self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
+            else:  # the uniforms _draw would take, for all replications at once
+                u = param_uniforms(self.seed, self.reps, key_of(path))
+                self._cache[path] = np.array([float(value.ppf(x)) for x in u.tolist()])
         return self._cache[path]
 
     def code(self, value, path: str) -> np.ndarray:
