@@ -324,15 +324,10 @@ def _firm_year(seed, park, key, y):
 
 
 @numba.njit(**_LEAN)
-def _level(logb, age, ramp_months, ramp_start):
-    """A firm's output rate at the month end: its full-capacity level ``exp(logb)`` times its ramp-up factor."""
-    return R.exp(logb) * G.ramp(age, ramp_months, ramp_start)
-
-
-@numba.njit(**_LEAN)
 def _firm_level(FF, r, i, t):
-    """Output rate of firm i at month end t (for its workers: rate / labour productivity), as the month's step left it."""
-    return _level(FF[r, F_LOGB, i], t - FF[r, F_BIRTH, i], FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
+    """Output rate of firm i at month end t (for its workers: rate / labour productivity), as the month's step left it:
+    its full-capacity level ``exp(logb)`` times its ramp-up factor."""
+    return R.exp(FF[r, F_LOGB, i]) * G.ramp(t - FF[r, F_BIRTH, i], FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
 
 
 @numba.njit(**_LEAN)
@@ -1400,12 +1395,12 @@ class _Values:
     def num(self, value, path: str):
         from ._dists import _Spec
         from ._random import key_of, param_uniforms
-        from ._realise import _draw, _realise_spec
+        from ._realise import _draw, _realise_spec, has_uncertain_parameters
 
         if not isinstance(value, _Spec):
             return float(value)
         if path not in self._cache:
-            if any(isinstance(getattr(value, f), _Spec) for f in type(value).model_fields):  # its own parameters uncertain
+            if has_uncertain_parameters(value):
                 self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
             else:  # the uniforms _draw would take, for all replications at once
                 u = param_uniforms(self.seed, self.reps, key_of(path))
@@ -1414,10 +1409,9 @@ class _Values:
 
     def code(self, value, path: str) -> np.ndarray:
         """(B, 6) codes of an entity distribution (its own uncertain parameters drawn per replication)."""
-        from ._dists import _Spec
-        from ._realise import _realise_spec
+        from ._realise import _realise_spec, has_uncertain_parameters
 
-        if isinstance(value, _Spec) and any(isinstance(getattr(value, f), _Spec) for f in type(value).model_fields):
+        if has_uncertain_parameters(value):
             return np.stack([R.encode(_realise_spec(value, path, st)) for st in self.streams])
         return np.broadcast_to(R.encode(value), (self.B, 6)).copy()
 
@@ -2028,7 +2022,7 @@ def run_block(
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
     budget = MEMORY_BUDGET if budget is None else budget
     size = _group_size(members, seed, reps[0], budget, threads) if reps else 1
-    if reps and size >= 4 * _CHUNK * threads:  # as many groups, of equal size: less memory to fault in
+    if reps and not _few_per_thread(size, threads):  # as many groups, of equal size: less memory to fault in
         size = -(-len(reps) // -(-len(reps) // size))  # (small groups keep their multiple of the threads instead)
     groups = [reps[a : a + size] for a in range(0, len(reps), size)]
 
@@ -2075,9 +2069,14 @@ def _group_size(members, seed, rep, budget, threads) -> int:
         cap, pcap = _capacity(P)
         per_rep += state_bytes(cap, pcap, m.simulation.years, m.months, P["SV"].shape[1])
     size = int(min(512, max(threads, budget // max(per_rep, 1))))
-    if size < 4 * _CHUNK * threads:
+    if _few_per_thread(size, threads):
         size = max(threads, size // threads * threads)
     return size
+
+
+def _few_per_thread(size: int, threads: int) -> bool:
+    """Whether a group of ``size`` gives each thread only a few chunks (the group is then kept a multiple of threads)."""
+    return size < 4 * _CHUNK * threads
 
 
 def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):

@@ -121,6 +121,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _H0 = np.uint64(0x6A09E667F3BCC909)  # domain separation: frac(sqrt(2)), as in SHA-512
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
+_U2 = np.uint64(2)
 _U5 = np.uint64(5)
 _U7 = np.uint64(7)
 _U8 = np.uint64(8)
@@ -179,6 +180,18 @@ def key_hash(seed, a, b, c):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
+def _keyed_bits(h, c):
+    """Output ``c`` (1, 2, ...) of SplitMix64 started at ``h``: ``mix(h + c * golden)``."""
+    return _mix64(h + c * _G1)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _open_uniform(z):
+    """The top 53 bits of the word ``z`` as ``(k + 1/2) / 2**53``, on the open interval (0, 1)."""
+    return (np.float64(z >> _U11) + 0.5) * _TWO_M53
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
 def keyed_uniform(h, j):
     """Uniform number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h`` (see :func:`key_hash`).
 
@@ -186,8 +199,7 @@ def keyed_uniform(h, j):
     as ``(k + 1/2) / 2**53``, on the open interval (0, 1). Any number of the sequence is computed
     directly, without state: for decisions drawn rarely, where a stored stream would cost more.
     """
-    z = _mix64(h + np.uint64(j + 1) * _G1)
-    return (np.float64(z >> _U11) + 0.5) * _TWO_M53
+    return _open_uniform(_keyed_bits(h, np.uint64(j + 1)))
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -286,33 +298,45 @@ _ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(lambda x: math.exp(-x), lambda y: 
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
-def normal(s):
-    """Standard normal by a 256-layer Ziggurat with Marsaglia's exact tail."""
-    while True:
-        r = next_u64(s)
-        idx = np.intp(r & _U255)
-        neg = (r >> _U8) & _U1
-        j = r >> _U12  # 52 bits, disjoint from the layer and sign bits
-        x = np.float64(j) * _ZN_W[idx]
-        if neg != _U0:
-            x = -x
-        if j < _ZN_K[idx]:
-            return x
-        if idx == 0:
-            # tail beyond r (Marsaglia 1964): x = r + e1 / r, accepted if 2 e2 > (e1 / r)**2
-            while True:
-                xx = -math.log(uniform(s)) * _ZN_INV_R
-                yy = -math.log(uniform(s))
-                if yy + yy > xx * xx:
-                    return -(_ZN_R + xx) if neg != _U0 else _ZN_R + xx
-        elif _ZN_F[idx] + uniform(s) * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x):
-            return x
+def _zn_first(r):
+    """The normal Ziggurat's first step on a 64-bit draw ``r``: (layer, signed abscissa, accepted at once).
+
+    8 bits pick the layer, one bit the sign, 52 bits (disjoint from those) the abscissa.
+    """
+    idx = np.intp(r & _U255)
+    k = r >> _U12
+    x = np.float64(k) * _ZN_W[idx]
+    return idx, (-x if (r >> _U8) & _U1 != _U0 else x), k < _ZN_K[idx]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
-def _keyed_bits(h, c):
-    """Output ``c`` of SplitMix64 started at ``h`` (as :func:`keyed_uniform`: ``mix(h + c * golden)``)."""
-    return _mix64(h + c * _G1)
+def _zn_wedge(idx, x, u):
+    """Whether the abscissa ``x`` of layer ``idx >= 1``, not accepted at once, is accepted with the uniform ``u``."""
+    return _ZN_F[idx] + u * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _zn_tail(u1, u2):
+    """Marsaglia's (1964) tail beyond r from two uniforms: (accepted, |x|), ``x = r + e1 / r`` if ``2 e2 > (e1 / r)**2``."""
+    xx = -math.log(u1) * _ZN_INV_R
+    yy = -math.log(u2)
+    return yy + yy > xx * xx, _ZN_R + xx
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def normal(s):
+    """Standard normal by a 256-layer Ziggurat with Marsaglia's exact tail."""
+    while True:
+        idx, x, accepted = _zn_first(next_u64(s))
+        if accepted:
+            return x
+        if idx == 0:
+            while True:
+                accepted, t = _zn_tail(uniform(s), uniform(s))
+                if accepted:
+                    return math.copysign(t, x)  # (x is -0.0 for the sign bit and a zero abscissa)
+        elif _zn_wedge(idx, x, uniform(s)):
+            return x
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -322,12 +346,8 @@ def keyed_normal_fast(h, j):
     Branch-free, so a loop of it vectorises; the NaNs are then redrawn with :func:`keyed_normal`,
     which starts from the same first draw: the numbers are those of :func:`keyed_normal`.
     """
-    r = _keyed_bits(h, (np.uint64(j) << _U20) + _U1)
-    idx = np.intp(r & _U255)
-    k = r >> _U12
-    x = np.float64(k) * _ZN_W[idx]
-    x = -x if (r >> _U8) & _U1 != _U0 else x
-    return x if k < _ZN_K[idx] else math.nan
+    _, x, accepted = _zn_first(_keyed_bits(h, (np.uint64(j) << _U20) + _U1))
+    return x if accepted else math.nan
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -339,28 +359,19 @@ def keyed_normal(h, j):
     ``j`` is computed directly, without state. A firm's monthly noise is ``keyed_normal(root, month)``
     with the firm's root drawn once: nothing per firm is read and written back each month but the root.
     """
-    c = np.uint64(j) << _U20
+    c = (np.uint64(j) << _U20) + _U1
     while True:
-        c += _U1
-        r = _keyed_bits(h, c)
-        idx = np.intp(r & _U255)
-        neg = (r >> _U8) & _U1
-        k = r >> _U12
-        x = np.float64(k) * _ZN_W[idx]
-        if neg != _U0:
-            x = -x
-        if k < _ZN_K[idx]:
+        idx, x, accepted = _zn_first(_keyed_bits(h, c))
+        if accepted:
             return x
         if idx == 0:
             while True:
-                c += _U1
-                xx = -math.log((np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53) * _ZN_INV_R
-                c += _U1
-                yy = -math.log((np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53)
-                if yy + yy > xx * xx:
-                    return -(_ZN_R + xx) if neg != _U0 else _ZN_R + xx
-        c += _U1
-        if _ZN_F[idx] + (np.float64(_keyed_bits(h, c) >> _U11) + 0.5) * _TWO_M53 * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x):
+                accepted, t = _zn_tail(_open_uniform(_keyed_bits(h, c + _U1)), _open_uniform(_keyed_bits(h, c + _U2)))
+                c += _U2
+                if accepted:
+                    return math.copysign(t, x)
+        c += _U2
+        if _zn_wedge(idx, x, _open_uniform(_keyed_bits(h, c - _U1))):
             return x
 
 

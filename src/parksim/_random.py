@@ -103,10 +103,13 @@ def _words(n: int) -> list[int]:
     return out
 
 
-def _hashmix(value, h: int):
-    """SeedSequence's hashmix on an array of words (uint64 holding uint32) and the running hash constant."""
+def _hashmix(value, h: int, mult: int = _MULT_A):
+    """SeedSequence's hashmix on an array of words (uint64 holding uint32) and the running hash constant.
+
+    With ``mult = _MULT_B`` (and ``h`` starting at ``_INIT_B``) it is the step of ``generate_state``.
+    """
     value = value ^ np.uint64(h)
-    h = (h * _MULT_A) & 0xFFFFFFFF
+    h = (h * mult) & 0xFFFFFFFF
     value = (value * np.uint64(h)) & _M32
     return value ^ (value >> _U16), h
 
@@ -158,20 +161,16 @@ def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
             value, h = _hashmix(entropy[s], h)
             pool[d] = _mix(pool[d], value)
     # generate_state(4, uint64): eight words, paired little-endian into (state hi, state lo, inc hi, inc lo)
-    words, hb = [], _INIT_B
+    words, h = [], _INIT_B
     for i in range(8):
-        value = pool[i % 4] ^ np.uint64(hb)
-        hb = (hb * _MULT_B) & 0xFFFFFFFF
-        value = (value * np.uint64(hb)) & _M32
-        words.append(value ^ (value >> _U16))
+        value, h = _hashmix(pool[i % 4], h, _MULT_B)
+        words.append(value)
     s_hi, s_lo = words[0] | (words[1] << _U32), words[2] | (words[3] << _U32)
     i_hi, i_lo = words[4] | (words[5] << _U32), words[6] | (words[7] << _U32)
     # PCG64 seeding (pcg_setseq_128_srandom_r), then one step and the XSL-RR output: the first random()
     inc_hi, inc_lo = (i_hi << np.uint64(1)) | (i_lo >> _U63), (i_lo << np.uint64(1)) | np.uint64(1)
     mh, ml = _PCG_MULT >> 64, _PCG_MULT & ((1 << 64) - 1)
-    zero = np.zeros(r.shape, np.uint64)
-    st_hi, st_lo = _add128(zero, zero, inc_hi, inc_lo)  # 0 * MULT + inc
-    st_hi, st_lo = _add128(st_hi, st_lo, s_hi, s_lo)
+    st_hi, st_lo = _add128(inc_hi, inc_lo, s_hi, s_lo)  # the state after the first step from 0 is inc
     for _ in range(2):
         st_hi, st_lo = _add128(*_mul128(st_hi, st_lo, mh, ml), inc_hi, inc_lo)
     x = st_hi ^ st_lo

@@ -19,6 +19,11 @@ def _draw(spec: _Spec, path: str, streams: Streams) -> float:
     return float(spec.ppf(u))
 
 
+def has_uncertain_parameters(spec) -> bool:
+    """Whether some parameter of the distribution ``spec`` is itself a distribution (drawn per replication)."""
+    return isinstance(spec, _Spec) and any(isinstance(getattr(spec, name), _Spec) for name in type(spec).model_fields)
+
+
 def _realise_spec(spec: _Spec, path: str, streams: Streams) -> _Spec:
     updates = {}
     for name in type(spec).model_fields:
