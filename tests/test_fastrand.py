@@ -242,20 +242,23 @@ def test_normal_moments_ks_and_tail():
 
 @numba.njit(cache=True)
 def _keyed_normals(roots, month):
-    """(R.keyed_normal, R.keyed_normal_fast) of every root for one month."""
+    """(R.keyed_normal, R.keyed_normal_fast, R.keyed_normal_at) of every root for one month."""
     full = np.empty(roots.size)
     fast = np.empty(roots.size)
+    at = np.empty(roots.size)
     for i in range(roots.size):
         full[i] = fr.keyed_normal(roots[i], month)
         fast[i] = fr.keyed_normal_fast(roots[i], month)
-    return full, fast
+        at[i] = fr.keyed_normal_at(roots[i], month)
+    return full, fast, at
 
 
 def test_keyed_normal_moments_ks_tail_and_fast_path():
     n = 1_000_000
     roots = np.array([fr.key_hash(5, 0, 9, k) for k in range(n // 4)], dtype=np.uint64)
     # four months of 250,000 firms: each firm's numbers are those of its own root and month
-    z, fast = (np.concatenate(parts) for parts in zip(*(_keyed_normals(roots, m) for m in range(4)), strict=True))
+    z, fast, at = (np.concatenate(parts) for parts in zip(*(_keyed_normals(roots, m) for m in range(4)), strict=True))
+    assert np.array_equal(at, z)  # keyed_normal_at: the same numbers, by way of the fast path
     assert np.array_equal(z, np.concatenate([_keyed_normals(roots, m)[0] for m in range(4)]))
     within(z.mean(), 0.0, math.sqrt(1 / n))
     within(z.var(), 1.0, math.sqrt(2 / n))
@@ -424,7 +427,9 @@ U = np.concatenate(
 @pytest.mark.parametrize("dist", DISTS, ids=lambda d: type(d).__name__ if not isinstance(d, (int, float)) else repr(d))
 def test_ppf_matches_dists(dist):
     code = fr.encode(dist)
-    assert code.dtype == np.float64 and code.shape == (6,)
+    assert code.dtype == np.float64 and code.shape == (fr.CODE,)
+    if isinstance(dist, Normal) and dist.sd > 0:  # the CDF at the bounds, computed once
+        assert code[5:7].tolist() == [fr.ndtr((dist.low - dist.mean) / dist.sd), fr.ndtr((dist.high - dist.mean) / dist.sd)]
     expected = dists_ppf(dist, U)
     assert_allclose(_ppf_many(code, U), expected, rtol=1e-12, atol=0)
     assert fr.ppf(code, 0.3) == pytest.approx(dists_ppf(dist, 0.3), rel=1e-12)
@@ -478,4 +483,4 @@ def test_encode_rejects_unrealised_and_non_quantities():
     for bad in ("3", None, True, [1.0], unrealised, LogNormal(dist="lognormal", median={"dist": "fixed", "value": 2}, sigma=0.5)):
         with pytest.raises(TypeError):
             fr.encode(bad)
-    assert math.isnan(fr.ppf(np.array([9.0, 0, 0, 0, 0, 0]), 0.5))  # an unknown kind (encode makes none)
+    assert math.isnan(fr.ppf(np.array([9.0, 0, 0, 0, 0, 0, 0, 0]), 0.5))  # an unknown kind (encode makes none)

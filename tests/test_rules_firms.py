@@ -61,6 +61,11 @@ def _c_ndtri(p):
 
 
 @numba.njit(cache=True)
+def _c_exp(x):
+    return _ops.exp(x)
+
+
+@numba.njit(cache=True)
 def _c_calibration(total, drawn):
     return F.calibration(total, drawn)
 
@@ -191,3 +196,14 @@ def test_ndtri_is_scipy_in_python_and_compiled_for_a_number():
     assert np.array_equal(_ops.ndtri(p), special.ndtri(p))
     compiled = np.array([_c_ndtri(x) for x in p])
     np.testing.assert_allclose(compiled, special.ndtri(p), rtol=1e-14)
+
+
+def test_exp_is_numpy_in_python_and_the_table_exp_compiled_for_a_number():
+    x = np.array([-700.0, -3.2, -1e-9, 0.0, 0.4, 1.0, 12.5, 700.0])
+    assert np.array_equal(_ops.exp(x), np.exp(x))
+    from parksim import _fastrand
+
+    compiled = np.array([_c_exp(v) for v in x])
+    assert np.array_equal(compiled, np.array([_fastrand.exp(v) for v in x]))
+    np.testing.assert_allclose(compiled, np.exp(x), rtol=4e-16)  # within 1.5 ulp (tests/test_fastrand.py: exp)
+    assert _c_exp(2) == _fastrand.exp(2.0)  # an integer argument is taken as a float

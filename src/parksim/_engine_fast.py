@@ -268,6 +268,11 @@ ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
     NRI,
 ) = range(18)
 ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
+#: a new firm's normal scores: numbers of the counter-based sequence of its creation root (R.keyed_normal_at);
+#: its yearly R&D noise is numbers Z_RD_YEAR + year
+(Z_PROD, Z_RD_ACTIVE, Z_RD_SHARE, Z_ST, Z_HT, Z_HTS, Z_SCORE, Z_IP1, Z_IP2, Z_FIELD, Z_NICHE, Z_RDINST, Z_REG, Z_LATENT, Z_RD_YEAR) = range(
+    15
+)
 (RR_ARRIVALS, RR_INST, NRR) = range(3)
 
 # internal functions are only called from compiled code: no Python wrappers (they cost most of the compile time)
@@ -341,20 +346,23 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     (thresholds :func:`rules.firms.threshold` precomputed by :func:`plan`). Drawing the normals
     directly saves the uniform -> normal -> uniform round trips.
     """
-    z_prod = R.normal(st)
-    z_rd_active = R.normal(st)
-    z_rd_share = R.normal(st)
-    z_st = R.normal(st)
-    z_ht = R.normal(st)
-    z_hts = R.normal(st)
-    z_score = R.normal(st)
-    z_ip1 = R.normal(st)
-    z_ip2 = R.normal(st)
-    z_field = R.normal(st)
-    z_niche = R.normal(st)
-    z_rdinst = R.normal(st)
-    z_reg = R.normal(st)
-    z_latent = R.normal(st)
+    # the attributes' normal scores are numbers 0, 1, ... of a counter-based sequence rooted at one draw of the
+    # stream (independent of one another, so computed side by side), then the exit time's exponential
+    h = R.next_u64(st)
+    z_prod = R.keyed_normal_at(h, _I(Z_PROD))
+    z_rd_active = R.keyed_normal_at(h, _I(Z_RD_ACTIVE))
+    z_rd_share = R.keyed_normal_at(h, _I(Z_RD_SHARE))
+    z_st = R.keyed_normal_at(h, _I(Z_ST))
+    z_ht = R.keyed_normal_at(h, _I(Z_HT))
+    z_hts = R.keyed_normal_at(h, _I(Z_HTS))
+    z_score = R.keyed_normal_at(h, _I(Z_SCORE))
+    z_ip1 = R.keyed_normal_at(h, _I(Z_IP1))
+    z_ip2 = R.keyed_normal_at(h, _I(Z_IP2))
+    z_field = R.keyed_normal_at(h, _I(Z_FIELD))
+    z_niche = R.keyed_normal_at(h, _I(Z_NICHE))
+    z_rdinst = R.keyed_normal_at(h, _I(Z_RDINST))
+    z_reg = R.keyed_normal_at(h, _I(Z_REG))
+    z_latent = R.keyed_normal_at(h, _I(Z_LATENT))
     e_exit = R.exponential(st)
     # normal scores (rules.firms): the tech attributes share the firm's latent tech orientation z0
     z0 = z_latent if math.isnan(latent) else latent
@@ -379,7 +387,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     )
     sd = SV[pr, s, S_RD_NOISE]
     for y in range(Y):
-        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.normal(st))
+        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y)))
     FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
     FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
     FF[r, F_HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HTS), z_hts)
@@ -592,19 +600,22 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     st = PR[r, j]
     # a fixed number of draws per project in a fixed order (common random numbers across variants): uniforms for
     # yes/no decisions and the sector, normal scores for quantities (R.ppf_z: no uniform -> normal round trip)
-    u_sector = R.uniform(st)
-    u_rent = R.uniform(st)
-    z_planned = R.normal(st)
-    z_realise = R.normal(st)
-    z_floor = R.normal(st)
-    z_land = R.normal(st)
-    z_invest = R.normal(st)
-    z_land_delay = R.normal(st)
-    u_land_drop = R.uniform(st)
-    z_rent_delay = R.normal(st)
-    z_build_delay = R.normal(st)
-    u_stage_drop = R.uniform(st)
-    z_patience = R.normal(st)
+    # (counter-based sequences rooted at two draws of the project's stream: the draws do not wait for one another)
+    hu = R.next_u64(st)
+    hz = R.next_u64(st)
+    u_sector = R.keyed_uniform(hu, _I(0))
+    u_rent = R.keyed_uniform(hu, _I(1))
+    u_land_drop = R.keyed_uniform(hu, _I(2))
+    u_stage_drop = R.keyed_uniform(hu, _I(3))
+    z_planned = R.keyed_normal_at(hz, _I(0))
+    z_realise = R.keyed_normal_at(hz, _I(1))
+    z_floor = R.keyed_normal_at(hz, _I(2))
+    z_land = R.keyed_normal_at(hz, _I(3))
+    z_invest = R.keyed_normal_at(hz, _I(4))
+    z_land_delay = R.keyed_normal_at(hz, _I(5))
+    z_rent_delay = R.keyed_normal_at(hz, _I(6))
+    z_build_delay = R.keyed_normal_at(hz, _I(7))
+    z_patience = R.keyed_normal_at(hz, _I(8))
     pr = 0 if PV.shape[0] == 1 else r
     status_landed = False
     productivity = np.nan
@@ -957,7 +968,7 @@ def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
             FF[r, F_ZEXP, i] = t + 12.0 * PV[pr, V_Z_VALID]
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     """Listings, institutions, the year-end record, last-year flags and next year's firm uniforms.
 
@@ -976,7 +987,10 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     w = PV[pr, V_W]
     above_rev = PV[pr, V_ABOVE]
     rd_sum = 0.0
-    sums = np.zeros(len(I.FIRM_SUMS))
+    sums = REC[r, y]  # the firm sums are added up in place (nothing allocated)
+    k = len(I.FIRM_SUMS)
+    for c in range(k):
+        sums[c] = 0.0
     mult = PV[pr, V_RD_MULT]
     t = 12.0 * (y + 1)
     for i in range(n):
@@ -1016,9 +1030,6 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
         FI[r, I_PABOVE, i] = 1 if C.above_size(revenue, FI[r, I_IND, i], above_rev) else 0
         FI[r, I_PTECH, i] = 1 if (tech and alive) else 0
     RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
-    k = len(sums)
-    for c in range(k):
-        REC[r, y, c] = sums[c]
     REC[r, y, k + 0] = w
     REC[r, y, k + 1] = RI[r, C_NEWH]
     REC[r, y, k + 2] = RI[r, C_NEWZ]
@@ -1042,7 +1053,7 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     RS[r, R_COST] = 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL):
     t = float(m + 1)
     y = m // 12
@@ -1057,15 +1068,15 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
     revs, shares = FF[r, REV + y + HISTORY], FF[r, F_SHARE]
     roots = FR[r]
-    # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month
+    # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month, in the
+    # sector rows' last three places (SH[r, s, Y + rd_active], SH[r, s, Y + 2]): nothing is allocated per month
     nsec = SV.shape[1]
-    drift = np.empty((nsec, 2))
-    scale = np.empty(nsec)
+    sec = SH[r]
     for s in range(nsec):
         base = SV[pr, s, S_GROWTH] + gb
-        drift[s, 0] = G.drift(base + cb * 0, SH[r, s, y])
-        drift[s, 1] = G.drift(base + cb * 1, SH[r, s, y])
-        scale[s] = G.noise_scale(SV[pr, s, S_NOISE_SD])
+        sec[s, Y] = G.drift(base + cb * 0, sec[s, y])
+        sec[s, Y + 1] = G.drift(base + cb * 1, sec[s, y])
+        sec[s, Y + 2] = G.noise_scale(SV[pr, s, S_NOISE_SD])
     # the firms' noise, R.keyed_normal(root, m), in two loops: the Ziggurat's fast path for all (vectorised),
     # then the rare rejections; parked in the share column until the step below reads it
     for i in range(n):
@@ -1074,16 +1085,17 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         if math.isnan(shares[i]):
             shares[i] = R.keyed_normal(roots[i], m)
     for i in range(n):
-        if alive[i] == 0:
-            shares[i] = 0.0
-            continue
-        s = sector[i]
+        if alive[i] > 0:
+            logbs[i] += sec[sector[i], Y + rdact[i]] + sec[sector[i], Y + 2] * shares[i]  # = G.log_step(growth, shock, noise_sd, z)
+    # the month's output is the level exp(logb) x ramp-up factor x share of the month alive / 12: for every firm,
+    # dead ones with weight 0, without a branch, so that the compiler vectorises the loop
+    for i in range(n):
         birth = births[i]
-        death = deaths[i]
-        logbs[i] += drift[s, rdact[i]] + scale[s] * shares[i]  # = G.log_step(growth, shock, noise_sd, z)
-        # the month's output is the level exp(logb) x ramp-up factor x share of the month alive / 12
-        shares[i] = G.ramp(t - birth, ramp_m[i], ramp_s[i]) * G.active_fraction(t, birth, death) / 12.0
-        if death <= t:
+        share = G.ramp(t - birth, ramp_m[i], ramp_s[i]) * G.active_fraction(t, birth, deaths[i]) / 12.0
+        shares[i] = share if alive[i] > 0 else 0.0
+    # the month's exits (the sum of their floor space is added in firm order)
+    for i in range(n):
+        if alive[i] > 0 and deaths[i] <= t:
             alive[i] = 0
             freed += floors[i]
     # the exponentials in a loop of their own, which the compiler vectorises (a dead firm's share is 0)
@@ -1241,7 +1253,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     _start_of_month(r, _I(0), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_LEAN)
 def _month(
     r,
     m,
@@ -1408,12 +1420,12 @@ class _Values:
         return self._cache[path]
 
     def code(self, value, path: str) -> np.ndarray:
-        """(B, 6) codes of an entity distribution (its own uncertain parameters drawn per replication)."""
+        """(B, R.CODE) codes of an entity distribution (its own uncertain parameters drawn per replication)."""
         from ._realise import _realise_spec, has_uncertain_parameters
 
         if has_uncertain_parameters(value):
             return np.stack([R.encode(_realise_spec(value, path, st)) for st in self.streams])
-        return np.broadcast_to(R.encode(value), (self.B, 6)).copy()
+        return np.broadcast_to(R.encode(value), (self.B, R.CODE)).copy()
 
 
 def _table(rows) -> np.ndarray:
@@ -1525,7 +1537,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     PV[:, V_Z_VALID] = z.validity_years
     PV[:, V_Z_MONTH] = z.round_month
 
-    PD = np.zeros((B, ND, 6))
+    PD = np.zeros((B, ND, R.CODE))
     for k, (value, path) in enumerate(
         [
             (pl.landing.delay, "pipeline.landing.delay"),
@@ -1545,7 +1557,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     names = list(scn.sectors)
     nsec = len(names)
     SV = np.zeros((B, nsec, NS))
-    SD = np.zeros((B, nsec, NSD, 6))
+    SD = np.zeros((B, nsec, NSD, R.CODE))
     for k, name in enumerate(names):
         sec, p = scn.sectors[name], f"sectors.{name}"
         SV[:, k, S_IND] = 1.0 if sec.industrial else 0.0
@@ -1583,7 +1595,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
         ):
             SD[:, k, col] = v.code(getattr(sec, attr), f"{p}.{attr}")
     BV = np.zeros((B, nsec, NB))
-    BD = np.zeros((B, nsec, NBD, 6))
+    BD = np.zeros((B, nsec, NBD, R.CODE))
     for name, base in scn.baseline.sectors.items():
         k, p = names.index(name), f"baseline.sectors.{name}"
         BV[:, k, B_HAS] = 1.0
@@ -1722,7 +1734,7 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
         RS=((B, NRS), np.float64),
         RI=((B, NRI), np.int64),
         RR=((B, NRR, 4), np.uint64),
-        SH=((B, nsec, Y), np.float64),
+        SH=((B, nsec, Y + 3), np.float64),  # the sectors' yearly shocks, then this month's drifts and noise scale
         RATE=((B, H), np.float64),
         REC=((B, Y, len(I.RECORD)), np.float64),
     )

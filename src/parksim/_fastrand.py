@@ -79,6 +79,10 @@ import math
 import numba
 import numpy as np
 
+#: compile options of the samplers: cached, callable without the GIL, IEEE arithmetic (no fast-math reordering),
+#: and no C-callable wrapper (nothing takes their address; building one costs compile time on a first run)
+_JIT = dict(cache=True, nogil=True, fastmath=False, no_cfunc_wrapper=True)
+
 __all__ = [
     "FIXED",
     "UNIFORM",
@@ -92,6 +96,7 @@ __all__ = [
     "normal",
     "keyed_normal",
     "keyed_normal_fast",
+    "keyed_normal_at",
     "keyed_uniform",
     "key_hash",
     "exponential",
@@ -105,10 +110,13 @@ __all__ = [
     "ppf_z_at",
     "ppf_z_at4",
     "encode",
+    "CODE",
 ]
 
 #: distribution kinds of an encoded quantity (``code[0]``), see :func:`encode`
 FIXED, UNIFORM, TRIANGULAR, NORMAL, LOGNORMAL = 0, 1, 2, 3, 4
+#: length of an encoded quantity, see :func:`encode`
+CODE = 8
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -145,7 +153,7 @@ _TWO_M53 = 2.0**-53
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def next_u64(s):
     """Next 64-bit output of xoshiro256** with state ``s`` (updated in place)."""
     s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
@@ -162,7 +170,7 @@ def next_u64(s):
     return result
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _mix64(z):
     """splitmix64 finaliser (Stafford's variant 13): a bijection on uint64."""
     z = (z ^ (z >> _U30)) * _M1
@@ -170,7 +178,7 @@ def _mix64(z):
     return z ^ (z >> _U31)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def key_hash(seed, a, b, c):
     """64-bit hash of (run seed, replication, stream kind, key): the root of a keyed stream."""
     h = _mix64(_H0 ^ _mix64(np.uint64(seed) + _G1))
@@ -179,19 +187,19 @@ def key_hash(seed, a, b, c):
     return _mix64(h ^ _mix64(np.uint64(c) + _G1))
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _keyed_bits(h, c):
     """Output ``c`` (1, 2, ...) of SplitMix64 started at ``h``: ``mix(h + c * golden)``."""
     return _mix64(h + c * _G1)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _open_uniform(z):
     """The top 53 bits of the word ``z`` as ``(k + 1/2) / 2**53``, on the open interval (0, 1)."""
     return (np.float64(z >> _U11) + 0.5) * _TWO_M53
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def keyed_uniform(h, j):
     """Uniform number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h`` (see :func:`key_hash`).
 
@@ -202,7 +210,7 @@ def keyed_uniform(h, j):
     return _open_uniform(_keyed_bits(h, np.uint64(j + 1)))
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def seed_into(s, seed, a, b, c):
     """Fill state ``s`` from (run seed, replication, stream kind, key)."""
     h = key_hash(seed, a, b, c)
@@ -215,7 +223,7 @@ def seed_into(s, seed, a, b, c):
         s[0] = _G1
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def make_state(seed, a, b, c):
     """A fresh xoshiro256** state for (run seed, replication, stream kind, key)."""
     s = np.empty(4, dtype=np.uint64)
@@ -223,7 +231,7 @@ def make_state(seed, a, b, c):
     return s
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def uniform(s):
     """Uniform on the open interval (0, 1): ``k / 2**53`` with k in 1 .. 2**53 - 1."""
     while True:
@@ -297,7 +305,7 @@ _ZN_INV_R = 1.0 / _ZN_R
 _ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _zn_first(r):
     """The normal Ziggurat's first step on a 64-bit draw ``r``: (layer, signed abscissa, accepted at once).
 
@@ -309,13 +317,13 @@ def _zn_first(r):
     return idx, (-x if (r >> _U8) & _U1 != _U0 else x), k < _ZN_K[idx]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _zn_wedge(idx, x, u):
     """Whether the abscissa ``x`` of layer ``idx >= 1``, not accepted at once, is accepted with the uniform ``u``."""
     return _ZN_F[idx] + u * (_ZN_F[idx - 1] - _ZN_F[idx]) < math.exp(-0.5 * x * x)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _zn_tail(u1, u2):
     """Marsaglia's (1964) tail beyond r from two uniforms: (accepted, |x|), ``x = r + e1 / r`` if ``2 e2 > (e1 / r)**2``."""
     xx = -math.log(u1) * _ZN_INV_R
@@ -323,7 +331,7 @@ def _zn_tail(u1, u2):
     return yy + yy > xx * xx, _ZN_R + xx
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def normal(s):
     """Standard normal by a 256-layer Ziggurat with Marsaglia's exact tail."""
     while True:
@@ -339,7 +347,7 @@ def normal(s):
             return x
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def keyed_normal_fast(h, j):
     """:func:`keyed_normal` ``(h, j)`` if its first Ziggurat draw is accepted (about 99% of draws), else NaN.
 
@@ -350,7 +358,18 @@ def keyed_normal_fast(h, j):
     return x if accepted else math.nan
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
+def keyed_normal_at(h, j):
+    """:func:`keyed_normal` ``(h, j)``, by way of :func:`keyed_normal_fast`: the same number.
+
+    For a few draws in a row: the compiler inlines the fast path, and the draws do not wait for one
+    another (a stored stream's next draw waits for the state the previous one wrote back).
+    """
+    x = keyed_normal_fast(h, j)
+    return x if x == x else keyed_normal(h, j)
+
+
+@numba.njit(**_JIT)
 def keyed_normal(h, j):
     """Standard normal number ``j`` (0, 1, ...) of the counter-based sequence rooted at ``h``.
 
@@ -375,7 +394,7 @@ def keyed_normal(h, j):
             return x
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def exponential(s):
     """Standard exponential by a 256-layer Ziggurat (memoryless tail: r + E).
 
@@ -399,7 +418,7 @@ def exponential(s):
 # ---------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _poisson_inversion(s, lam):
     # sequential search from 0 with one uniform; if rounding leaves u above the
     # accumulated mass (p underflows first: probability ~1e-16), draw again
@@ -415,7 +434,7 @@ def _poisson_inversion(s, lam):
             return k
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _poisson_ptrs(s, lam):
     # Hoermann (1993), "The transformed rejection method for generating Poisson
     # random variables", algorithm PTRS; valid for lam >= 10
@@ -438,7 +457,7 @@ def _poisson_ptrs(s, lam):
             return k
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def poisson(s, lam):
     """Poisson(lam), exact for any lam >= 0.
 
@@ -454,7 +473,7 @@ def poisson(s, lam):
     return _poisson_ptrs(s, lam)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _binomial_inversion(s, n, p):
     # p <= 0.5; sequential search from 0 (Kachitvichyanukul & Schmeiser's BINV)
     # with one uniform; when k passes n, r becomes 0 and we draw again
@@ -472,7 +491,7 @@ def _binomial_inversion(s, n, p):
             return k
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _binomial_btrs(s, n, p):
     # Hoermann (1993), "The generation of binomial random variates", algorithm
     # BTRS; p <= 0.5 and n * p >= 10
@@ -500,7 +519,7 @@ def _binomial_btrs(s, n, p):
             return k
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def binomial(s, n, p):
     """Binomial(n, p), exact: inversion if n * min(p, 1 - p) < 10, else BTRS."""
     if n < 0 or not (0.0 <= p <= 1.0):
@@ -555,7 +574,7 @@ _EXP_UP = np.uint64(52 - _EXP_BITS)
 _EXP_MAX = 708.0
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def exp(x):
     """``e**x`` within 1.5 ulp for ``|x| <= 708``; ``inf`` above, 0 below, NaN for NaN.
 
@@ -588,7 +607,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ndtr(x):
     """Standard normal CDF (as scipy.special.ndtr: erf near 0, erfc in the tails)."""
     z = x * _SQRT1_2
@@ -610,7 +629,7 @@ _D1, _D2, _D3, _D4 = 7.784695709041462e-03, 3.224671290700398e-01, 2.44513413714
 _P_LOW = 0.02425
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def _ndtri_lower(p):
     # 0 < p < _P_LOW; the Halley correction e / phi(x) is formed as
     # (ndtr(x) / p - 1) * p / phi(x), which stays finite for the smallest p
@@ -621,7 +640,7 @@ def _ndtri_lower(p):
     return x - u / (1.0 + 0.5 * x * u)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ndtri(p):
     """Inverse of :func:`ndtr`; relative error ~1e-15 over [1e-300, 1 - 1e-16]."""
     if not (p > 0.0 and p < 1.0):
@@ -653,9 +672,9 @@ _Q_LO = 1e-300
 _Q_HI = 1.0 - 1e-16
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
-def _ppf(kind, p1, p2, p3, p4, u):
-    """:func:`ppf` of the code ``(kind, p1, p2, p3, p4)``, given as numbers."""
+@numba.njit(**_JIT)
+def _ppf(kind, p1, p2, p3, p4, p5, p6, u):
+    """:func:`ppf` of the code ``(kind, p1, ..., p6)``, given as numbers."""
     if kind == 0.0:  # fixed
         return p1
     if kind == 1.0:  # uniform: low, high
@@ -668,44 +687,43 @@ def _ppf(kind, p1, p2, p3, p4, u):
         if u < fc:
             return a + math.sqrt(u * (b - a) * (c - a))
         return b - math.sqrt((1.0 - u) * (b - a) * (b - c))
-    if kind == 3.0:  # normal: mean, sd, low, high
-        m, sd, low, high = p1, p2, p3, p4
+    if kind == 3.0:  # normal: mean, sd, low, high and the CDF at the bounds (encode: ndtr((low - mean) / sd), ...)
+        m, sd, low, high, qlo, qhi = p1, p2, p3, p4, p5, p6
         if sd == 0.0:
             return m
-        qlo = ndtr((low - m) / sd)
-        qhi = ndtr((high - m) / sd)
         q = min(max(qlo + (qhi - qlo) * u, _Q_LO), _Q_HI)
         return min(max(m + sd * ndtri(q), low), high)
     if kind == 4.0:  # lognormal: median, sigma
         q = min(max(u, _Q_LO), _Q_HI)
-        return p1 * math.exp(p2 * ndtri(q))
+        return p1 * exp(p2 * ndtri(q))
     # an unknown kind (encode makes none) is NaN, not an exception: a compiled function that can raise makes
     # every caller keep atomic reference-count updates of its array arguments, on the engine's hottest paths
     return math.nan
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ppf(code, u):
     """Inverse CDF at ``u`` of the quantity encoded by :func:`encode`.
 
-    Same arithmetic as the ``.ppf`` methods of :mod:`parksim._dists`.
+    The arithmetic of the ``.ppf`` methods of :mod:`parksim._dists`, with :func:`exp` (within 1.5 ulp
+    of NumPy's) for a lognormal.
     """
-    return _ppf(code[0], code[1], code[2], code[3], code[4], u)
+    return _ppf(code[0], code[1], code[2], code[3], code[4], code[5], code[6], u)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
-def _ppf_z(kind, p1, p2, p3, p4, z):
-    """:func:`ppf_z` of the code ``(kind, p1, p2, p3, p4)``, given as numbers."""
+@numba.njit(**_JIT)
+def _ppf_z(kind, p1, p2, p3, p4, p5, p6, z):
+    """:func:`ppf_z` of the code ``(kind, p1, ..., p6)``, given as numbers."""
     if kind == 0.0:
         return p1
     if kind == 4.0:
-        return p1 * math.exp(p2 * z)
+        return p1 * exp(p2 * z)
     if kind == 3.0 and p3 == -math.inf and p4 == math.inf:
         return p1 + p2 * z
-    return _ppf(kind, p1, p2, p3, p4, ndtr(z))
+    return _ppf(kind, p1, p2, p3, p4, p5, p6, ndtr(z))
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ppf_z(code, z):
     """The quantity at standard normal score ``z``: ``ppf(code, ndtr(z))``.
 
@@ -713,23 +731,23 @@ def ppf_z(code, z):
     through a probability, which costs an ``erf`` and an inverse and loses
     accuracy in the tails); the other kinds go through :func:`ndtr`.
     """
-    return _ppf_z(code[0], code[1], code[2], code[3], code[4], z)
+    return _ppf_z(code[0], code[1], code[2], code[3], code[4], code[5], code[6], z)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ppf_z_at(T, i, k, z):
     """:func:`ppf_z` of the code ``T[i, k]`` of a table of codes, read in place.
 
     The same as ``ppf_z(T[i, k], z)`` without making the view ``T[i, k]``: in compiled code a view
     costs two atomic reference-count updates, more than the lognormal it parametrises.
     """
-    return _ppf_z(T[i, k, 0], T[i, k, 1], T[i, k, 2], T[i, k, 3], T[i, k, 4], z)
+    return _ppf_z(T[i, k, 0], T[i, k, 1], T[i, k, 2], T[i, k, 3], T[i, k, 4], T[i, k, 5], T[i, k, 6], z)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False)
+@numba.njit(**_JIT)
 def ppf_z_at4(T, i, j, k, z):
     """:func:`ppf_z_at` for a table with one more axis: the code ``T[i, j, k]``."""
-    return _ppf_z(T[i, j, k, 0], T[i, j, k, 1], T[i, j, k, 2], T[i, j, k, 3], T[i, j, k, 4], z)
+    return _ppf_z(T[i, j, k, 0], T[i, j, k, 1], T[i, j, k, 2], T[i, j, k, 3], T[i, j, k, 4], T[i, j, k, 5], T[i, j, k, 6], z)
 
 
 def _num(x, what: str) -> float:
@@ -739,14 +757,16 @@ def _num(x, what: str) -> float:
 
 
 def encode(value) -> np.ndarray:
-    """Length-6 float64 code ``[kind, a, b, c, d, e]`` of a realised scenario quantity.
+    """Length-:data:`CODE` float64 code ``[kind, a, b, c, d, e, f, 0]`` of a realised scenario quantity.
 
     ``value`` is a number or a :mod:`parksim._dists` distribution whose
-    parameters are plain numbers (realised per replication beforehand).
+    parameters are plain numbers (realised per replication beforehand). A
+    normal's code carries the CDF at its bounds (``e``, ``f``), so that a draw
+    does not compute them again.
     """
     from . import _dists as d
 
-    code = np.zeros(6)
+    code = np.zeros(CODE)
     if isinstance(value, d.Fixed):
         code[:2] = FIXED, _num(value.value, "fixed value")
     elif isinstance(value, d.Uniform):
@@ -754,13 +774,11 @@ def encode(value) -> np.ndarray:
     elif isinstance(value, d.Triangular):
         code[:4] = TRIANGULAR, _num(value.low, "triangular low"), _num(value.mode, "triangular mode"), _num(value.high, "triangular high")
     elif isinstance(value, d.Normal):
-        code[:5] = (
-            NORMAL,
-            _num(value.mean, "normal mean"),
-            _num(value.sd, "normal sd"),
-            _num(value.low, "normal low"),
-            _num(value.high, "normal high"),
-        )
+        m, sd = _num(value.mean, "normal mean"), _num(value.sd, "normal sd")
+        low, high = _num(value.low, "normal low"), _num(value.high, "normal high")
+        code[:5] = NORMAL, m, sd, low, high
+        if sd != 0.0:
+            code[5:7] = ndtr((low - m) / sd), ndtr((high - m) / sd)
     elif isinstance(value, d.LogNormal):
         code[:3] = LOGNORMAL, _num(value.median, "lognormal median"), _num(value.sigma, "lognormal sigma")
     else:

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from ._ops import ndtri
+from ._ops import exp, ndtri
 from .growth import MONTHS, exit_age
 
 
@@ -82,7 +82,7 @@ def exit_time(birth, e, age0, rd_active, rd_exit_factor, h_young, h_mature, youn
 @register_jitable
 def rd_efficiency(share, active, noise_sd, z):
     """R&D spend per unit of revenue in a year: the firm's share times lognormal noise of mean 1 (``z`` standard normal)."""
-    return (share if active else 0.0) * np.exp(noise_sd * z - 0.5 * noise_sd * noise_sd)
+    return (share if active else 0.0) * exp(noise_sd * z - 0.5 * noise_sd * noise_sd)
 
 
 @register_jitable
