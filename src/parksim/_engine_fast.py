@@ -1969,8 +1969,11 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 _CHUNK = 16  # replications per task of the thread pool
 
 
-def _advance_all(blocks, plans, parks, m0, m1, seed, threads) -> None:
-    """Advance every park's block over months m0..m1-1, replications split over threads."""
+def _advance_all(blocks, plans, parks, m0, m1, seed, threads, meanwhile=None) -> None:
+    """Advance every park's block over months m0..m1-1, replications split over threads.
+
+    ``meanwhile``, if given, is called on this thread while the others advance the blocks (after, on one thread).
+    """
     B = blocks[0].RS.shape[0]
     # chunks taken by whichever thread is free, shrinking towards the end of the group (at most _CHUNK, at most
     # a 2*threads-th of what is left): replications differ in cost (park size is drawn), and the group ends
@@ -1988,8 +1991,13 @@ def _advance_all(blocks, plans, parks, m0, m1, seed, threads) -> None:
     if threads <= 1 or len(tasks) == 1:
         for blk, P, park, a, b in tasks:
             blk.advance(a, b, m0, m1, seed, park, P)
+        if meanwhile is not None:
+            meanwhile()
     else:
-        list(_pool(threads).map(lambda t: t[0].advance(t[3], t[4], m0, m1, seed, t[2], t[1]), tasks))
+        running = _pool(threads).map(lambda t: t[0].advance(t[3], t[4], m0, m1, seed, t[2], t[1]), tasks)
+        if meanwhile is not None:
+            meanwhile()
+        list(running)
     for blk in blocks:
         err = blk.RI[:, N_ERROR]
         if (err == ERR_OVERFLOW).any():
@@ -2042,25 +2050,28 @@ def run_block(
         return [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
 
     parts = []
-    # with several threads the next group is planned (Python) while this one runs (compiled, without the GIL):
-    # planning is ~10% of a bench replication's time, and done in between it would leave the cores idle
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parksim-plan") as planner:
-        upcoming = planner.submit(plans_for, groups[0]) if groups else None
-        for k, group in enumerate(groups):
-            plans = upcoming.result()
-            if k + 1 < len(groups):
-                upcoming = planner.submit(plans_for, groups[k + 1])
-                if threads <= 1:
-                    upcoming.result()  # one core: plan first, then run (no overlap)
-            scale = 1
-            while True:
-                try:
-                    parts.append(_run(scenario, members, parks, plans, seed, group, threads, width, scale))
-                    break
-                except _Overflow:
-                    scale *= 2
-            if progress is not None:
-                progress(len(group))
+    # the next group is planned (Python) on this thread while the engine threads run this one (compiled, without
+    # the GIL): planning in between would leave the cores idle, and planning on a thread of its own would hold
+    # the GIL while this thread sets a group up or collects its results, which then waits for it
+    plans = plans_for(groups[0]) if groups else None
+    for k, group in enumerate(groups):
+        upcoming = []
+
+        def plan_next(k=k, upcoming=upcoming):
+            if k + 1 < len(groups) and not upcoming:
+                upcoming.append(plans_for(groups[k + 1]))
+
+        scale = 1
+        while True:
+            try:
+                parts.append(_run(scenario, members, parks, plans, seed, group, threads, width, scale, plan_next))
+                break
+            except _Overflow:
+                scale *= 2
+        plan_next()  # (done already, unless the group ended before its first advance)
+        plans = upcoming[0] if upcoming else None
+        if progress is not None:
+            progress(len(group))
     with _SPARE_LOCK:
         _SPARE.clear()  # memory is held only while a run uses it
     if not parts:
@@ -2091,7 +2102,7 @@ def _few_per_thread(size: int, threads: int) -> bool:
     return size < 4 * _CHUNK * threads
 
 
-def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
+def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, meanwhile=None):
     from .rules import assessment as A
 
     B = len(reps)
@@ -2135,11 +2146,11 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale):
     helper = _compile_helper(blocks[0], plans[0], threads)
     try:
         for y, d in enumerate(decisions):
-            _advance_all(blocks, plans, parks, m, d, seed, threads)
+            _advance_all(blocks, plans, parks, m, d, seed, threads, meanwhile)
             _stop(helper)  # compiled by now
             assess(y, apply=True)
             m = d
-        _advance_all(blocks, plans, parks, m, H, seed, threads)
+        _advance_all(blocks, plans, parks, m, H, seed, threads, meanwhile)
     finally:
         _stop(helper)
     if a is not None:
