@@ -59,3 +59,24 @@ def test_every_default_names_a_source_or_says_assumption():
     for line in rows:
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[4], f"no source for {cells[0]}"
+
+
+def test_the_command_exits_with_main_status_and_complete_output(root, tmp_path):
+    # `python -m parksim` (as the `parksim` script) exits at once after main() (no interpreter teardown):
+    # its output must still be complete, its status main()'s, and its files written
+    import json
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "parksim", *args], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+
+    ok = run("validate", str(root / "scenarios" / "bench.toml"))
+    assert ok.returncode == 0 and ok.stdout.startswith(str(root / "scenarios" / "bench.toml") + ": valid")
+    assert ok.stdout.endswith("\n") and "levers.credit.exit_factor" in ok.stdout  # the last line printed
+    bad = run("validate", str(tmp_path / "missing.toml"))
+    assert bad.returncode == 2 and "file not found" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "run"
+    done = run("run", str(root / "scenarios" / "xiushan-2024.toml"), "-n", "20", "--engine", "simpy", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and json.loads((out / "manifest.json").read_text())["replications"] == 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -316,6 +317,22 @@ COMMANDS = {
     "params": _cmd_params,
     "indicators": _cmd_indicators,
 }
+
+
+def entry() -> None:
+    """The ``parksim`` command (and ``python -m parksim``): :func:`main`, then exit at once with its status.
+
+    By then every output file is written (atomically) and closed, the process pool is shut down and the
+    compile helper has ended; what is left is the interpreter's teardown, which frees the compiled engine's
+    objects one by one and collects them: measured 0.9 s after a first run, on a run of about 15 s.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``| head``) or a closed stream: nothing more to write
+            pass
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1253,51 +1253,6 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     _start_of_month(r, _I(0), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
-@numba.njit(**_LEAN)
-def _month(
-    r,
-    m,
-    pr,
-    H,
-    Y,
-    seed,
-    park,
-    FF,
-    FI,
-    FR,
-    PF,
-    PI,
-    PR,
-    AL,
-    QF,
-    QL,
-    RS,
-    RI,
-    RR,
-    SH,
-    RATE,
-    REC,
-    PV,
-    PD,
-    SV,
-    SD,
-    MV,
-    KP,
-    TS_STAFF,
-    TS_RD,
-    TS_IP2,
-):
-    """Month m of replication r: its events, its end, and the start of the next month.
-
-    A function of its own so that a first run can compile it in a second process while this one
-    compiles the initialisation (:func:`_compile_helper`).
-    """
-    _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
-    _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
-    if m + 1 < H:
-        _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
-
-
 @numba.njit(**_ENTRY)
 def _advance(
     r0,
@@ -1349,39 +1304,12 @@ def _advance(
         for m in range(m0, m1):
             if RI[r, N_ERROR] != 0:
                 break
-            _month(
-                r,
-                m,
-                pr,
-                H,
-                Y,
-                sk,
-                park,
-                FF,
-                FI,
-                FR,
-                PF,
-                PI,
-                PR,
-                AL,
-                QF,
-                QL,
-                RS,
-                RI,
-                RR,
-                SH,
-                RATE,
-                REC,
-                PV,
-                PD,
-                SV,
-                SD,
-                MV,
-                KP,
-                TS_STAFF,
-                TS_RD,
-                TS_IP2,
-            )
+            # the month's events, its end, and the start of the next month (in this function, not one of its own:
+            # every compiled function re-optimises all it calls, and this one would be the whole month again)
+            _events(r, m, H, Y, sk, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP)
+            _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
+            if m + 1 < H:
+                _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
 
 
 # ======================================================================================
@@ -1884,7 +1812,7 @@ _ARGS = {
 
 
 def _signatures(blk, P) -> dict:
-    """Argument types of the calls :func:`_advance` (through :func:`_month`) makes for ``blk``, by :data:`_ARGS` key."""
+    """Argument types of the calls :func:`_advance` makes for ``blk``, by :data:`_ARGS` key."""
     i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
 
     def types(key):
