@@ -171,7 +171,7 @@ def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypat
 
 
 def test_compile_helper_signatures_follow_the_functions_parameters(root):
-    # a first run on two cores compiles the month start and end in a helper process from the types of
+    # a first run on two cores compiles the starting firms and the month end in a helper process from the types of
     # the arrays named in E._ARGS; a renamed or reordered parameter would make the helper compile a
     # version the engine never calls (the first run would be slow, not wrong): the names must match
     import inspect
@@ -183,6 +183,8 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     assert params(E._end_of_month) == ("r", "m", "pr", "Y", "seed", "park", *E._ARGS["end"])
     assert params(E._events) == ("r", "m", "H", "Y", "seed", "park", *E._ARGS["events"])
     assert params(E._init_rep) == ("r", "H", "Y", "seed", "park", *E._ARGS["init"])
+    assert params(E._starting_firms) == ("r", "Y", "pr", "seed", "park", *E._ARGS["starting"])
+    assert params(E._year_end) == ("r", "y", "pr", "Y", "seed", "park", *E._ARGS["year_end"])
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     P = E.plan(scn, 1, [0])
     blk = E._Block(scn, P, [0], *E._capacity(P))
@@ -192,6 +194,8 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
         "end": 6 + len(E._ARGS["end"]),
         "events": 6 + len(E._ARGS["events"]),
         "init": 5 + len(E._ARGS["init"]),
+        "starting": 5 + len(E._ARGS["starting"]),
+        "year_end": 6 + len(E._ARGS["year_end"]),
     }
     assert sigs["end"][6] == numba.typeof(blk.FF) and sigs["init"][-1] == numba.typeof(P["REG"])
     # nothing to compile (this process has the engine), or one core: no helper

@@ -1808,6 +1808,8 @@ _ARGS = {
         *("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "SH", "RATE"),
         *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG"),
     ),
+    "starting": ("FF", "FI", "FR", "SV", "SD", "PV", "BV", "BD", "REG"),
+    "year_end": ("FF", "FI", "RS", "RI", "RR", "PV", "REC"),
 }
 
 
@@ -1823,24 +1825,28 @@ def _signatures(blk, P) -> dict:
         "end": (i64, i64, i64, i64, seed, i64, *types("end")),  # r, m, pr, Y, seed, park
         "events": (i64, i64, i64, i64, seed, i64, *types("events")),  # r, m, H, Y, seed, park
         "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park
+        "starting": (i64, i64, i64, seed, i64, *types("starting")),  # r, Y, pr, seed, park
+        "year_end": (i64, i64, i64, i64, seed, i64, *types("year_end")),  # r, y, pr, Y, seed, park
     }
 
 
 def _compile_parts(payload: bytes) -> None:
-    """The compile helper's part: the month start and the month end (rounds, year end), into the on-disk cache."""
+    """The compile helper's part, into the on-disk cache: the starting firms, then the month end (rounds, year end)."""
     sigs = pickle.loads(payload)
-    _start_of_month.compile(sigs["start"])
+    _starting_firms.compile(sigs["starting"])
     _end_of_month.compile(sigs["end"])
 
 
 def _compile_helper(blk, P, threads: int):
     """On a first run with more than one core, compile the engine in two processes; returns the helper process or None.
 
-    Numba compiles one function at a time in a process. A helper process compiles the month start
-    and end (rounds, year end: about half of the engine) into the cache while this one compiles the
-    initialisation and the month's events; this one then waits for the helper and finds its part in
-    the cache instead of compiling it too. Nothing happens if there is nothing to compile or only one core to use; if
-    the helper fails, this process compiles everything itself (it is an optimisation only).
+    Numba compiles one function at a time in a process, and a compiled function includes all it calls.
+    A helper process compiles the starting firms and then the month end (certification rounds) into the
+    cache, while this one compiles the year end, which the helper's month end then finds in the cache, the
+    month's events (projects, new firms) and the initialisation, which by then finds the starting firms
+    in the cache; this one then waits for the helper and finds the month end there. Nothing happens if there is
+    nothing to compile or only one core to use; if the helper fails, this process compiles everything
+    itself (it is an optimisation only).
     """
     if threads <= 1 or not needs_compiling():
         return None
@@ -1858,8 +1864,9 @@ def _compile_helper(blk, P, threads: int):
         proc.stdin.close()
     except Exception:  # noqa: BLE001 - an optimisation only
         return None
-    _init_rep.compile(sigs["init"])
+    _year_end.compile(sigs["year_end"])
     _events.compile(sigs["events"])
+    _init_rep.compile(sigs["init"])
     try:
         proc.wait(timeout=300)
     except subprocess.TimeoutExpired:

@@ -78,6 +78,7 @@ import math
 
 import numba
 import numpy as np
+from scipy import special
 
 #: compile options of the samplers: cached, callable without the GIL, IEEE arithmetic (no fast-math reordering),
 #: and no C-callable wrapper (nothing takes their address; building one costs compile time on a first run)
@@ -777,8 +778,8 @@ def encode(value) -> np.ndarray:
         m, sd = _num(value.mean, "normal mean"), _num(value.sd, "normal sd")
         low, high = _num(value.low, "normal low"), _num(value.high, "normal high")
         code[:5] = NORMAL, m, sd, low, high
-        if sd != 0.0:
-            code[5:7] = ndtr((low - m) / sd), ndtr((high - m) / sd)
+        if sd != 0.0:  # (SciPy's ndtr, which ndtr mirrors: a compiled call from here would cost a first run a compile)
+            code[5:7] = special.ndtr(np.array([(low - m) / sd, (high - m) / sd]))
     elif isinstance(value, d.LogNormal):
         code[:3] = LOGNORMAL, _num(value.median, "lognormal median"), _num(value.sigma, "lognormal sigma")
     else:
