@@ -100,6 +100,15 @@ def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
     parks = len(scn._members)
     assert len(seen) == 3 * parks and all(ff is seen[i % parks][1] for i, (_, ff) in enumerate(seen))  # (seed 3: room suffices)
     assert len(E._SPARE) == 0  # released when the run ends
+    # kept from call to call when asked (a run in batches), with the same values, until released
+    first = E.run_block(scn, 3, range(0, 4), threads=1, budget=2 * per_rep, keep_memory=True)
+    assert len(E._SPARE) == parks
+    kept = E._SPARE[0]["FF"]
+    second = E.run_block(scn, 3, range(4, 6), threads=1, budget=2 * per_rep, keep_memory=True)
+    assert E._SPARE[0]["FF"] is kept
+    np.testing.assert_array_equal(np.concatenate([first, second]), fresh)
+    E.release_memory()
+    assert len(E._SPARE) == 0
 
 
 def test_state_per_replication_is_bounded_by_the_budget(root):

@@ -1960,7 +1960,14 @@ def state_bytes(cap: int, pcap: int, Y: int, H: int, nsec: int) -> int:
 
 
 def run_block(
-    scenario, seed: int, reps, threads: int = 1, width: int | None = None, budget: int | None = None, progress=None
+    scenario,
+    seed: int,
+    reps,
+    threads: int = 1,
+    width: int | None = None,
+    budget: int | None = None,
+    progress=None,
+    keep_memory: bool = False,
 ) -> np.ndarray:
     """Replications ``reps`` of ``scenario``: array (len(reps), years, parks x columns) as the Monte Carlo runner lays it out.
 
@@ -1969,6 +1976,8 @@ def run_block(
     :data:`MEMORY_BUDGET`), so memory does not grow with the number of replications, however large the park.
     Results do not depend on the grouping (each replication's streams are keyed by its number in the run).
     ``progress``, if given, is called with the number of replications finished after each group.
+    ``keep_memory`` keeps the groups' large arrays for the next call (a run in batches: fresh memory
+    costs page faults and the kernel's zeroing) until :func:`release_memory`.
     """
     seed = int(seed)
     reps = [int(r) for r in reps]
@@ -2007,11 +2016,17 @@ def run_block(
         plans = upcoming[0] if upcoming else None
         if progress is not None:
             progress(len(group))
-    with _SPARE_LOCK:
-        _SPARE.clear()  # memory is held only while a run uses it
+    if not keep_memory:
+        release_memory()
     if not parts:
         return np.empty((0, scenario.simulation.years, len(members) * (width or len(I.INDICATORS) + 2)))
     return np.concatenate(parts)
+
+
+def release_memory() -> None:
+    """Free the large arrays kept for the next group (memory is held only while a run uses it)."""
+    with _SPARE_LOCK:
+        _SPARE.clear()
 
 
 def _group_size(members, seed, rep, budget, threads) -> int:
