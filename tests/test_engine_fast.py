@@ -188,7 +188,6 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     def params(f):
         return tuple(inspect.signature(f.py_func).parameters)
 
-    assert params(E._start_of_month) == ("r", "m", "pr", *E._ARGS["start"])
     assert params(E._end_of_month) == ("r", "m", "pr", "Y", "seed", "park", *E._ARGS["end"])
     assert params(E._events) == ("r", "m", "H", "Y", "seed", "park", *E._ARGS["events"])
     assert params(E._init_rep) == ("r", "H", "Y", "seed", "park", *E._ARGS["init"])
@@ -199,7 +198,6 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     blk = E._Block(scn, P, [0], *E._capacity(P))
     sigs = E._signatures(blk, P)
     assert {k: len(v) for k, v in sigs.items()} == {
-        "start": 3 + len(E._ARGS["start"]),
         "end": 6 + len(E._ARGS["end"]),
         "events": 6 + len(E._ARGS["events"]),
         "init": 5 + len(E._ARGS["init"]),

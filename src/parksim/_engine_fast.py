@@ -1801,7 +1801,6 @@ _check_cache()
 
 #: the array arguments of the functions a first run compiles in two processes (see :func:`_compile_helper`)
 _ARGS = {
-    "start": ("PF", "PI", "QF", "QL", "RS", "RI", "PV", "MV", "AL"),
     "end": ("FF", "FI", "FR", "PF", "PI", "QF", "QL", "RS", "RI", "RR", "SH", "PV", "SV", "REC", "TS_STAFF", "TS_RD", "TS_IP2", "AL"),
     "events": ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "RATE", "PV", "PD", "SV", "SD", "KP"),
     "init": (
@@ -1821,7 +1820,6 @@ def _signatures(blk, P) -> dict:
         return tuple(numba.typeof(getattr(blk, k) if hasattr(blk, k) else P[k]) for k in _ARGS[key])
 
     return {
-        "start": (i64, i64, i64, *types("start")),  # r, m, pr
         "end": (i64, i64, i64, i64, seed, i64, *types("end")),  # r, m, pr, Y, seed, park
         "events": (i64, i64, i64, i64, seed, i64, *types("events")),  # r, m, H, Y, seed, park
         "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park

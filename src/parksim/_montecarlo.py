@@ -130,7 +130,11 @@ class _FastRunner:
 
         self.scenario, self.seed, self.jobs = scenario, seed, jobs
         if not quiet and needs_compiling():
-            print("compiling the fast engine (once after installing; about 12-15 s on two cores, later runs reuse it) ...", file=sys.stderr, flush=True)
+            print(
+                "compiling the fast engine (once after installing; about 12-15 s on two cores, later runs reuse it) ...",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def run(self, start: int, stop: int, progress=None) -> np.ndarray:
         from ._engine_fast import run_block
