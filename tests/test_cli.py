@@ -80,3 +80,30 @@ def test_the_command_exits_with_main_status_and_complete_output(root, tmp_path):
     done = run("run", str(root / "scenarios" / "xiushan-2024.toml"), "-n", "20", "--engine", "simpy", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout and json.loads((out / "manifest.json").read_text())["replications"] == 20
+
+
+def test_the_command_starts_the_compile_helper_early_only_for_the_fast_engine_on_several_cores(root, tmp_path, monkeypatch):
+    # `parksim run` and `parksim compare` start the fast engine's compile helper before reading anything (the run
+    # then takes it, or ends it if the engine is compiled); not for the SimPy engine, one job, or other commands
+    import subprocess
+    import sys
+
+    from parksim import _compiling
+
+    started = []
+
+    def start():
+        started.append(subprocess.Popen([sys.executable, "-c", "pass"]))
+        return started[-1]
+
+    monkeypatch.setattr(_compiling, "start", start)
+    scn = str(root / "scenarios" / "xiushan-2024.toml")
+    common = ["-n", "2", "--quiet", "--out", str(tmp_path / "o")]
+    assert main(["run", scn, *common, "--jobs", "2", "--engine", "simpy"], compile_early=True) == 0
+    assert main(["run", scn, *common, "--jobs", "1"], compile_early=True) == 0
+    assert main(["validate", scn], compile_early=True) == 0
+    assert main(["run", scn, *common, "--jobs", "2"], compile_early=False) == 0
+    assert started == []
+    assert main(["run", scn, *common, "--jobs", "2"], compile_early=True) == 0
+    assert len(started) == 1 and _compiling.take() is None  # the run took it (and ended it: nothing to compile)
+    assert started[0].poll() is not None

@@ -35,6 +35,21 @@ def test_readme_setup_commands_name_existing_files(root):
 def test_public_api_is_explicit():
     for name in parksim.__all__:
         assert hasattr(parksim, name), name
+    assert set(parksim.__all__) <= set(dir(parksim))
+    assert parksim.report is parksim._report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
+    with pytest.raises(AttributeError, match="no attribute 'simulat'"):
+        parksim.simulat  # noqa: B018
+
+
+def test_importing_the_package_loads_nothing_heavy():
+    # the public names load on first use: `import parksim` (and the command's own module) must stay quick, so that
+    # the command can start the fast engine's compile helper before loading pandas, numba or the SimPy engine
+    import subprocess
+    import sys
+
+    code = "import sys, parksim._cli; print(sorted(m for m in ('numba', 'pandas', 'scipy', 'simpy', 'pydantic') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 
 
 def test_readme_toml_examples_are_valid_scenarios(root):

@@ -7,6 +7,7 @@ Agreement with the SimPy engine in distribution is tested per scenario in
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -180,9 +181,9 @@ def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypat
 
 
 def test_compile_helper_signatures_follow_the_functions_parameters(root):
-    # a first run on two cores compiles the starting firms and the month end in a helper process from the types of
-    # the arrays named in E._ARGS; a renamed or reordered parameter would make the helper compile a
-    # version the engine never calls (the first run would be slow, not wrong): the names must match
+    # a first run on two cores compiles parts of the engine in a helper process from the types of the arrays named
+    # in E._ARGS; a renamed or reordered parameter would make the helper compile a version the engine never calls
+    # (the first run would be slow, not wrong): the names must match
     import inspect
 
     def params(f):
@@ -193,6 +194,7 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     assert params(E._init_rep) == ("r", "H", "Y", "seed", "park", *E._ARGS["init"])
     assert params(E._starting_firms) == ("r", "Y", "pr", "seed", "park", *E._ARGS["starting"])
     assert params(E._year_end) == ("r", "y", "pr", "Y", "seed", "park", *E._ARGS["year_end"])
+    assert sorted(E._HELPER_PARTS + E._RUN_PARTS) == ["end", "events", "init", "starting"]  # each part compiled once
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     P = E.plan(scn, 1, [0])
     blk = E._Block(scn, P, [0], *E._capacity(P))
@@ -205,10 +207,84 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
         "year_end": 6 + len(E._ARGS["year_end"]),
     }
     assert sigs["end"][6] == numba.typeof(blk.FF) and sigs["init"][-1] == numba.typeof(P["REG"])
-    # nothing to compile (this process has the engine), or one core: no helper
-    E.run_block(scn, 1, [0], threads=1)
-    assert E._compile_helper(blk, P, threads=2) is None
-    assert E._compile_helper(blk, P, threads=1) is None
+
+
+def test_the_compile_helper_needs_no_scenario(root):
+    # the helper starts before the scenario is read and compiles for E._signatures(): the types of every block's
+    # arrays, whatever the scenario. A scenario whose arrays had other types would make the helper compile versions
+    # the run never calls (slow, not wrong): every built-in scenario's must be the same, and the plan's dimensions
+    for path in sorted((root / "scenarios").glob("*.toml")):
+        scn = parksim.load_scenario(path)
+        P = E.plan(scn, 3, [0, 1])
+        blk = E._Block(scn, P, [0, 1], *E._capacity(P))
+        assert E._signatures(blk, P) == E._signatures(), path.name
+        assert {k: (v.ndim, v.dtype) for k, v in P.items()} == {k: (nd, np.dtype(np.float64)) for k, nd in E._PLAN_NDIM.items()}
+
+
+def test_no_compile_helper_when_nothing_needs_compiling(root, monkeypatch):
+    import subprocess
+    import sys
+
+    from parksim import _compiling
+
+    scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
+    E.run_block(scn, 1, [0], threads=1)  # this process has the engine now
+    P = E.plan(scn, 1, [0])
+    blk = E._Block(scn, P, [0], *E._capacity(P))
+    started = []
+    monkeypatch.setattr(_compiling, "start", lambda: started.append(1))
+    E._compile(blk, P, threads=2)
+    assert started == []
+    # a helper the command started early is ended by the run that finds nothing to compile
+    early = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(_compiling, "_EARLY", [early])
+    E._compile(blk, P, threads=2)
+    assert early.poll() is not None and _compiling.take() is None
+
+
+def test_the_compile_helper_program_runs(tmp_path):
+    # the helper's program, as the command starts it: here the engine is in the cache (the tests compiled it), so
+    # it has nothing to do and ends at once, with status 0 (an import error would end it with status 1)
+    import pickle
+    import subprocess
+    import sys
+
+    from parksim import _compiling
+
+    E.run_block(parksim.load_scenario(Path(__file__).parents[1] / "scenarios" / "xiushan-2024.toml"), 1, [0])  # cached
+    done = subprocess.run([sys.executable, "-c", _compiling._CODE], input=pickle.dumps(list(sys.path)), cwd=tmp_path, timeout=120)
+    assert done.returncode == 0
+
+
+def test_the_entry_function_is_compiled_without_reoptimising_its_parts():
+    # E._linked_as_compiled skips numba's whole-module re-optimisation for the functions named, in this thread, and puts
+    # numba back as it was; the function still computes what it should
+    from numba.core.codegen import CPUCodeLibrary
+
+    seen = []
+    original = CPUCodeLibrary._optimize_final_module
+
+    def record(library):
+        seen.append(library.name)
+        return original(library)
+
+    @numba.njit
+    def part(x):
+        return x * 2.0 + 1.0
+
+    @numba.njit
+    def entry_fn(x):
+        return part(x) - 1.0
+
+    CPUCodeLibrary._optimize_final_module = record
+    try:
+        with E._linked_as_compiled(entry_fn):
+            entry_fn.compile((numba.types.float64,))
+        assert CPUCodeLibrary._optimize_final_module is record  # restored
+    finally:
+        CPUCodeLibrary._optimize_final_module = original
+    assert [n.rsplit(".", 1)[-1] for n in seen if "<locals>" in n] == ["part"]  # entry_fn's was skipped
+    assert entry_fn(3.0) == 6.0
 
 
 def test_compiled_code_cache_is_refreshed_when_any_compiled_source_changes(tmp_path):

@@ -38,12 +38,10 @@ parameter values for a seed and replication).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
-import pickle
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,6 +50,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from . import _compiling
 from . import _fastrand as R
 from ._engine_simpy import occupied_error
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
@@ -1705,14 +1704,18 @@ class _Block:
         with _SPARE_LOCK:
             _SPARE[self._slot] = self._big
 
-    def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
-        _advance(
+    def args(self, r0, r1, m0, m1, seed, park, P) -> tuple:
+        """The arguments of :func:`_advance` for replications r0..r1-1 over months m0..m1-1."""
+        return (
             r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park,
             self.FF, self.FI, self.FR, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
             self.RS, self.RI, self.RR, self.SH, self.RATE, self.REC,
             P["PV"], P["PD"], P["SV"], P["SD"], P["BV"], P["BD"], P["MV"], P["WR"], P["KP"], P["REG"],
             P["TS_STAFF"], P["TS_RD"], P["TS_IP2"],
         )  # fmt: skip
+
+    def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
+        _advance(*self.args(r0, r1, m0, m1, seed, park, P))
 
 
 def needs_compiling() -> bool:
@@ -1799,7 +1802,10 @@ def _check_cache() -> None:
 _check_cache()
 
 
-#: the array arguments of the functions a first run compiles in two processes (see :func:`_compile_helper`)
+#: the plan's arrays (:func:`plan`, all float64): their number of dimensions
+_PLAN_NDIM = dict(PV=2, PD=3, SV=3, SD=4, BV=3, BD=4, MV=3, WR=2, KP=2, REG=2, TS_STAFF=2, TS_RD=2, TS_IP2=1)
+
+#: the array arguments of the functions a first run compiles in two processes (see :func:`_compile`)
 _ARGS = {
     "end": ("FF", "FI", "FR", "PF", "PI", "QF", "QL", "RS", "RI", "RR", "SH", "PV", "SV", "REC", "TS_STAFF", "TS_RD", "TS_IP2", "AL"),
     "events": ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "RATE", "PV", "PD", "SV", "SD", "KP"),
@@ -1810,14 +1816,26 @@ _ARGS = {
     "starting": ("FF", "FI", "FR", "SV", "SD", "PV", "BV", "BD", "REG"),
     "year_end": ("FF", "FI", "RS", "RI", "RR", "PV", "REC"),
 }
+#: who compiles which part on a first run, in order: the helper process, and the running process (which then waits
+#: for the helper and compiles :func:`_advance`, finding every part in the cache). The year end comes first here
+#: because the helper's month end calls it; the starting firms come first there because the initialisation calls them.
+_HELPER_PARTS = ("starting", "events")
+_RUN_PARTS = ("end", "init")
 
 
-def _signatures(blk, P) -> dict:
-    """Argument types of the calls :func:`_advance` makes for ``blk``, by :data:`_ARGS` key."""
+def _signatures(blk=None, P=None) -> dict:
+    """Argument types of the calls :func:`_advance` makes, by :data:`_ARGS` key: for ``blk`` and its plan ``P``, or
+    (no arguments) for any block: the types depend on the arrays' dtypes and dimensions only, the same for every
+    scenario (a test checks), so the compile helper needs no scenario."""
+    if blk is None:
+        arrays = {k: np.zeros((1,) * len(shape), dtype) for k, (shape, dtype) in _state_shapes(1, 1, 1, 1, 1, 1).items()}
+        arrays |= {k: np.zeros((1,) * nd) for k, nd in _PLAN_NDIM.items()}
+    else:
+        arrays = {k: getattr(blk, k) if hasattr(blk, k) else P[k] for keys in _ARGS.values() for k in keys}
     i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
 
     def types(key):
-        return tuple(numba.typeof(getattr(blk, k) if hasattr(blk, k) else P[k]) for k in _ARGS[key])
+        return tuple(numba.typeof(arrays[k]) for k in _ARGS[key])
 
     return {
         "end": (i64, i64, i64, i64, seed, i64, *types("end")),  # r, m, pr, Y, seed, park
@@ -1828,56 +1846,76 @@ def _signatures(blk, P) -> dict:
     }
 
 
-def _compile_parts(payload: bytes) -> None:
-    """The compile helper's part, into the on-disk cache: the starting firms, then the month end (rounds, year end)."""
-    sigs = pickle.loads(payload)
-    _starting_firms.compile(sigs["starting"])
-    _end_of_month.compile(sigs["end"])
+def _parts() -> dict:
+    return {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms, "year_end": _year_end}
 
 
-def _compile_helper(blk, P, threads: int):
-    """On a first run with more than one core, compile the engine in two processes; returns the helper process or None.
+def _compile_parts() -> None:
+    """The compile helper process's work (:mod:`parksim._compiling`): its parts, into the cache, if the engine needs compiling."""
+    if needs_compiling():
+        sigs = _signatures()
+        for key in _HELPER_PARTS:
+            _parts()[key].compile(sigs[key])
 
-    Numba compiles one function at a time in a process, and a compiled function includes all it calls.
-    A helper process compiles the starting firms and then the month end (certification rounds) into the
-    cache, while this one compiles the year end, which the helper's month end then finds in the cache, the
-    month's events (projects, new firms) and the initialisation, which by then finds the starting firms
-    in the cache; this one then waits for the helper and finds the month end there. Nothing happens if there is
-    nothing to compile or only one core to use; if the helper fails, this process compiles everything
-    itself (it is an optimisation only).
+
+@contextlib.contextmanager
+def _linked_as_compiled(*funcs):
+    """While this thread compiles, skip numba's re-optimisation of the linked code of the compiled functions ``funcs``.
+
+    Numba links the code of everything a compiled function calls into its own and runs LLVM's full optimisation
+    over all of it again; that is how small functions are inlined into their callers. :func:`_advance` (the
+    month loop) and :func:`_init_rep` (once a replication) only make a few calls of parts that were optimised
+    already, with all they call: optimising the whole engine again took about 1 s of a first run for
+    :func:`_advance` and 0.4-0.8 s for :func:`_init_rep`, and changed nothing in the engine's speed (bench, one
+    thread: 0.63-0.70 ms a replication either way, within the machine's noise). Skipping an optimisation
+    cannot change results. This replaces a method of numba's internal code library class for the duration; if
+    that is not there, nothing is skipped.
     """
-    if threads <= 1 or not needs_compiling():
-        return None
     try:
+        from numba.core.codegen import CPUCodeLibrary
+
+        optimise = CPUCodeLibrary._optimize_final_module
+    except (ImportError, AttributeError):
+        yield
+        return
+    me, names = threading.get_ident(), {f.py_func.__qualname__ for f in funcs}  # numba names a code library so
+
+    def final(library):
+        if library.name in names and threading.get_ident() == me:
+            return None
+        return optimise(library)
+
+    CPUCodeLibrary._optimize_final_module = final
+    try:
+        yield
+    finally:
+        CPUCodeLibrary._optimize_final_module = optimise
+
+
+def _compile(blk, P, threads: int) -> None:
+    """Compile the engine for ``blk`` unless this process has it or the cache can serve it.
+
+    With more than one thread, a helper process (:mod:`parksim._compiling`; started early by the ``parksim``
+    command, or now) compiles :data:`_HELPER_PARTS` into the cache while this process compiles
+    :data:`_RUN_PARTS`; each finds the other's parts there (numba looks in the cache before compiling a
+    function that a function it compiles calls). Then :func:`_advance` is compiled, finding all parts
+    compiled. If the helper fails, this process compiles what is missing itself (it is an optimisation only).
+    """
+    helper = _compiling.take()
+    try:
+        if not needs_compiling():
+            return
         sigs = _signatures(blk, P)
-        payload, path = pickle.dumps(sigs), pickle.dumps(list(sys.path))
-        code = (
-            "import pickle, sys; sys.path[:] = pickle.loads(sys.stdin.buffer.read(int(sys.argv[1]))); "
-            "from parksim._engine_fast import _compile_parts; _compile_parts(sys.stdin.buffer.read())"
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(len(path))], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        proc.stdin.write(path + payload)
-        proc.stdin.close()
-    except Exception:  # noqa: BLE001 - an optimisation only
-        return None
-    _year_end.compile(sigs["year_end"])
-    _events.compile(sigs["events"])
-    _init_rep.compile(sigs["init"])
-    try:
-        proc.wait(timeout=300)
-    except subprocess.TimeoutExpired:
-        pass
-    return proc
-
-
-def _stop(proc) -> None:
-    """End the compile helper (its cache files are written atomically, so stopping it midway loses nothing)."""
-    if proc is not None and proc.poll() is None:
-        proc.kill()
-    if proc is not None:
-        proc.wait()
+        with _linked_as_compiled(_advance, _init_rep):
+            if threads > 1:
+                helper = helper or _compiling.start()
+                if helper is not None:
+                    for key in _RUN_PARTS:
+                        _parts()[key].compile(sigs[key])
+                    _compiling.wait(helper)
+            _advance.compile(tuple(numba.typeof(a) for a in blk.args(0, 1, 0, 1, 1, 0, P)))
+    finally:
+        _compiling.stop(helper)
 
 
 def unsupported(scenario) -> str | None:
@@ -2091,16 +2129,12 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, mea
                     blk.RS[r, R_GBONUS] = float(eff.growth_bonus) if eff else 0.0
 
     m = 0
-    helper = _compile_helper(blocks[0], plans[0], threads)
-    try:
-        for y, d in enumerate(decisions):
-            _advance_all(blocks, plans, parks, m, d, seed, threads, meanwhile)
-            _stop(helper)  # compiled by now
-            assess(y, apply=True)
-            m = d
-        _advance_all(blocks, plans, parks, m, H, seed, threads, meanwhile)
-    finally:
-        _stop(helper)
+    _compile(blocks[0], plans[0], threads)
+    for y, d in enumerate(decisions):
+        _advance_all(blocks, plans, parks, m, d, seed, threads, meanwhile)
+        assess(y, apply=True)
+        m = d
+    _advance_all(blocks, plans, parks, m, H, seed, threads, meanwhile)
     if a is not None:
         for y in range(len(decisions), Y):
             assess(y, apply=False)
