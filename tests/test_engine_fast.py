@@ -333,3 +333,17 @@ def test_the_package_cache_carries_the_digest_of_its_sources():
 
     stamps = list(Path(E._advance._cache._cache_path).glob(E._SOURCES_STAMP))
     assert [s.read_text().strip() for s in stamps] == [E._sources_digest(Path(E.__file__).parent)]
+
+
+def test_large_arrays_are_fresh_zeroed_memory():
+    # the blocks' large arrays come from anonymous memory (E._fresh_zeros: no request for huge pages, which made a
+    # run's first group twice as slow on this machine); they must behave as np.zeros does for the engine
+    import mmap
+
+    a = E._fresh_zeros((3, 4, 5), np.int64)
+    assert a.shape == (3, 4, 5) and a.dtype == np.int64 and (a == 0).all()
+    assert a.flags.writeable and a.flags.c_contiguous and a.flags.aligned
+    assert isinstance(a.base.base.obj, mmap.mmap)  # (array <- array <- memoryview of the mapping)
+    a[2, 3, 4] = 7
+    assert a.sum() == 7
+    assert E._fresh_zeros((0, 4), np.float64).shape == (0, 4)
