@@ -131,7 +131,7 @@ class _FastRunner:
         self.scenario, self.seed, self.jobs = scenario, seed, jobs
         if not quiet and needs_compiling():
             print(
-                "compiling the fast engine (once after installing; about 12-15 s on two cores, later runs reuse it) ...",
+                "compiling the fast engine (once after installing; about 10-15 s on two cores, later runs reuse it) ...",
                 file=sys.stderr,
                 flush=True,
             )
