@@ -54,6 +54,31 @@ def test_hnte_each_condition_is_required():
     assert not eligible(sales_3y=0.0, rd_3y=0.0)
 
 
+def test_hnte_a_violation_only_ever_removes_eligibility():
+    # the fast engine draws a firm's violation only when it meets every other condition (a firm that fails without a
+    # violation fails with one): over random firms, eligible with a violation never, and without one exactly when
+    # the other conditions hold
+    rng = np.random.default_rng(5)
+    n = 20_000
+    args = dict(
+        age_months=rng.uniform(0, 60, n),
+        rd_3y=rng.uniform(0, 10, n),
+        sales_3y=rng.choice([0.0, 50.0, 100.0, 40_000.0], n),
+        latest_sales=rng.choice([40.0, 6000.0, 30000.0], n),
+        st_share=rng.uniform(0, 0.3, n),
+        hightech_share=rng.uniform(0.4, 1.0, n),
+        score=rng.uniform(50, 100, n),
+        has_ip=rng.random(n) < 0.7,
+        in_field=rng.random(n) < 0.8,
+        p=HNTE,
+    )
+    clean = C.hnte_eligible(violation=np.zeros(n, bool), **args)
+    assert 0 < clean.sum() < n  # both kinds of firm occur
+    assert not C.hnte_eligible(violation=np.ones(n, bool), **args).any()
+    mixed = rng.random(n) < 0.5
+    np.testing.assert_array_equal(C.hnte_eligible(violation=mixed, **args), clean & ~mixed)
+
+
 def test_tech_sme_points_hand_computed():
     p = C.tech_sme_params(TechSme())
     total, staff = C.tech_sme_points(

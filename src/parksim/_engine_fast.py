@@ -385,8 +385,13 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_DEATH, i] = F.exit_time(
         birth, e_exit, age0, rd_active, PV[pr, V_RD_EXIT_FACTOR], SV[pr, s, S_HY], SV[pr, s, S_HM], SV[pr, s, S_YOUNG]
     )
+    # the R&D intensity of each year from the one it is born in: only year ends after the firm's creation read them
+    # (its birth is its creation, or before it for a starting firm); earlier years are marked NaN, never read
     sd = SV[pr, s, S_RD_NOISE]
-    for y in range(Y):
+    first = min(Y, max(0, int(birth // 12.0)))
+    for y in range(first):
+        FF[r, NF0 + y, i] = np.nan
+    for y in range(first, Y):
         FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y)))
     FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
     FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
@@ -875,14 +880,15 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
     for i in range(n):
         if FI[r, I_ALIVE, i] == 0:
             continue
-        h = _firm_year(seed, park, FI[r, I_KEY, i], y)
         expired = False
         if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
             FI[r, I_HON, i] = 0
             expired = True
-        if FI[r, I_HON, i] == 1 and R.keyed_uniform(h, _I(U_HREVOKE)) < PV[pr, V_H_REVOKE]:
-            FI[r, I_HON, i] = 0
-            FF[r, F_HEXP, i] = t
+        if FI[r, I_HON, i] == 1:
+            h = _firm_year(seed, park, FI[r, I_KEY, i], y)
+            if R.keyed_uniform(h, _I(U_HREVOKE)) < PV[pr, V_H_REVOKE]:
+                FI[r, I_HON, i] = 0
+                FF[r, F_HEXP, i] = t
         if FI[r, I_HON, i] == 1:
             continue
         rd3 = 0.0
@@ -890,20 +896,15 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
         for c in range(y, y + HISTORY):
             rd3 += FF[r, RD + c, i]
             sales3 += FF[r, REV + c, i]
-        eligible = C.hnte_eligible(
-            t - FF[r, F_BIRTH, i],
-            rd3,
-            sales3,
-            FF[r, REV + y + HISTORY - 1, i],
-            FF[r, F_ST, i],
-            FF[r, F_HT, i],
-            FF[r, F_SCORE, i],
-            (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0),
-            FI[r, I_FIELD, i],
-            R.keyed_uniform(h, _I(U_HVIOL)) < PV[pr, V_H_VIOL],
-            p,
-        )
-        if not eligible:
+        age, latest = t - FF[r, F_BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
+        ip = (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0)
+        st, ht, score, field = FF[r, F_ST, i], FF[r, F_HT, i], FF[r, F_SCORE, i], FI[r, I_FIELD, i]
+        # a firm that fails the conditions without a violation fails them with one: its violation draw (the year's
+        # uniform U_HVIOL, computed where it is used) is needed only by a firm that meets all the others
+        if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, False, p):
+            continue
+        h = _firm_year(seed, park, FI[r, I_KEY, i], y)
+        if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, R.keyed_uniform(h, _I(U_HVIOL)) < PV[pr, V_H_VIOL], p):
             continue
         prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
         if R.keyed_uniform(h, _I(U_HAPPLY)) < prob:
