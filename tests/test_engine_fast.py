@@ -193,7 +193,6 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     assert params(E._events) == ("r", "m", "H", "Y", "seed", "park", *E._ARGS["events"])
     assert params(E._init_rep) == ("r", "H", "Y", "seed", "park", *E._ARGS["init"])
     assert params(E._starting_firms) == ("r", "Y", "pr", "seed", "park", *E._ARGS["starting"])
-    assert params(E._year_end) == ("r", "y", "pr", "Y", "seed", "park", *E._ARGS["year_end"])
     assert sorted(E._HELPER_PARTS + E._RUN_PARTS) == ["end", "events", "init", "starting"]  # each part compiled once
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     P = E.plan(scn, 1, [0])
@@ -204,7 +203,6 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
         "events": 6 + len(E._ARGS["events"]),
         "init": 5 + len(E._ARGS["init"]),
         "starting": 5 + len(E._ARGS["starting"]),
-        "year_end": 6 + len(E._ARGS["year_end"]),
     }
     assert sigs["end"][6] == numba.typeof(blk.FF) and sigs["init"][-1] == numba.typeof(P["REG"])
 

@@ -1830,11 +1830,11 @@ _ARGS = {
         *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG"),
     ),
     "starting": ("FF", "FI", "FR", "SV", "SD", "PV", "BV", "BD", "REG"),
-    "year_end": ("FF", "FI", "RS", "RI", "RR", "PV", "REC"),
 }
 #: who compiles which part on a first run, in order: the helper process, and the running process (which then waits
-#: for the helper and compiles :func:`_advance`, finding every part in the cache). The year end comes first here
-#: because the helper's month end calls it; the starting firms come first there because the initialisation calls them.
+#: for the helper and compiles :func:`_advance`, finding every part in the cache). The helper's parts both create
+#: firms, so the new-firm code is compiled once; its starting firms come first, so that this process's
+#: initialisation, which calls them, finds them in the cache. The parts take about as long in each process.
 _HELPER_PARTS = ("starting", "events")
 _RUN_PARTS = ("end", "init")
 
@@ -1858,12 +1858,11 @@ def _signatures(blk=None, P=None) -> dict:
         "events": (i64, i64, i64, i64, seed, i64, *types("events")),  # r, m, H, Y, seed, park
         "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park
         "starting": (i64, i64, i64, seed, i64, *types("starting")),  # r, Y, pr, seed, park
-        "year_end": (i64, i64, i64, i64, seed, i64, *types("year_end")),  # r, y, pr, Y, seed, park
     }
 
 
 def _parts() -> dict:
-    return {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms, "year_end": _year_end}
+    return {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms}
 
 
 def _compile_parts() -> None:
