@@ -7,6 +7,7 @@ Agreement with the SimPy engine in distribution is tested per scenario in
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numba
@@ -39,13 +40,17 @@ def test_run_with_the_fast_engine_records_it(root, tmp_path, capsys):
 
 
 def test_groups_that_fit_the_memory_budget_give_the_same_values(root):
-    # a tiny budget advances one replication per thread at a time: the values must not change
+    # a tiny budget advances one replication per thread at a time (each thread runs groups of its own): the values
+    # must not change, whichever thread runs which group and in whatever order they end
     scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
     done = []
-    whole = E.run_block(scn, 5, range(6), threads=2)
-    grouped = E.run_block(scn, 5, range(6), threads=2, budget=1, progress=done.append)
+    whole = E.run_block(scn, 5, range(7), threads=1)
+    grouped = E.run_block(scn, 5, range(7), threads=2, budget=1, progress=done.append)
     np.testing.assert_array_equal(whole, grouped)
-    assert done == [2, 2, 2]  # one group per pair of replications (one per thread), each reported
+    assert done == [1] * 7  # one group per replication, each reported
+    P = E.plan(scn, 5, [0])
+    per_rep = E.state_bytes(*E._capacity(P), scn.simulation.years, scn.months, P["SV"].shape[1])
+    np.testing.assert_array_equal(whole, E.run_block(scn, 5, range(7), threads=2, budget=5 * per_rep))  # groups of 2, 2, 2, 1
     assert E.run_block(scn, 5, [], threads=2).shape == (0, scn.simulation.years, whole.shape[2])
 
 
@@ -90,7 +95,7 @@ def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
 
     def record(self, *args, **kwargs):
         block(self, *args, **kwargs)
-        seen.append((self._slot, self.FF))
+        seen.append((self._key, self.FF))
 
     E._Block.__init__ = record
     try:
@@ -104,9 +109,10 @@ def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
     # kept from call to call when asked (a run in batches), with the same values, until released
     first = E.run_block(scn, 3, range(0, 4), threads=1, budget=2 * per_rep, keep_memory=True)
     assert len(E._SPARE) == parks
-    kept = E._SPARE[0]["FF"]
+    mine = (threading.get_ident(), 0)  # (each thread keeps its own arrays; one thread runs these groups)
+    kept = E._SPARE[mine]["FF"]
     second = E.run_block(scn, 3, range(4, 6), threads=1, budget=2 * per_rep, keep_memory=True)
-    assert E._SPARE[0]["FF"] is kept
+    assert E._SPARE[mine]["FF"] is kept
     np.testing.assert_array_equal(np.concatenate([first, second]), fresh)
     E.release_memory()
     assert len(E._SPARE) == 0
@@ -121,12 +127,17 @@ def test_state_per_replication_is_bounded_by_the_budget(root):
     blk = E._Block(scn, P, [0], cap, pcap)
     actual = sum(a.nbytes for a in vars(blk).values() if isinstance(a, np.ndarray) and a is not blk.REPS)
     assert actual == per_rep
-    assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep, 2) == 100
-    # a group of a few replications per thread is a multiple of the threads (one task each: no core idles at its end),
-    # within the budget, and never below one replication per thread
-    assert [E._group_size([(scn.name, scn)], 1, 0, k * per_rep + per_rep // 2, 2) for k in (1, 2, 3, 5, 7)] == [2, 2, 2, 4, 6]
-    assert E._group_size([(scn.name, scn)], 1, 0, 5 * per_rep, 3) == 3
-    assert E._group_size([(scn.name, scn)], 1, 0, 1000 * per_rep, 2) == 512
+    assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep) == 100
+    assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep - 1) == 99
+    assert E._group_size([(scn.name, scn)], 1, 0, per_rep // 2) == 1  # never below one replication
+    assert E._group_size([(scn.name, scn)], 1, 0, 1000 * per_rep) == 512
+    # groups of at most the size, as many as the threads or a multiple of them (the threads end together), of equal
+    # sizes give or take one, the larger first (a thread's arrays then have room for its next group), in order
+    assert [len(g) for g in E._groups(list(range(10)), 3, 2)] == [3, 3, 2, 2]
+    assert [len(g) for g in E._groups(list(range(10)), 3, 3)] == [2, 2, 2, 2, 1, 1]
+    assert E._groups(list(range(5)), 100, 2) == [[0, 1, 2], [3, 4]]
+    assert E._groups([7], 100, 2) == [[7]]
+    assert sum(E._groups(list(range(1000)), 7, 2), []) == list(range(1000))
 
 
 def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp_path):
@@ -216,6 +227,7 @@ def test_the_compile_helper_needs_no_scenario(root):
         P = E.plan(scn, 3, [0, 1])
         blk = E._Block(scn, P, [0, 1], *E._capacity(P))
         assert E._signatures(blk, P) == E._signatures(), path.name
+        assert tuple(numba.typeof(a) for a in blk.args(0, 2, 0, 1, 3, 0, P)) == E._entry_signature(), path.name
         assert {k: (v.ndim, v.dtype) for k, v in P.items()} == {k: (nd, np.dtype(np.float64)) for k, nd in E._PLAN_NDIM.items()}
 
 
@@ -227,16 +239,14 @@ def test_no_compile_helper_when_nothing_needs_compiling(root, monkeypatch):
 
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     E.run_block(scn, 1, [0], threads=1)  # this process has the engine now
-    P = E.plan(scn, 1, [0])
-    blk = E._Block(scn, P, [0], *E._capacity(P))
     started = []
     monkeypatch.setattr(_compiling, "start", lambda: started.append(1))
-    E._compile(blk, P, threads=2)
+    E._compile(threads=2)
     assert started == []
     # a helper the command started early is ended by the run that finds nothing to compile
     early = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     monkeypatch.setattr(_compiling, "_EARLY", [early])
-    E._compile(blk, P, threads=2)
+    E._compile(threads=2)
     assert early.poll() is not None and _compiling.take() is None
 
 

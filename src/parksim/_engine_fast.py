@@ -44,7 +44,7 @@ import math
 import mmap
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import NamedTuple
 
@@ -1670,6 +1670,13 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
 
 
 _LARGE = ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL")
+#: a block's arrays (the rest of :func:`_advance`'s arrays are the plan's)
+_BLOCK_ARRAYS = frozenset(_state_shapes(1, 1, 1, 1, 1, 1))
+#: the arrays :func:`_advance` takes, in order, after r0, r1, m0, m1, H, Y, seed, REPS, park
+_ENTRY_ARRAYS = (
+    *("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "SH", "RATE", "REC"),
+    *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG", "TS_STAFF", "TS_RD", "TS_IP2"),
+)
 
 
 def _fresh_zeros(shape, dtype) -> np.ndarray:
@@ -1701,8 +1708,9 @@ class _Block:
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
         self.H, self.Y = H, Y
+        key = (threading.get_ident(), slot)  # each thread runs its own groups, on its own arrays
         with _SPARE_LOCK:
-            big = _SPARE.pop(slot, None)
+            big = _SPARE.pop(key, None)
         # the last group's arrays serve if they have room for as many replications, firms and projects (more room
         # changes nothing: the engine only uses rows it initialised); the small per-replication arrays are fresh
         shapes = _state_shapes(B, cap, pcap, Y, H, nsec)
@@ -1710,7 +1718,7 @@ class _Block:
             shapes = _state_shapes(B, big["FF"].shape[2], big["PF"].shape[2], Y, H, nsec)  # (the room they have)
         else:
             big = {name: _fresh_zeros(*shapes[name]) for name in _LARGE}
-        self._big, self._slot = big, slot
+        self._big, self._key = big, key
         for name, (shape, dtype) in shapes.items():
             setattr(self, name, big[name] if name in big else np.zeros(shape, dtype))
         self.REC.fill(np.nan)
@@ -1718,17 +1726,12 @@ class _Block:
     def release(self) -> None:
         """Hand the large arrays to the next block of the same slot (a portfolio's park) that has room in them."""
         with _SPARE_LOCK:
-            _SPARE[self._slot] = self._big
+            _SPARE[self._key] = self._big
 
     def args(self, r0, r1, m0, m1, seed, park, P) -> tuple:
         """The arguments of :func:`_advance` for replications r0..r1-1 over months m0..m1-1."""
-        return (
-            r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park,
-            self.FF, self.FI, self.FR, self.PF, self.PI, self.PR, self.AL, self.QF, self.QL,
-            self.RS, self.RI, self.RR, self.SH, self.RATE, self.REC,
-            P["PV"], P["PD"], P["SV"], P["SD"], P["BV"], P["BD"], P["MV"], P["WR"], P["KP"], P["REG"],
-            P["TS_STAFF"], P["TS_RD"], P["TS_IP2"],
-        )  # fmt: skip
+        arrays = (getattr(self, k) if k in _BLOCK_ARRAYS else P[k] for k in _ENTRY_ARRAYS)
+        return (r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park, *arrays)
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(*self.args(r0, r1, m0, m1, seed, park, P))
@@ -1844,8 +1847,7 @@ def _signatures(blk=None, P=None) -> dict:
     (no arguments) for any block: the types depend on the arrays' dtypes and dimensions only, the same for every
     scenario (a test checks), so the compile helper needs no scenario."""
     if blk is None:
-        arrays = {k: np.zeros((1,) * len(shape), dtype) for k, (shape, dtype) in _state_shapes(1, 1, 1, 1, 1, 1).items()}
-        arrays |= {k: np.zeros((1,) * nd) for k, nd in _PLAN_NDIM.items()}
+        arrays = _standard_arrays()
     else:
         arrays = {k: getattr(blk, k) if hasattr(blk, k) else P[k] for keys in _ARGS.values() for k in keys}
     i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
@@ -1859,6 +1861,19 @@ def _signatures(blk=None, P=None) -> dict:
         "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park
         "starting": (i64, i64, i64, seed, i64, *types("starting")),  # r, Y, pr, seed, park
     }
+
+
+def _standard_arrays() -> dict:
+    """One small array of each of the engine's kinds (a block's and a plan's), by name: their types are every block's."""
+    arrays = {k: np.zeros((1,) * len(shape), dtype) for k, (shape, dtype) in _state_shapes(1, 1, 1, 1, 1, 1).items()}
+    return arrays | {k: np.zeros((1,) * nd) for k, nd in _PLAN_NDIM.items()}
+
+
+def _entry_signature() -> tuple:
+    """The argument types of :func:`_advance`, for every block (a test checks them against each scenario's)."""
+    i64, arrays = numba.types.int64, _standard_arrays()
+    reps = numba.typeof(np.zeros(1, np.int64))
+    return (i64, i64, i64, i64, i64, i64, numba.types.uint64, reps, i64, *(numba.typeof(arrays[k]) for k in _ENTRY_ARRAYS))
 
 
 def _parts() -> dict:
@@ -1907,20 +1922,21 @@ def _linked_as_compiled(*funcs):
         CPUCodeLibrary._optimize_final_module = optimise
 
 
-def _compile(blk, P, threads: int) -> None:
-    """Compile the engine for ``blk`` unless this process has it or the cache can serve it.
+def _compile(threads: int) -> None:
+    """Compile the engine unless this process has it or the cache can serve it.
 
     With more than one thread, a helper process (:mod:`parksim._compiling`; started early by the ``parksim``
     command, or now) compiles :data:`_HELPER_PARTS` into the cache while this process compiles
     :data:`_RUN_PARTS`; each finds the other's parts there (numba looks in the cache before compiling a
     function that a function it compiles calls). Then :func:`_advance` is compiled, finding all parts
     compiled. If the helper fails, this process compiles what is missing itself (it is an optimisation only).
+    Every block's arrays have the same types (:func:`_signatures`), so this needs no scenario.
     """
     helper = _compiling.take()
     try:
         if not needs_compiling():
             return
-        sigs = _signatures(blk, P)
+        sigs = _signatures()
         with _linked_as_compiled(_advance, _init_rep):
             if threads > 1:
                 helper = helper or _compiling.start()
@@ -1928,7 +1944,7 @@ def _compile(blk, P, threads: int) -> None:
                     for key in _RUN_PARTS:
                         _parts()[key].compile(sigs[key])
                     _compiling.wait(helper)
-            _advance.compile(tuple(numba.typeof(a) for a in blk.args(0, 1, 0, 1, 1, 0, P)))
+            _advance.compile(_entry_signature())
     finally:
         _compiling.stop(helper)
 
@@ -1952,38 +1968,10 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOL[threads]
 
 
-_CHUNK = 16  # replications per task of the thread pool
-
-
-def _advance_all(blocks, plans, parks, m0, m1, seed, threads, meanwhile=None) -> None:
-    """Advance every park's block over months m0..m1-1, replications split over threads.
-
-    ``meanwhile``, if given, is called on this thread while the others advance the blocks (after, on one thread).
-    """
-    B = blocks[0].RS.shape[0]
-    # chunks taken by whichever thread is free, shrinking towards the end of the group (at most _CHUNK, at most
-    # a 2*threads-th of what is left): replications differ in cost (park size is drawn), and the group ends
-    # only when its last chunk does, so large last chunks would leave a core idle (results do not depend on this)
-    bounds = [0]
-    while threads > 1 and bounds[-1] < B:
-        bounds.append(bounds[-1] + max(1, min(_CHUNK, (B - bounds[-1]) // (2 * threads))))
-    if threads <= 1:
-        bounds.append(B)
-    tasks = []
-    for blk, P, park in zip(blocks, plans, parks, strict=True):
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            if b > a:
-                tasks.append((blk, P, park, int(a), int(b)))
-    if threads <= 1 or len(tasks) == 1:
-        for blk, P, park, a, b in tasks:
-            blk.advance(a, b, m0, m1, seed, park, P)
-        if meanwhile is not None:
-            meanwhile()
-    else:
-        running = _pool(threads).map(lambda t: t[0].advance(t[3], t[4], m0, m1, seed, t[2], t[1]), tasks)
-        if meanwhile is not None:
-            meanwhile()
-        list(running)
+def _advance_all(blocks, parks, m0, m1, seed, P_list) -> None:
+    """Advance every park's block (all its replications, on this thread) over months m0..m1-1."""
+    for blk, P, park in zip(blocks, P_list, parks, strict=True):
+        blk.advance(0, blk.REPS.shape[0], m0, m1, seed, park, P)
     for blk in blocks:
         err = blk.RI[:, N_ERROR]
         if (err == ERR_OVERFLOW).any():
@@ -1999,9 +1987,8 @@ def _values(REC) -> np.ndarray:
     return np.stack([ind[name] for name in I.INDICATORS], axis=-1)
 
 
-#: memory for the state of the replications advanced together (bytes); a run needs this plus its output
-#: (a trade-off: a run's first group touches fresh memory, whose page faults here cost about as much as simulating it, and
-#: every group ends with a barrier; measured over 10,000 bench replications on two threads, 64 and 128 MB were 3-5% slower)
+#: memory for the state of the replications advanced at a time, over all threads (bytes); a run needs this plus its
+#: output (a run's first groups touch fresh memory, whose page faults cost time; 96 MB ran as fast as 256 on bench)
 MEMORY_BUDGET = 256 * 2**20
 
 
@@ -2023,8 +2010,9 @@ def run_block(
     """Replications ``reps`` of ``scenario``: array (len(reps), years, parks x columns) as the Monte Carlo runner lays it out.
 
     ``width`` is the number of columns per park (indicators, then the assessment outcome and status codes).
-    Replications are advanced together in groups whose state fits in ``budget`` bytes (default
-    :data:`MEMORY_BUDGET`), so memory does not grow with the number of replications, however large the park.
+    Replications are advanced in groups, one group per thread at a time, whose state fits in ``budget`` bytes
+    together (default :data:`MEMORY_BUDGET`), so memory does not grow with the number of replications, however
+    large the park.
     Results do not depend on the grouping (each replication's streams are keyed by its number in the run).
     ``progress``, if given, is called with the number of replications finished after each group.
     ``keep_memory`` keeps the groups' large arrays for the next call (a run in batches: fresh memory
@@ -2036,41 +2024,43 @@ def run_block(
     members = list(scenario._members) if portfolio else [(scenario.name, scenario)]
     parks = [key_of(name) if portfolio else 0 for name, _ in members]
     budget = MEMORY_BUDGET if budget is None else budget
-    size = _group_size(members, seed, reps[0], budget, threads) if reps else 1
-    if reps and not _few_per_thread(size, threads):  # as many groups, of equal size: less memory to fault in
-        size = -(-len(reps) // -(-len(reps) // size))  # (small groups keep their multiple of the threads instead)
-    groups = [reps[a : a + size] for a in range(0, len(reps), size)]
+    if not reps:
+        return np.empty((0, scenario.simulation.years, len(members) * (width or len(I.INDICATORS) + 2)))
+    threads = max(1, min(int(threads), len(reps)))
+    # each group runs on one thread, `threads` groups at a time, each in its share of the budget: a thread goes on to
+    # its next group without waiting for the others (a group shared by the threads ends when its slowest replication
+    # does: bench-large, two replications a thread per group, ran 13-17% slower so)
+    groups = _groups(reps, _group_size(members, seed, reps[0], budget // threads), threads)
 
-    def plans_for(group):
-        return [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
-
-    parts = []
-    # the next group is planned (Python) on this thread while the engine threads run this one (compiled, without
-    # the GIL): planning in between would leave the cores idle, and planning on a thread of its own would hold
-    # the GIL while this thread sets a group up or collects its results, which then waits for it
-    plans = plans_for(groups[0]) if groups else None
-    for k, group in enumerate(groups):
-        upcoming = []
-
-        def plan_next(k=k, upcoming=upcoming):
-            if k + 1 < len(groups) and not upcoming:
-                upcoming.append(plans_for(groups[k + 1]))
-
+    def run_group(group):
+        plans = [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
         scale = 1
         while True:
             try:
-                parts.append(_run(scenario, members, parks, plans, seed, group, threads, width, scale, plan_next))
-                break
+                return _run(scenario, members, parks, plans, seed, group, width, scale)
             except _Overflow:
                 scale *= 2
-        plan_next()  # (done already, unless the group ended before its first advance)
-        plans = upcoming[0] if upcoming else None
-        if progress is not None:
-            progress(len(group))
+
+    _compile(threads)
+    parts = []
+    if threads == 1:
+        for group in groups:
+            parts.append(run_group(group))
+            if progress is not None:
+                progress(len(group))
+    else:
+        futures = [_pool(threads).submit(run_group, group) for group in groups]
+        try:
+            for future, group in zip(futures, groups, strict=True):
+                parts.append(future.result())
+                if progress is not None:
+                    progress(len(group))
+        finally:  # on an error or an interrupt: no group starts any more, and the running ones end before this returns
+            for future in futures:
+                future.cancel()
+            wait(futures)
     if not keep_memory:
         release_memory()
-    if not parts:
-        return np.empty((0, scenario.simulation.years, len(members) * (width or len(I.INDICATORS) + 2)))
     return np.concatenate(parts)
 
 
@@ -2080,30 +2070,27 @@ def release_memory() -> None:
         _SPARE.clear()
 
 
-def _group_size(members, seed, rep, budget, threads) -> int:
-    """How many replications fit in the memory budget (at least one per thread, at most 512).
-
-    A group of large replications (a few per thread) is a multiple of the number of threads: its
-    replications are one task each, and a group of 5 on 2 threads would leave a core idle for a
-    whole replication in 3 (one in 6 of the group's time).
-    """
+def _group_size(members, seed, rep, budget) -> int:
+    """How many replications fit in the memory budget (at least one, at most 512)."""
     per_rep = 0
     for _, m in members:
         P = plan(m, seed, [rep])
         cap, pcap = _capacity(P)
         per_rep += state_bytes(cap, pcap, m.simulation.years, m.months, P["SV"].shape[1])
-    size = int(min(512, max(threads, budget // max(per_rep, 1))))
-    if _few_per_thread(size, threads):
-        size = max(threads, size // threads * threads)
-    return size
+    return int(min(512, max(1, budget // max(per_rep, 1))))
 
 
-def _few_per_thread(size: int, threads: int) -> bool:
-    """Whether a group of ``size`` gives each thread only a few chunks (the group is then kept a multiple of threads)."""
-    return size < 4 * _CHUNK * threads
+def _groups(reps: list, size: int, threads: int) -> list:
+    """``reps`` in groups of at most ``size``, as many as the threads or a multiple of them, of equal sizes (give or
+    take one): the threads then end their last groups together, and a run of few replications still uses them all."""
+    count = -(-len(reps) // size)
+    count = -(-count // threads) * threads
+    q, extra = divmod(len(reps), count)  # the first `extra` groups have one more (a thread's arrays then fit its next group)
+    bounds = [k * q + min(k, extra) for k in range(count + 1)]
+    return [reps[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, meanwhile=None):
+def _run(scenario, members, parks, plans, seed, reps, width, scale):
     from .rules import assessment as A
 
     B = len(reps)
@@ -2144,12 +2131,11 @@ def _run(scenario, members, parks, plans, seed, reps, threads, width, scale, mea
                     blk.RS[r, R_GBONUS] = float(eff.growth_bonus) if eff else 0.0
 
     m = 0
-    _compile(blocks[0], plans[0], threads)
     for y, d in enumerate(decisions):
-        _advance_all(blocks, plans, parks, m, d, seed, threads, meanwhile)
+        _advance_all(blocks, parks, m, d, seed, plans)
         assess(y, apply=True)
         m = d
-    _advance_all(blocks, plans, parks, m, H, seed, threads, meanwhile)
+    _advance_all(blocks, parks, m, H, seed, plans)
     if a is not None:
         for y in range(len(decisions), Y):
             assess(y, apply=False)
