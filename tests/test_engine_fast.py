@@ -177,6 +177,10 @@ def test_starting_renters_above_the_stated_floor_space_fill_the_park_in_both_eng
     for engine in ("fast", "simpy"):
         with pytest.raises(parksim.ScenarioError, match="less than the floor space occupied at the start"):
             parksim.simulate(wrong, replications=2, seed=2, jobs=1, quiet=True, engine=engine)
+    # raised in a thread's group, the error reaches the caller; the other groups end and the memory is released
+    with pytest.raises(parksim.ScenarioError, match="less than the floor space occupied at the start"):
+        E.run_block(wrong, 2, range(8), threads=2, budget=1)
+    assert len(E._SPARE) == 0
 
 
 def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypatch, capsys):

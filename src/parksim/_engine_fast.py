@@ -2043,24 +2043,18 @@ def run_block(
 
     _compile(threads)
     parts = []
-    if threads == 1:
-        for group in groups:
-            parts.append(run_group(group))
+    futures = [_pool(threads).submit(run_group, group) for group in groups] if threads > 1 else []
+    try:
+        for k, group in enumerate(groups):
+            parts.append(futures[k].result() if futures else run_group(group))
             if progress is not None:
                 progress(len(group))
-    else:
-        futures = [_pool(threads).submit(run_group, group) for group in groups]
-        try:
-            for future, group in zip(futures, groups, strict=True):
-                parts.append(future.result())
-                if progress is not None:
-                    progress(len(group))
-        finally:  # on an error or an interrupt: no group starts any more, and the running ones end before this returns
-            for future in futures:
-                future.cancel()
-            wait(futures)
-    if not keep_memory:
-        release_memory()
+    finally:  # on an error or an interrupt: no group starts any more, and the running ones end before this returns
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        if not keep_memory:
+            release_memory()
     return np.concatenate(parts)
 
 
