@@ -2029,7 +2029,7 @@ def run_block(
     threads = max(1, min(int(threads), len(reps)))
     # each group runs on one thread, `threads` groups at a time, each in its share of the budget: a thread goes on to
     # its next group without waiting for the others (a group shared by the threads ends when its slowest replication
-    # does: bench-large, two replications a thread per group, ran 13-17% slower so)
+    # does: bench-large, two replications a thread per group, ran about 12% slower so)
     groups = _groups(reps, _group_size(members, seed, reps[0], budget // threads), threads)
 
     def run_group(group):
