@@ -212,7 +212,7 @@ def test_compile_helper_signatures_follow_the_functions_parameters(root):
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     P = E.plan(scn, 1, [0])
     blk = E._Block(scn, P, [0], *E._capacity(P))
-    sigs = E._signatures(blk, P)
+    sigs = E._signatures()
     assert {k: len(v) for k, v in sigs.items()} == {
         "end": 6 + len(E._ARGS["end"]),
         "events": 6 + len(E._ARGS["events"]),
@@ -230,7 +230,8 @@ def test_the_compile_helper_needs_no_scenario(root):
         scn = parksim.load_scenario(path)
         P = E.plan(scn, 3, [0, 1])
         blk = E._Block(scn, P, [0, 1], *E._capacity(P))
-        assert E._signatures(blk, P) == E._signatures(), path.name
+        standard = {k: numba.typeof(a) for k, a in E._standard_arrays().items()}
+        assert {k: numba.typeof(getattr(blk, k) if k in E._BLOCK_ARRAYS else P[k]) for k in standard} == standard, path.name
         assert tuple(numba.typeof(a) for a in blk.args(0, 2, 0, 1, 3, 0, P)) == E._entry_signature(), path.name
         assert {k: (v.ndim, v.dtype) for k, v in P.items()} == {k: (nd, np.dtype(np.float64)) for k, nd in E._PLAN_NDIM.items()}
 

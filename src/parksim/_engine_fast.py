@@ -1842,14 +1842,11 @@ _HELPER_PARTS = ("starting", "events")
 _RUN_PARTS = ("end", "init")
 
 
-def _signatures(blk=None, P=None) -> dict:
-    """Argument types of the calls :func:`_advance` makes, by :data:`_ARGS` key: for ``blk`` and its plan ``P``, or
-    (no arguments) for any block: the types depend on the arrays' dtypes and dimensions only, the same for every
-    scenario (a test checks), so the compile helper needs no scenario."""
-    if blk is None:
-        arrays = _standard_arrays()
-    else:
-        arrays = {k: getattr(blk, k) if hasattr(blk, k) else P[k] for keys in _ARGS.values() for k in keys}
+def _signatures() -> dict:
+    """Argument types of the calls :func:`_advance` makes, by :data:`_ARGS` key, for any block: the types depend on
+    the arrays' dtypes and dimensions only, the same for every scenario (a test checks), so the compile helper needs
+    no scenario."""
+    arrays = _standard_arrays()
     i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
 
     def types(key):
@@ -1876,8 +1873,8 @@ def _entry_signature() -> tuple:
     return (i64, i64, i64, i64, i64, i64, numba.types.uint64, reps, i64, *(numba.typeof(arrays[k]) for k in _ENTRY_ARRAYS))
 
 
-def _parts() -> dict:
-    return {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms}
+#: the parts a first run compiles in two processes, by :data:`_ARGS` key
+_PARTS = {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms}
 
 
 def _compile_parts() -> None:
@@ -1885,7 +1882,7 @@ def _compile_parts() -> None:
     if needs_compiling():
         sigs = _signatures()
         for key in _HELPER_PARTS:
-            _parts()[key].compile(sigs[key])
+            _PARTS[key].compile(sigs[key])
 
 
 @contextlib.contextmanager
@@ -1942,7 +1939,7 @@ def _compile(threads: int) -> None:
                 helper = helper or _compiling.start()
                 if helper is not None:
                     for key in _RUN_PARTS:
-                        _parts()[key].compile(sigs[key])
+                        _PARTS[key].compile(sigs[key])
                     _compiling.wait(helper)
             _advance.compile(_entry_signature())
     finally:
