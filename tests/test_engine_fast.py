@@ -118,6 +118,33 @@ def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
     assert len(E._SPARE) == 0
 
 
+def test_a_thread_frees_its_arrays_when_no_group_is_left(root):
+    # with two threads each frees its own arrays after its last group (while the other finishes), and keeps them
+    # when asked; the values are the same either way
+    scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
+    freed = []
+    release = E._release_thread
+
+    def record():
+        freed.append((threading.get_ident(), sorted(k[1] for k in E._SPARE if k[0] == threading.get_ident())))
+        release()
+        freed.append((threading.get_ident(), [k for k in E._SPARE if k[0] == threading.get_ident()]))
+
+    E._release_thread = record
+    try:
+        kept = E.run_block(scn, 5, range(12), threads=2, keep_memory=True)
+        assert freed == [] and len({k[0] for k in E._SPARE}) == 2  # both threads' arrays kept
+        E.release_memory()
+        out = E.run_block(scn, 5, range(12), threads=2)
+    finally:
+        E._release_thread = release
+    np.testing.assert_array_equal(out, kept)
+    assert len(freed) == 4 and len({t for t, _ in freed}) == 2  # once per thread (the two threads' entries may interleave)
+    for thread in {t for t, _ in freed}:
+        assert [keys for t, keys in freed if t == thread] == [[0], []]  # it had its slot-0 arrays and freed them
+    assert len(E._SPARE) == 0
+
+
 def test_state_per_replication_is_bounded_by_the_budget(root):
     # the group size is the budget over one replication's state: memory does not grow with replications
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
@@ -131,13 +158,20 @@ def test_state_per_replication_is_bounded_by_the_budget(root):
     assert E._group_size([(scn.name, scn)], 1, 0, 100 * per_rep - 1) == 99
     assert E._group_size([(scn.name, scn)], 1, 0, per_rep // 2) == 1  # never below one replication
     assert E._group_size([(scn.name, scn)], 1, 0, 1000 * per_rep) == 512
-    # groups of at most the size, as many as the threads or a multiple of them (the threads end together), of equal
-    # sizes give or take one, the larger first (a thread's arrays then have room for its next group), in order
-    assert [len(g) for g in E._groups(list(range(10)), 3, 2)] == [3, 3, 2, 2]
-    assert [len(g) for g in E._groups(list(range(10)), 3, 3)] == [2, 2, 2, 2, 1, 1]
-    assert E._groups(list(range(5)), 100, 2) == [[0, 1, 2], [3, 4]]
+    # groups of at most the size, in order, never growing (a thread's arrays then have room for its next group), the
+    # last ones smaller: the replications left over twice the threads, at least size // 16 (hand-computed: 10 over 2
+    # threads in groups of at most 3 -> ceil(10/4) = 3, ceil(7/4) = 2, ceil(5/4) = 2, then 1, 1, 1)
+    assert [len(g) for g in E._groups(list(range(10)), 3, 2)] == [3, 2, 2, 1, 1, 1]
+    assert [len(g) for g in E._groups(list(range(10)), 3, 1)] == [3, 3, 3, 1]  # one thread: no tail to balance
+    assert E._groups(list(range(5)), 100, 2) == [[0, 1, 2], [3, 4]]  # a few replications still use both threads
     assert E._groups([7], 100, 2) == [[7]]
-    assert sum(E._groups(list(range(1000)), 7, 2), []) == list(range(1000))
+    for n, size, threads in ((1000, 7, 2), (10_000, 228, 2), (1000, 228, 2), (333, 50, 3)):
+        sizes = [len(g) for g in E._groups(list(range(n)), size, threads)]
+        assert sum(E._groups(list(range(n)), size, threads), []) == list(range(n))
+        assert max(sizes) <= size and all(a >= b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        assert sizes[-2] <= max(1, size // 16) or len(sizes) <= threads  # the threads end within a small group
+    big = [len(g) for g in E._groups(list(range(10_000)), 228, 2)]  # bench: 40 full groups, then 220, 165, ... 14
+    assert big[:40] == [228] * 40 and big[40:44] == [220, 165, 124, 93] and big[-4:] == [14, 14, 14, 6]
 
 
 def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp_path):
