@@ -134,6 +134,11 @@ def test_rd_efficiency_has_mean_share_and_is_zero_when_inactive():
         mean = np.sum(w * F.rd_efficiency(0.05, True, sd, x)) / np.sqrt(2 * np.pi)
         assert mean == pytest.approx(0.05, rel=1e-12)
     assert F.rd_efficiency(0.05, False, 0.3, 1.2) == 0.0
+    # an inactive firm's intensity is 0 whatever its noise (the fast engine then draws no noise for it)
+    z = np.linspace(-9.0, 9.0, 37)
+    for sd in (0.0, 0.3, 0.8, 2.0):
+        assert not np.any(F.rd_efficiency(0.05, False, sd, z))
+        assert all(_c_rd_efficiency(0.05, False, sd, x) == 0.0 for x in z)
 
 
 def test_starting_certificates_and_calibration_by_hand():

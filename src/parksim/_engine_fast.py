@@ -367,11 +367,12 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     # normal scores (rules.firms): the tech attributes share the firm's latent tech orientation z0
     z0 = z_latent if math.isnan(latent) else latent
     rho = SV[pr, s, S_RHO]
-    rd_active, rd_share = F.research(
-        F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, S_RD_ACTIVE]),
-        R.ppf_z_at4(SD, pr, s, _I(SD_RD_SHARE), F.tech_score(rho, z0, z_rd_share)),
-        known_rd,
+    drawn_active = F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, S_RD_ACTIVE])
+    # the drawn share is read only for a firm drawn R&D-active without a register's share
+    drawn_share = (
+        R.ppf_z_at4(SD, pr, s, _I(SD_RD_SHARE), F.tech_score(rho, z0, z_rd_share)) if drawn_active and math.isnan(known_rd) else 0.0
     )
+    rd_active, rd_share = F.research(drawn_active, drawn_share, known_rd)
     FI[r, I_SECTOR, i] = s
     FI[r, I_IND, i] = np.int64(SV[pr, s, S_IND])
     FI[r, I_ALIVE, i] = 1
@@ -391,8 +392,12 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     first = min(Y, max(0, int(birth // 12.0)))
     for y in range(first):
         FF[r, NF0 + y, i] = np.nan
-    for y in range(first, Y):
-        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y)))
+    if rd_active:
+        for y in range(first, Y):
+            FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y)))
+    else:  # rd_efficiency of an R&D-inactive firm: 0 whatever its noise (numbers of its own sequence, read by nothing else)
+        for y in range(first, Y):
+            FF[r, NF0 + y, i] = 0.0
     FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
     FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
     FF[r, F_HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HTS), z_hts)
@@ -930,6 +935,9 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
     for i in range(n):
         if FI[r, I_ALIVE, i] == 0:
             continue
+        if FI[r, I_REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
+            FI[r, I_TSME, i] = 0
+            continue
         rev = FF[r, REV + last, i]
         ok = C.tech_sme_eligible(
             _firm_level(FF, r, i, t) / FF[r, F_PROD, i],
@@ -941,7 +949,7 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
             FI[r, I_HON, i],
             p,
         )
-        FI[r, I_TSME, i] = 1 if (ok and FI[r, I_REG, i] == 1) else 0
+        FI[r, I_TSME, i] = 1 if ok else 0
 
 
 @numba.njit(**_LEAN)
