@@ -1,8 +1,8 @@
 """Both engines in one run: replications/s, enterprise-months/s, their ratio and peak memory, against the issue's targets.
 
 Usage: python benchmarks/bench_engines.py [--replications N] [--simpy-replications N] [--jobs J]
-                                          [--large-replications N] [--skip-large] [--skip-first-run]
-                                          [--timeout S] [--quick]
+                                          [--large-replications N] [--limit-replications N] [--skip-large]
+                                          [--skip-first-run] [--timeout S] [--quick]
 
 Every measurement runs in a subprocess of its own (this script, re-invoked with ``--child``), so
 that its peak memory is its own; a measurement that exceeds ``--timeout`` seconds or ``--max-rss-gb``
