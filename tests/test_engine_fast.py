@@ -118,6 +118,28 @@ def test_a_portfolios_groups_reuse_each_parks_arrays_with_the_same_values(root):
     assert len(E._SPARE) == 0
 
 
+def test_a_run_in_batches_keeps_its_arrays_between_batches_and_frees_them_in_the_last(root):
+    # simulate runs the fast engine in batches: the arrays are kept from one batch to the next, and in the last
+    # batch each worker thread frees its own when it has no group left; the values do not depend on the batches
+    scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
+    freed = []
+    release = E._release_thread
+
+    def record():
+        freed.append(threading.get_ident())
+        release()
+
+    E._release_thread = record
+    try:
+        batched = parksim.simulate(scn, replications=24, batch=12, seed=3, jobs=2, quiet=True, engine="fast")
+    finally:
+        E._release_thread = release
+    assert len(freed) == 2 and len(set(freed)) == 2 and threading.get_ident() not in freed  # the last batch only
+    assert len(E._SPARE) == 0
+    whole = parksim.simulate(scn, replications=24, seed=3, jobs=1, quiet=True, engine="fast")
+    np.testing.assert_array_equal(batched.values, whole.values)
+
+
 def test_a_thread_frees_its_arrays_when_no_group_is_left(root):
     # with two threads each frees its own arrays after its last group (while the other finishes), and keeps them
     # when asked; the values are the same either way

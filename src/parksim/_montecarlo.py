@@ -136,12 +136,14 @@ class _FastRunner:
                 flush=True,
             )
 
-    def run(self, start: int, stop: int, progress=None) -> np.ndarray:
+    def run(self, start: int, stop: int, progress=None, last: bool = False) -> np.ndarray:
         from ._engine_fast import run_block
 
         update = progress.update if progress is not None else None
-        # the engine's memory is kept from batch to batch (fresh memory costs page faults) and freed by close()
-        return run_block(self.scenario, self.seed, range(start, stop), threads=self.jobs, progress=update, keep_memory=True)
+        # the engine's memory is kept from batch to batch (fresh memory costs page faults) and freed by close(); in the
+        # last batch each thread frees its own as soon as it has no group left, while the others finish
+        keep = not last
+        return run_block(self.scenario, self.seed, range(start, stop), threads=self.jobs, progress=update, keep_memory=keep)
 
     def close(self) -> None:
         from ._engine_fast import release_memory
@@ -161,7 +163,8 @@ class _Runner:
         else:
             _init_worker(scenario)
 
-    def run(self, start: int, stop: int, progress=None) -> np.ndarray:
+    def run(self, start: int, stop: int, progress=None, last: bool = False) -> np.ndarray:
+        del last  # (the pool is shut down by close())
         chunks = [list(range(a, min(a + self.chunk, stop))) for a in range(start, stop, self.chunk)]
         tasks = [(self.seed, c) for c in chunks]
         results = map(_run_chunk, tasks) if self.pool is None else self.pool.map(_run_chunk, tasks)
@@ -551,7 +554,7 @@ def simulate(
             stopped = "precision"
         while n < cap and stopped != "precision":
             step = min(batch, cap - n)
-            parts.append(runner.run(n, n + step, bar))
+            parts.append(runner.run(n, n + step, bar, last=n + step >= cap))
             n += step
             if checkpoint is not None:
                 save_checkpoint(checkpoint, scn, seed, np.concatenate(parts), engine)
