@@ -41,6 +41,7 @@ bench_simpy.py) on a few replications and prints the ratio.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -117,30 +118,25 @@ def _calibrate(scn, k: int) -> dict:
     return {"calib_reps": k, "exact_em_per_rep": exact / k, "estimate_over_exact": est / exact}
 
 
-_LIMIT_KERNEL = None
-
-
+@functools.cache
 def _limit_kernel():
     """The compiled draw loop of (g), compiled on first use (cached next to this script)."""
-    global _LIMIT_KERNEL
-    if _LIMIT_KERNEL is None:
-        import numba
-        import numpy as np
+    import numba
+    import numpy as np
 
-        from parksim import _fastrand as R
+    from parksim import _fastrand as R
 
-        @numba.njit(nogil=True, cache=True)
-        def kernel(seed, reps, em):
-            s = R.make_state(np.uint64(seed), np.uint64(0), np.uint64(0), np.uint64(0))
-            acc = 0.0
-            for _ in range(reps):
-                for _ in range(em):
-                    acc += R.normal(s) + R.normal(s) + R.exponential(s) + R.exponential(s)
-            return acc  # returned, so that the draws are not optimised away
+    @numba.njit(nogil=True, cache=True)
+    def kernel(seed, reps, em):
+        s = R.make_state(np.uint64(seed), np.uint64(0), np.uint64(0), np.uint64(0))
+        acc = 0.0
+        for _ in range(reps):
+            for _ in range(em):
+                acc += R.normal(s) + R.normal(s) + R.exponential(s) + R.exponential(s)
+        return acc  # returned, so that the draws are not optimised away
 
-        kernel(1, 1, 1)
-        _LIMIT_KERNEL = kernel
-    return _LIMIT_KERNEL
+    kernel(1, 1, 1)
+    return kernel
 
 
 def compute_limit(jobs: int, reps_per_thread: int) -> float:
@@ -386,7 +382,6 @@ def main() -> None:
                      judge(fast_rate[1] >= T_EM, args.replications, 10_000)))  # fmt: skip
 
     # (g) the compute limit around (b)
-    limit = None
     if not failure(rb):
         x = rb["result"]
         limit = (x["limit_before"] + x["limit_after"]) / 2.0

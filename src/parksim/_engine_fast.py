@@ -39,6 +39,7 @@ parameter values for a seed and replication).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import mmap
@@ -392,12 +393,9 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     first = min(Y, max(0, int(birth // 12.0)))
     for y in range(first):
         FF[r, NF0 + y, i] = np.nan
-    if rd_active:
-        for y in range(first, Y):
-            FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y)))
-    else:  # rd_efficiency of an R&D-inactive firm: 0 whatever its noise (numbers of its own sequence, read by nothing else)
-        for y in range(first, Y):
-            FF[r, NF0 + y, i] = 0.0
+    for y in range(first, Y):
+        # (rd_efficiency of an R&D-inactive firm is 0 whatever its noise: numbers of its own sequence, read by nothing else)
+        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y))) if rd_active else 0.0
     FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
     FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
     FF[r, F_HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HTS), z_hts)
@@ -1338,16 +1336,13 @@ class _Values:
         self.park = park
         self.B = len(self.reps)
         self._cache: dict[str, np.ndarray] = {}
-        self._streams = None
 
-    @property
+    @functools.cached_property
     def streams(self) -> list:
         """Each replication's streams, made when a parameter with uncertain parameters of its own needs them."""
-        if self._streams is None:
-            from ._random import Streams
+        from ._random import Streams
 
-            self._streams = [Streams(self.seed, r, self.park) for r in self.reps]
-        return self._streams
+        return [Streams(self.seed, r, self.park) for r in self.reps]
 
     def num(self, value, path: str):
         from ._dists import _Spec
