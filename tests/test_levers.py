@@ -143,3 +143,29 @@ def test_special_bonds_build_factories_and_land_and_cost_their_interest():
     assert np.allclose(values(res, "factory_floor_m2") - values(base, "factory_floor_m2"), 100_000)
     assert (values(res, "land_quota_left_mu") >= values(base, "land_quota_left_mu")).all()
     assert np.allclose(values(res, "policy_cost"), 4e8 * 0.03 / 1e8)  # 0.12 亿元 of interest a year
+
+
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+def test_bond_land_outlasts_the_year_start_when_the_quota_does_not_carry_over(engine):
+    """Known answer: without signings nothing is used, so the land left at each year end is the year's quota (the
+    unused quota of the year before lapses) plus the land prepared with bond money (no quota: it never lapses)."""
+
+    def scn(bonds):
+        return parksim.scenario_from_dict(
+            {
+                "simulation": {"years": 3},
+                "pipeline": {"signings_per_month": 0.0},
+                "capacity": {"land_quota_mu_per_year": 500.0, "quota_carry_over": False},
+                "sectors": {"a": {}},
+                "baseline": {"sectors": {"a": {"firms": 5}}},
+                "levers": {"bonds": bonds, "land": {"cost_per_mu_yuan": 150_000.0}},
+            }
+        )
+
+    bonds = {"amount_yuan": 3e8, "factory_share": 0.5, "interest_rate": 0.03}
+    with_bonds = parksim.simulate(scn(bonds), replications=3, seed=1, jobs=1, engine=engine, quiet=True)
+    without = parksim.simulate(scn({}), replications=3, seed=1, jobs=1, engine=engine, quiet=True)
+    # 1.5 亿元 of land at 150,000 yuan/mu = 1,000 mu, on top of the 500-mu quota, in every year
+    assert np.allclose(values(without, "land_quota_left_mu"), 500.0)
+    assert np.allclose(values(with_bonds, "land_quota_left_mu"), 1500.0)
+    assert np.allclose(values(with_bonds, "policy_cost"), 3e8 * 0.03 / 1e8)

@@ -60,7 +60,18 @@ from .rules import certification as C
 from .rules import firms as F
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, in_the_past, investment, next_signing, poisson_ppf, remaining, stage_delay, starting_floor_space
+from .rules.pipeline import (
+    choose,
+    in_the_past,
+    investment,
+    next_signing,
+    poisson_ppf,
+    quota_after,
+    quota_lapse,
+    remaining,
+    stage_delay,
+    starting_floor_space,
+)
 
 #: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
 #: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
@@ -247,7 +258,7 @@ HISTORY = 3
 (Q_STATE, Q_SECTOR, Q_RENT, Q_KEY, Q_ORDER, Q_QUEUED, NPI) = range(7)
 ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
 # replication scalars
-(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_INVEST, R_LANDACQ, R_COST, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(11)
+(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_QLEFT, R_INVEST, R_LANDACQ, R_COST, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(12)
 (
     N_FIRMS,
     N_PROJ,
@@ -714,6 +725,7 @@ def _granted(r, j, t, PF, PI, RS, RI, AL):
     RS[r, R_INVEST] += PF[r, P_INVEST, j]
     if PI[r, Q_RENT, j] == 0:
         RS[r, R_LANDACQ] += PF[r, P_LANDMU, j]
+        RS[r, R_QLEFT] = quota_after(RS[r, R_QLEFT], PF[r, P_AMOUNT, j])
     wait, _ = remaining(PF[r, P_STAGE_DELAY, j], PF[r, P_ELAPSED, j])
     PI[r, Q_STATE, j] = ST_STAGE
     PF[r, P_NEXT, j] = t + wait
@@ -853,11 +865,11 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     if ladd > 0:
         _put(r, _I(0), ladd, t, QF, QL, PF, PI, RS, RI, AL)
     if m % 12 == 0:
-        if PV[pr, V_CARRY] == 0:
-            RS[r, R_LLEVEL] = 0.0
+        RS[r, R_LLEVEL] -= quota_lapse(RS[r, R_LLEVEL], RS[r, R_QLEFT], PV[pr, V_CARRY] > 0)
         extra = PV[pr, V_EXTRA_QUOTA]
         RS[r, R_COST] += extra * PV[pr, V_COST_PER_MU]
         quota = (MV[pr, m, M_QUOTA] + extra) * RS[r, R_QFACTOR]
+        RS[r, R_QLEFT] = quota / PV[pr, V_W]
         if quota > 0:
             _put(r, _I(0), quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
 

@@ -40,7 +40,17 @@ from .rules import certification as C
 from .rules import firms as FR
 from .rules import growth as G
 from .rules import indicators as I
-from .rules.pipeline import choose, in_the_past, investment, next_signing, remaining, stage_delay, starting_floor_space
+from .rules.pipeline import (
+    choose,
+    in_the_past,
+    investment,
+    next_signing,
+    quota_after,
+    quota_lapse,
+    remaining,
+    stage_delay,
+    starting_floor_space,
+)
 
 # project uniforms, drawn at signing in this order
 (
@@ -172,6 +182,7 @@ class ParkModel:
         self.factory = SigningOrderContainer(self.env, init=self.factory_total - occupied)
         self.land = SigningOrderContainer(self.env, init=0.0)
         self.land_quota = float(cap.land_quota_mu_per_year)
+        self.quota_left = 0.0  # what is left of this year's land quota (in the land pool), in simulated mu
         self.inst_rng = streams.rng(INSTITUTIONS)
         self.institutions = int(scn.institutions.initial)
         self.incubation = float(scn.institutions.incubation_m2)
@@ -437,6 +448,7 @@ class ParkModel:
         self.investment += invest
         if not rent:
             self.land_acquired_mu += land
+            self.quota_left = quota_after(self.quota_left, amount)
         self._log("space_obtained", label, k, mode, amount)
 
         # production start (rent) or construction (build)
@@ -504,11 +516,13 @@ class ParkModel:
             if ch.year == year and ch.month == month:
                 self.land_quota = float(ch.amount)
         if month == 1:
-            if not cap.quota_carry_over and self.land.level > 0:
-                self.land.get(self.land.level, key=(-math.inf, ""))
+            lapse = quota_lapse(self.land.level, self.quota_left, cap.quota_carry_over)
+            if lapse > 0:
+                self.land.get(lapse, key=(-math.inf, ""))
             extra = float(self.levers.land.extra_quota_mu_per_year)
             self.cost_yuan += extra * float(self.levers.land.cost_per_mu_yuan)
             quota = (self.land_quota + extra) * self.quota_factor
+            self.quota_left = quota / self.w
             if quota > 0:
                 self.land.put(quota / self.w)
         if self.assessment is not None and not self.external and month == self.assessment.month and m >= 12:

@@ -78,6 +78,22 @@ def starting_floor_space(stated: float, occupied: float) -> float:
 
 
 @register_jitable
+def quota_lapse(level: float, quota_left: float, carry_over: bool) -> float:
+    """Land that lapses at a year start: what is left of last year's land quota, unless the quota carries over.
+
+    The land pool holds the yearly quota and land prepared otherwise (with special-bond money). Only the
+    quota lapses; prepared land stays. Projects take the year's quota first (:func:`quota_after`).
+    """
+    return 0.0 if carry_over else min(level, quota_left)
+
+
+@register_jitable
+def quota_after(quota_left: float, amount: float) -> float:
+    """The year's land quota left after a project takes ``amount`` mu (it takes quota before prepared land)."""
+    return max(0.0, quota_left - amount)
+
+
+@register_jitable
 def investment(drawn: float, rent: bool, rent_share: float) -> float:
     """A project's investment: the drawn one, of which a project renting a standard factory makes ``rent_share``."""
     return drawn * rent_share if rent else drawn
