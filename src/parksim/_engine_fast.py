@@ -60,8 +60,10 @@ from .rules import certification as C
 from .rules import firms as F
 from .rules import growth as G
 from .rules import indicators as I
+from .rules import levers as LV
 from .rules.pipeline import (
     choose,
+    dropout,
     in_the_past,
     investment,
     next_signing,
@@ -84,7 +86,9 @@ HISTORY = 3
 (
     V_W,
     V_RENT_SHARE,
-    V_DELAY_FACTOR,
+    V_LAND_DF,
+    V_RENT_DF,
+    V_BUILD_DF,
     V_LAND_DROP,
     V_RENT_DROP,
     V_BUILD_DROP,
@@ -93,7 +97,6 @@ HISTORY = 3
     V_FACTORY_OCC,
     V_CARRY,
     V_EXTRA_QUOTA,
-    V_COST_PER_MU,
     V_REG_PROB,
     V_RD_EXIT_FACTOR,
     V_RD_MULT,
@@ -107,12 +110,8 @@ HISTORY = 3
     V_LIST0,
     V_LIST_MIN,
     V_LIST_PROB,
-    V_COST_YEAR,
-    V_RD_SUB_RATE,
-    V_CULT_ON,
     V_CULT_APPLY,
     V_CULT_APPROVE,
-    V_CULT_COST,
     V_BASELINE_OUT,
     V_LAND_KM2,
     V_WARM_UP,
@@ -152,7 +151,7 @@ HISTORY = 3
     V_Z_APPROVE,
     V_MACRO_SD,
     NV,
-) = range(67)
+) = range(64)
 
 # project entity distributions
 (D_LAND_DELAY, D_RENT_DELAY, D_BUILD_DELAY, D_RENT_PATIENCE, D_BUILD_PATIENCE, D_PLANNED, D_REALISE, D_FLOOR, D_LAND, D_INVEST, ND) = range(
@@ -187,7 +186,7 @@ HISTORY = 3
 (B_N, B_TOTAL, B_HNTE, B_TSME, B_ZJTX, B_RENT, B_HAS, NB) = range(8)
 (BD_REVENUE, BD_AGE, BD_FLOOR, NBD) = range(4)
 # per month
-(M_RATE, M_FADD, M_FCOST, M_LADD, M_QUOTA, NM) = range(6)
+(M_RATE, M_FADD, M_LADD, M_QUOTA, NM) = range(5)
 
 # register rows (nan: not given)
 (
@@ -258,7 +257,7 @@ HISTORY = 3
 (Q_STATE, Q_SECTOR, Q_RENT, Q_KEY, Q_ORDER, Q_QUEUED, NPI) = range(7)
 ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
 # replication scalars
-(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_QLEFT, R_INVEST, R_LANDACQ, R_COST, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(12)
+(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_QLEFT, R_INVEST, R_LANDACQ, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(11)
 (
     N_FIRMS,
     N_PROJ,
@@ -274,11 +273,12 @@ ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
     C_DROPPED,
     C_NEWH,
     C_NEWZ,
+    C_APPLY,
     N_WAITING,
     N_INST,
     N_ERROR,
     NRI,
-) = range(18)
+) = range(19)
 ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
 #: a new firm's normal scores: numbers of the counter-based sequence of its creation root (R.keyed_normal_at);
 #: its yearly R&D noise is numbers Z_RD_YEAR + year
@@ -661,9 +661,11 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
             productivity = planned / KP[known, K_JOBS]
     realisation = R.ppf_z_at(PD, pr, _I(D_REALISE), z_realise)
     elapsed = max(0.0, -signed_at)
-    df = PV[pr, V_DELAY_FACTOR]
-    land_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_LAND_DELAY), z_land_delay), df)
-    later_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_RENT_DELAY if rent else D_BUILD_DELAY), z_rent_delay if rent else z_build_delay), df)
+    land_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_LAND_DELAY), z_land_delay), PV[pr, V_LAND_DF])
+    later_delay = stage_delay(
+        R.ppf_z_at(PD, pr, _I(D_RENT_DELAY if rent else D_BUILD_DELAY), z_rent_delay if rent else z_build_delay),
+        PV[pr, V_RENT_DF] if rent else PV[pr, V_BUILD_DF],
+    )
     if known < 0 and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u_land_drop < PV[pr, V_LAND_DROP]):
         PI[r, Q_STATE, j] = ST_DONE  # a synthetic project signed before the start (warm-up) that the baseline stands for
         return
@@ -860,22 +862,19 @@ def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     if add > 0:
         RS[r, R_FTOTAL] += add
         _put(r, _I(1), add, t, QF, QL, PF, PI, RS, RI, AL)
-    RS[r, R_COST] += MV[pr, m, M_FCOST]
     ladd = MV[pr, m, M_LADD]
     if ladd > 0:
         _put(r, _I(0), ladd, t, QF, QL, PF, PI, RS, RI, AL)
     if m % 12 == 0:
         RS[r, R_LLEVEL] -= quota_lapse(RS[r, R_LLEVEL], RS[r, R_QLEFT], PV[pr, V_CARRY] > 0)
-        extra = PV[pr, V_EXTRA_QUOTA]
-        RS[r, R_COST] += extra * PV[pr, V_COST_PER_MU]
-        quota = (MV[pr, m, M_QUOTA] + extra) * RS[r, R_QFACTOR]
+        quota = (MV[pr, m, M_QUOTA] + PV[pr, V_EXTRA_QUOTA]) * RS[r, R_QFACTOR]
         RS[r, R_QLEFT] = quota / PV[pr, V_W]
         if quota > 0:
             _put(r, _I(0), quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_LEAN)
-def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
+def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
     """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
     n = RI[r, N_FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
@@ -891,7 +890,6 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
         PV[pr, V_H_AGE],
     )
     approval = min(1.0, PV[pr, V_H_APPROVE] + PV[pr, V_CULT_APPROVE])
-    applying = 0
     for i in range(n):
         if FI[r, I_ALIVE, i] == 0:
             continue
@@ -923,15 +921,13 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV):
             continue
         prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
         if R.keyed_uniform(h, _I(U_HAPPLY)) < prob:
-            applying += 1
+            RI[r, C_APPLY] += 1
             if R.keyed_uniform(h, _I(U_HAPPROVE)) < approval:
                 if FI[r, I_HEVER, i] == 0:
                     RI[r, C_NEWH] += 1
                 FI[r, I_HON, i] = 1
                 FI[r, I_HEVER, i] = 1
                 FF[r, F_HEXP, i] = t + 12.0 * PV[pr, V_H_VALID]
-    if PV[pr, V_CULT_ON] > 0:
-        RS[r, R_COST] += applying * PV[pr, V_W] * PV[pr, V_CULT_COST]
 
 
 @numba.njit(**_LEAN)
@@ -1005,7 +1001,6 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
     w = PV[pr, V_W]
     above_rev = PV[pr, V_ABOVE]
-    rd_sum = 0.0
     sums = REC[r, y]  # the firm sums are added up in place (nothing allocated)
     k = len(I.FIRM_SUMS)
     for c in range(k):
@@ -1024,7 +1019,6 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
             and R.keyed_uniform(_firm_year(seed, park, FI[r, I_KEY, i], y), _I(U_LISTING)) < PV[pr, V_LIST_PROB]
         ):
             FI[r, I_LISTED, i] = 1
-        rd_sum += FF[r, RD + col, i]
         tech = (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1)
         I.add_year_sums(
             sums,
@@ -1048,28 +1042,30 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
         )
         FI[r, I_PABOVE, i] = 1 if C.above_size(revenue, FI[r, I_IND, i], above_rev) else 0
         FI[r, I_PTECH, i] = 1 if (tech and alive) else 0
-    RS[r, R_COST] += PV[pr, V_COST_YEAR] + PV[pr, V_RD_SUB_RATE] * rd_sum * w * 1e4
-    REC[r, y, k + 0] = w
-    REC[r, y, k + 1] = RI[r, C_NEWH]
-    REC[r, y, k + 2] = RI[r, C_NEWZ]
-    REC[r, y, k + 3] = RI[r, N_INST]
-    REC[r, y, k + 4] = RS[r, R_INCUB]
-    REC[r, y, k + 5] = PV[pr, V_LAND_KM2] + RS[r, R_LANDACQ] * w / 1500.0
-    REC[r, y, k + 6] = RS[r, R_FTOTAL] * w
-    REC[r, y, k + 7] = (RS[r, R_FTOTAL] - RS[r, R_FLEVEL]) * w
-    REC[r, y, k + 8] = RS[r, R_LLEVEL] * w
-    REC[r, y, k + 9] = RI[r, C_SIGNED]
-    REC[r, y, k + 10] = RI[r, C_LANDED]
-    REC[r, y, k + 11] = RI[r, C_PRODUCING]
-    REC[r, y, k + 12] = RI[r, C_DROPPED]
-    REC[r, y, k + 13] = RI[r, N_WAITING]
-    REC[r, y, k + 14] = RS[r, R_INVEST] * w / I.TEN_THOUSAND
-    REC[r, y, k + 15] = RS[r, R_COST] / 1e8
-    REC[r, y, k + 16] = PV[pr, V_BASELINE_OUT] if y == 0 else np.nan
-    REC[r, y, k + 17] = PV[pr, V_LIST0]
-    for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ):
+    # the park's values by their names in the record (rules.indicators.PARK_VALUES); the policy cost is priced from
+    # the record afterwards (rules.levers.price_record)
+    at = I.AT
+    sums[at.weight] = w
+    sums[at.new_hnte] = RI[r, C_NEWH]
+    sums[at.new_zjtx] = RI[r, C_NEWZ]
+    sums[at.institutions] = RI[r, N_INST]
+    sums[at.incubation_m2] = RS[r, R_INCUB]
+    sums[at.industrial_land_km2] = PV[pr, V_LAND_KM2] + RS[r, R_LANDACQ] * w / 1500.0
+    sums[at.factory_floor_m2] = RS[r, R_FTOTAL] * w
+    sums[at.factory_used_m2] = (RS[r, R_FTOTAL] - RS[r, R_FLEVEL]) * w
+    sums[at.land_quota_left_mu] = RS[r, R_LLEVEL] * w
+    sums[at.projects_signed] = RI[r, C_SIGNED]
+    sums[at.projects_landed] = RI[r, C_LANDED]
+    sums[at.projects_producing] = RI[r, C_PRODUCING]
+    sums[at.projects_dropped] = RI[r, C_DROPPED]
+    sums[at.projects_waiting] = RI[r, N_WAITING]
+    sums[at.investment_cum] = RS[r, R_INVEST] * w / I.TEN_THOUSAND
+    sums[at.hnte_applications] = RI[r, C_APPLY] * w
+    sums[at.policy_cost] = 0.0
+    sums[at.baseline_output] = PV[pr, V_BASELINE_OUT] if y == 0 else np.nan
+    sums[at.listed_initial] = PV[pr, V_LIST0]
+    for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ, C_APPLY):
         RI[r, c] = 0
-    RS[r, R_COST] = 0.0
 
 
 @numba.njit(**_LEAN)
@@ -1127,7 +1123,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
     RS[r, R_FLEVEL] += freed
     month = m % 12 + 1
     if month == int(PV[pr, V_H_MONTH]):
-        _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RS, RI, PV)
+        _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV)
     if month == int(PV[pr, V_Z_MONTH]):
         _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV)
     if month == int(PV[pr, V_T_MONTH]):
@@ -1395,57 +1391,45 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     B = v.B
     sim, pl, cap, cert, L = scn.simulation, scn.pipeline, scn.capacity, scn.certification, scn.levers
     w = float(sim.weight)
-    H, Y = scn.months, sim.years
+    H = scn.months
     PV = np.zeros((B, NV))
 
     def put(k, value, path):
         PV[:, k] = v.num(value, path)
 
+    # what the levers change and cost (rules.levers): the only place this engine reads [levers]
+    E = LV.effects(L, v.num, H)
     PV[:, V_W] = w
     put(V_RENT_SHARE, pl.rent_share, "pipeline.rent_share")
-    put(V_DELAY_FACTOR, L.service.delay_factor, "levers.service.delay_factor")
-    put(V_LAND_DROP, pl.landing.dropout, "pipeline.landing.dropout")
-    put(V_RENT_DROP, pl.rent.dropout, "pipeline.rent.dropout")
-    put(V_BUILD_DROP, pl.build.dropout, "pipeline.build.dropout")
+    PV[:, V_LAND_DF], PV[:, V_RENT_DF], PV[:, V_BUILD_DF] = E.landing_delay_factor, E.rent_delay_factor, E.build_delay_factor
+    for k, stage, factor in (
+        (V_LAND_DROP, "landing", E.landing_dropout_factor),
+        (V_RENT_DROP, "rent", E.rent_dropout_factor),
+        (V_BUILD_DROP, "build", E.build_dropout_factor),
+    ):
+        PV[:, k] = _dropout(v.num(getattr(pl, stage).dropout, f"pipeline.{stage}.dropout"), factor)
     put(V_RENT_INV_SHARE, pl.project.rent_investment_share, "pipeline.project.rent_investment_share")
     put(V_FACTORY_TOTAL, cap.factory_floor_m2, "capacity.factory_floor_m2")
     PV[:, V_FACTORY_OCC] = np.nan if cap.factory_occupied_m2 is None else v.num(cap.factory_occupied_m2, "capacity.factory_occupied_m2")
     PV[:, V_CARRY] = 1.0 if cap.quota_carry_over else 0.0
-    put(V_EXTRA_QUOTA, L.land.extra_quota_mu_per_year, "levers.land.extra_quota_mu_per_year")
-    put(V_COST_PER_MU, L.land.cost_per_mu_yuan, "levers.land.cost_per_mu_yuan")
+    PV[:, V_EXTRA_QUOTA] = E.extra_quota_mu_per_year
     put(V_REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
     PV[:, V_REG_PROB] = F.threshold(PV[:, V_REG_PROB])
-    fund = v.num(L.credit.fund_yuan, "levers.credit.fund_yuan")
-    credit = np.asarray(fund) > 0
-    PV[:, V_RD_EXIT_FACTOR] = np.where(credit, v.num(L.credit.exit_factor, "levers.credit.exit_factor"), 1.0)
-    PV[:, V_CREDIT_BONUS] = np.where(credit, v.num(L.credit.growth_bonus, "levers.credit.growth_bonus"), 0.0)
-    rd_rate = v.num(L.rd_subsidy.rate, "levers.rd_subsidy.rate")
-    PV[:, V_RD_MULT] = 1.0 + v.num(L.rd_subsidy.elasticity, "levers.rd_subsidy.elasticity") * rd_rate
-    PV[:, V_RD_SUB_RATE] = rd_rate
+    PV[:, V_RD_EXIT_FACTOR] = E.rd_active_exit_factor
+    PV[:, V_CREDIT_BONUS] = E.rd_active_growth_bonus
+    PV[:, V_RD_MULT] = E.rd_multiplier
     put(V_ABOVE, cert.above_size_revenue, "certification.above_size_revenue")
     inst = scn.institutions
     PV[:, V_INST0] = inst.initial
-    extra_inst = v.num(L.platforms.extra_institutions_per_year, "levers.platforms.extra_institutions_per_year")
-    PV[:, V_INST_NEW] = v.num(inst.new_per_year, "institutions.new_per_year") + extra_inst
+    PV[:, V_INST_NEW] = v.num(inst.new_per_year, "institutions.new_per_year") + E.extra_institutions_per_year
     put(V_INST_CLOSE, inst.closure_prob, "institutions.closure_prob")
     put(V_INCUB0, inst.incubation_m2, "institutions.incubation_m2")
     put(V_INCUB_ADD, inst.incubation_added_m2_per_year, "institutions.incubation_added_m2_per_year")
     PV[:, V_LIST0] = scn.listing.initial
     put(V_LIST_MIN, scn.listing.min_revenue, "listing.min_revenue")
     put(V_LIST_PROB, scn.listing.prob, "listing.prob")
-    extra_sign = v.num(L.promotion.extra_signings_per_month, "levers.promotion.extra_signings_per_month")
-    PV[:, V_COST_YEAR] = (
-        extra_sign * 12.0 * v.num(L.promotion.cost_per_project_yuan, "levers.promotion.cost_per_project_yuan")
-        + v.num(L.service.cost_yuan_per_year, "levers.service.cost_yuan_per_year")
-        + extra_inst * v.num(L.platforms.cost_per_institution_yuan, "levers.platforms.cost_per_institution_yuan")
-        + fund * v.num(L.credit.loss_rate, "levers.credit.loss_rate") / Y
-        + v.num(L.bonds.amount_yuan, "levers.bonds.amount_yuan") * v.num(L.bonds.interest_rate, "levers.bonds.interest_rate")
-    )
-    cult = L.cultivation
-    PV[:, V_CULT_APPLY] = v.num(cult.apply_boost, "levers.cultivation.apply_boost")
-    PV[:, V_CULT_APPROVE] = v.num(cult.approval_boost, "levers.cultivation.approval_boost")
-    PV[:, V_CULT_ON] = ((PV[:, V_CULT_APPLY] > 0) | (PV[:, V_CULT_APPROVE] > 0)).astype(float)
-    put(V_CULT_COST, cult.cost_per_application_yuan, "levers.cultivation.cost_per_application_yuan")
+    PV[:, V_CULT_APPLY] = E.hnte_apply_boost
+    PV[:, V_CULT_APPROVE] = E.hnte_approval_boost
     bo = scn.baseline.baseline_output
     PV[:, V_BASELINE_OUT] = np.nan if bo is None else v.num(bo, "baseline.baseline_output")
     put(V_LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
@@ -1560,24 +1544,16 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
 
     # months: signing rate, factory space and land added, the land quota in force
     MV = np.zeros((B, H, NM))
-    rate = (v.num(pl.signings_per_month, "pipeline.signings_per_month") + extra_sign) / w
+    rate = (v.num(pl.signings_per_month, "pipeline.signings_per_month") + E.extra_signings_per_month) / w
     profile = np.asarray(pl.monthly_profile, dtype=float)
     MV[:, :, M_RATE] = np.asarray(rate).reshape(-1, 1) * profile[np.arange(H) % 12][None, :]
     for i, add in enumerate(cap.factory_additions):
         m = (add.year - sim.start_year) * 12 + add.month - 1
         if 0 <= m < H:
             MV[:, m, M_FADD] += v.num(add.amount, f"capacity.factory_additions.{i}.amount") / w
-    bonds = v.num(L.bonds.amount_yuan, "levers.bonds.amount_yuan")
-    share = v.num(L.bonds.factory_share, "levers.bonds.factory_share")
-    per_m2 = np.maximum(v.num(L.factories.cost_per_m2_yuan, "levers.factories.cost_per_m2_yuan"), 1e-9)
-    MV[:, 0, M_LADD] += bonds * (1.0 - np.asarray(share)) / np.maximum(PV[:, V_COST_PER_MU], 1e-9) / w
-    if H > 5:
-        MV[:, 5, M_FADD] += bonds * share / per_m2 / w
-    floor = v.num(L.factories.floor_space_m2, "levers.factories.floor_space_m2")
-    fm = L.factories.month - 1
-    if fm < H:
-        MV[:, fm, M_FADD] += floor / w
-        MV[:, fm, M_FCOST] += floor * v.num(L.factories.cost_per_m2_yuan, "levers.factories.cost_per_m2_yuan")
+    for m, m2, mu in E.additions:  # the levers' factories and prepared land
+        MV[:, m, M_FADD] += np.asarray(m2) / w
+        MV[:, m, M_LADD] += np.asarray(mu) / w
     quota = np.broadcast_to(np.asarray(v.num(cap.land_quota_mu_per_year, "capacity.land_quota_mu_per_year"), dtype=float), (B,)).copy()
     for m in range(H):
         year, month = sim.start_year + m // 12, m % 12 + 1
@@ -1642,6 +1618,7 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
             KP[k, K_LANDED] = 0.0 if row.status == "signed" else 1.0
             KP[k, K_JOBS] = _nan(row.jobs)
     return dict(
+        E=E,
         PV=PV,
         PD=PD,
         SV=SV,
@@ -1656,6 +1633,9 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
         TS_RD=_table(t.rd_points),
         TS_IP2=np.concatenate([[0.0], np.asarray(t.ip_class2_points, dtype=float)]),
     )
+
+
+_dropout = np.vectorize(dropout, otypes=[float])  # the rule, for the per-replication arrays of a plan
 
 
 def _capacity(P) -> tuple[int, int]:
@@ -2006,9 +1986,15 @@ def _advance_all(blocks, parks, m0, m1, seed, P_list) -> None:
             raise occupied_error(blk.scenario, blk.RS[r, R_FLEVEL])
 
 
-def _values(REC) -> np.ndarray:
+def _priced(REC, E, y: int) -> np.ndarray:
+    """The year-end records of year y (B, record), with the levers' cost of the year (rules.levers)."""
+    return LV.price_record(REC[:, y].copy(), E, y)
+
+
+def _values(REC, E) -> np.ndarray:
     """(B, years, indicators) from year-end records, in the order of INDICATORS."""
-    ind = I.from_record(REC)
+    Y = REC.shape[1]
+    ind = I.from_record(np.stack([_priced(REC, E, y) for y in range(Y)], axis=1))
     return np.stack([ind[name] for name in I.INDICATORS], axis=-1)
 
 
@@ -2163,7 +2149,7 @@ def _run(scenario, members, parks, plans, seed, reps, width, scale):
         statuses = a.statuses
 
     def assess(y: int, apply: bool) -> None:
-        per_park = [I.from_record(blk.REC[:, y]) for blk in blocks]
+        per_park = [I.from_record(_priced(blk.REC, P["E"], y)) for blk, P in zip(blocks, plans, strict=True)]
         every = A.assess(a.rules, per_park)  # (replications, parks): each replication assessed on its own
         for r in range(B):
             outcomes = every[r]
@@ -2189,7 +2175,7 @@ def _run(scenario, members, parks, plans, seed, reps, width, scale):
         for y in range(len(decisions), Y):
             assess(y, apply=False)
     for p, blk in enumerate(blocks):
-        out[:, :, p * width : p * width + n_ind] = _values(blk.REC)
+        out[:, :, p * width : p * width + n_ind] = _values(blk.REC, plans[p]["E"])
     for blk in blocks:  # each park's arrays for the same park in the next group
         blk.release()
     return out

@@ -40,8 +40,10 @@ from .rules import certification as C
 from .rules import firms as FR
 from .rules import growth as G
 from .rules import indicators as I
+from .rules import levers as LV
 from .rules.pipeline import (
     choose,
+    dropout,
     in_the_past,
     investment,
     next_signing,
@@ -148,8 +150,9 @@ class ParkModel:
         self.start_year = scn.simulation.start_year
         self.sectors = SectorTable(scn)
         self.firms = FirmTable(self.H, self.Y, float(scn.certification.tech_sme.register_prob))
-        if scn.levers.credit.fund_yuan > 0:
-            self.firms.rd_exit_factor = float(scn.levers.credit.exit_factor)
+        # what the levers change and cost (rules.levers): the only place this engine reads [levers]
+        self.effects = E = LV.effects(scn.levers, lambda value, path: float(value), self.H)
+        self.firms.rd_exit_factor = float(E.rd_active_exit_factor)
         self.result = Result()
         self.count = Counters()
         self.investment = 0.0
@@ -189,15 +192,11 @@ class ParkModel:
         self.listed_initial = int(scn.listing.initial)
         self.tech_sme_params = C.tech_sme_params(scn.certification.tech_sme)
 
-        L = self.levers = scn.levers
-        self.delay_factor = float(L.service.delay_factor)
-        self.rd_multiplier = 1.0 + float(L.rd_subsidy.elasticity) * float(L.rd_subsidy.rate)
-        self.credit_bonus = float(L.credit.growth_bonus) if L.credit.fund_yuan > 0 else 0.0
-        self.cost_yuan = 0.0  # policy cost accrued in the current year
-        self.bond_m2 = 0.0
-        self.applications = 0
+        self.rd_multiplier = float(E.rd_multiplier)
+        self.credit_bonus = float(E.rd_active_growth_bonus)
+        self.applications = 0  # high-tech applications in the current year (simulated firms)
         pl = scn.pipeline
-        rate = (float(pl.signings_per_month) + float(L.promotion.extra_signings_per_month)) / self.w
+        rate = (float(pl.signings_per_month) + float(E.extra_signings_per_month)) / self.w
         self.monthly_rates = [rate * pl.monthly_profile[m % 12] for m in range(self.H)]
         self.env.process(self._arrivals())
         self._warm_up(float(pl.warm_up_months), rate, pl.monthly_profile)
@@ -405,9 +404,14 @@ class ParkModel:
         realisation = ppf(pl.project.output_realisation, u[P_REALISE])
         elapsed = max(0.0, -signed_at)  # known projects signed before the start
         stage = pl.rent if rent else pl.build
-        land_delay = stage_delay(ppf(pl.landing.delay, u[P_LAND_DELAY]), self.delay_factor)
-        later_delay = stage_delay(ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY]), self.delay_factor)
-        if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < pl.landing.dropout):
+        E = self.effects
+        land_delay = stage_delay(ppf(pl.landing.delay, u[P_LAND_DELAY]), float(E.landing_delay_factor))
+        later_delay = stage_delay(
+            ppf(stage.delay, u[P_RENT_DELAY if rent else P_BUILD_DELAY]), float(E.rent_delay_factor if rent else E.build_delay_factor)
+        )
+        land_dropout = dropout(pl.landing.dropout, float(E.landing_dropout_factor))
+        stage_dropout = dropout(stage.dropout, float(E.rent_dropout_factor if rent else E.build_dropout_factor))
+        if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < land_dropout):
             return  # a synthetic project signed before the start (warm-up) that the baseline stands for
         if signed_at >= 0:
             self.count.signed += 1
@@ -418,7 +422,7 @@ class ParkModel:
             wait, elapsed = remaining(land_delay, elapsed)
             if wait > 0:
                 yield self.env.timeout(wait)
-            if u[P_LAND_DROP] < pl.landing.dropout:
+            if u[P_LAND_DROP] < land_dropout:
                 self.count.dropped += 1
                 self._log("dropout", label, k, mode, 0)
                 return
@@ -455,7 +459,7 @@ class ParkModel:
         wait, _ = remaining(later_delay, elapsed)
         if wait > 0:
             yield self.env.timeout(wait)
-        if u[P_STAGE_DROP] < stage.dropout:
+        if u[P_STAGE_DROP] < stage_dropout:
             if rent:
                 yield self.factory.put(amount)
             self.count.dropped += 1
@@ -493,25 +497,14 @@ class ParkModel:
                 self.factory_total += float(add.amount) / self.w
                 self.factory.put(float(add.amount) / self.w)
                 self._log("factory_added", "park", None, "rent", float(add.amount))
-        bonds = self.levers.bonds
-        if bonds.amount_yuan > 0 and m == 0:
-            # special bonds: factories built by mid-year, land prepared at once (their interest is the yearly cost)
-            m2 = float(bonds.amount_yuan) * float(bonds.factory_share) / max(float(self.levers.factories.cost_per_m2_yuan), 1e-9)
-            self.bond_m2 = m2
-            mu = float(bonds.amount_yuan) * (1.0 - float(bonds.factory_share)) / max(float(self.levers.land.cost_per_mu_yuan), 1e-9)
-            if mu > 0:
-                self.land.put(mu / self.w)
-                self._log("land_added", "bonds", None, "build", mu)
-        if bonds.amount_yuan > 0 and m == 5 and self.bond_m2 > 0:
-            self.factory_total += self.bond_m2 / self.w
-            self.factory.put(self.bond_m2 / self.w)
-            self._log("factory_added", "bonds", None, "rent", self.bond_m2)
-        fl = self.levers.factories
-        if fl.floor_space_m2 > 0 and m == fl.month - 1:
-            self.factory_total += float(fl.floor_space_m2) / self.w
-            self.factory.put(float(fl.floor_space_m2) / self.w)
-            self.cost_yuan += float(fl.floor_space_m2) * float(fl.cost_per_m2_yuan)
-            self._log("factory_added", "lever", None, "rent", float(fl.floor_space_m2))
+        for month_added, m2, mu in self.effects.additions:  # the levers' factories and prepared land
+            if m == month_added and m2 > 0:
+                self.factory_total += float(m2) / self.w
+                self.factory.put(float(m2) / self.w)
+                self._log("factory_added", "levers", None, "rent", float(m2))
+            if m == month_added and mu > 0:
+                self.land.put(float(mu) / self.w)
+                self._log("land_added", "levers", None, "build", float(mu))
         for ch in cap.land_quota_changes:
             if ch.year == year and ch.month == month:
                 self.land_quota = float(ch.amount)
@@ -519,9 +512,7 @@ class ParkModel:
             lapse = quota_lapse(self.land.level, self.quota_left, cap.quota_carry_over)
             if lapse > 0:
                 self.land.get(lapse, key=(-math.inf, ""))
-            extra = float(self.levers.land.extra_quota_mu_per_year)
-            self.cost_yuan += extra * float(self.levers.land.cost_per_mu_yuan)
-            quota = (self.land_quota + extra) * self.quota_factor
+            quota = (self.land_quota + float(self.effects.extra_quota_mu_per_year)) * self.quota_factor
             self.quota_left = quota / self.w
             if quota > 0:
                 self.land.put(quota / self.w)
@@ -589,12 +580,11 @@ class ParkModel:
             p=p,
         )
         # firms whose certificate just expired re-apply at their own (higher) rate
-        cult = self.levers.cultivation
-        apply_prob = np.minimum(1.0, np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob) + cult.apply_boost)
-        approval = min(1.0, float(p.approval_prob) + float(cult.approval_boost))
+        E = self.effects
+        apply_prob = np.minimum(1.0, np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob) + float(E.hnte_apply_boost))
+        approval = min(1.0, float(p.approval_prob) + float(E.hnte_approval_boost))
         applying = eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob)
-        if cult.apply_boost > 0 or cult.approval_boost > 0:
-            self.cost_yuan += int(applying.sum()) * self.w * float(cult.cost_per_application_yuan)
+        self.applications += int(applying.sum())
         grant = idx[applying & (F.uy[idx, y, Y_HNTE_APPROVE] < approval)]
         self._log_each("hnte_expired", expired)
         self._log_each("hnte_revoked", revoked)
@@ -642,20 +632,12 @@ class ParkModel:
         F.listed[:n] |= listing
         self._log_each("listed", np.flatnonzero(listing))
         inst = scn.institutions
-        L = self.levers
-        births = int(self.inst_rng.poisson(float(inst.new_per_year) + float(L.platforms.extra_institutions_per_year)))
+        births = int(self.inst_rng.poisson(float(inst.new_per_year) + float(self.effects.extra_institutions_per_year)))
         closures = int(self.inst_rng.binomial(self.institutions, float(inst.closure_prob)))
         self.institutions += births - closures
         self.incubation += float(inst.incubation_added_m2_per_year)
 
         tech = F.tech_sme[:n] | F.hnte_on[:n]
-        # policy cost of the year (yuan): fixed programme costs and those that depend on the year
-        self.cost_yuan += float(L.promotion.extra_signings_per_month) * 12.0 * float(L.promotion.cost_per_project_yuan)
-        self.cost_yuan += float(L.service.cost_yuan_per_year)
-        self.cost_yuan += float(L.platforms.extra_institutions_per_year) * float(L.platforms.cost_per_institution_yuan)
-        self.cost_yuan += float(L.credit.fund_yuan) * float(L.credit.loss_rate) / self.Y
-        self.cost_yuan += float(L.bonds.amount_yuan) * float(L.bonds.interest_rate)
-        self.cost_yuan += float(L.rd_subsidy.rate) * float(F.rd[:n, col].sum()) * self.w * 1e4  # R&D in 万元
         baseline = scn.baseline.baseline_output if (y == 0 and scn.baseline.baseline_output is not None) else None
         state = I.YearState(
             weight=self.w,
@@ -690,18 +672,18 @@ class ParkModel:
             projects_dropped=self.count.dropped,
             projects_waiting=self.waiting,
             investment_cum=self.investment * self.w / I.TEN_THOUSAND,
-            policy_cost=self.cost_yuan / 1e8,
+            hnte_applications=self.applications * self.w,
             baseline_output=baseline,
             listed_initial=self.listed_initial,
         )
-        values = I.compute(state)
+        values = {name: float(v) for name, v in I.from_record(LV.price_record(I.record(state), self.effects, y)).items()}
         self.year_values[y] = values
         year = self.start_year + y
         self.result.rows.extend((year, name, float(v)) for name, v in values.items())
         F.prev_above[:n] = C.above_size(F.rev[:n, col], F.industrial[:n], scn.certification.above_size_revenue)
         F.prev_tech[:n] = tech & alive
         self.count.reset()
-        self.cost_yuan = 0.0
+        self.applications = 0
 
     # -------------------------------------------------------------- assessment
     def _apply_effects(self) -> None:

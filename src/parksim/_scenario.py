@@ -497,12 +497,35 @@ class BondsLever(_Model):
     interest_rate: Prob = _p(0.03, "1/year", "Yearly interest: the bonds' cost to the budget within the horizon (repaid later).")
 
 
+class RentSubsidyLever(_Model):
+    """Rent subsidy for standard factories: renting projects move in sooner and drop out less (rules.levers)."""
+
+    yuan_per_m2_year: NonNeg = _p(
+        0.0,
+        "yuan/m²/year",
+        "Subsidy per m² of subsidised standard-factory floor space and year; 0: the lever is off. Assumption: about half"
+        " a county standard factory's rent of 8-15 yuan/m² a month, i.e. 50-90 yuan/m² a year.",
+    )
+    coverage: Prob = _p(1.0, "ratio", "Share of the occupied standard-factory floor space (at each year end) that is subsidised.")
+    delay_factor: Pos = _p(
+        _unif(0.7, 0.95),
+        "ratio",
+        "Multiplies renting projects' move-in delay (a cheaper factory is taken sooner); unknown effect: a range.",
+    )
+    dropout_factor: Prob = _p(
+        _unif(0.5, 0.9),
+        "ratio",
+        "Multiplies the probability that a renting project drops out before production; unknown effect: a range.",
+    )
+
+
 class Levers(_Model):
     """Policy levers, each with its mechanism and its cost. Default: none active."""
 
     promotion: PromotionLever = Field(default_factory=PromotionLever)
     service: FasterServiceLever = Field(default_factory=FasterServiceLever)
     factories: FactoryLever = Field(default_factory=FactoryLever)
+    rent_subsidy: RentSubsidyLever = Field(default_factory=RentSubsidyLever)
     land: LandLever = Field(default_factory=LandLever)
     rd_subsidy: RdSubsidyLever = Field(default_factory=RdSubsidyLever)
     cultivation: CultivationLever = Field(default_factory=CultivationLever)

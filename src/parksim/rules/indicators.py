@@ -7,6 +7,7 @@ so that a target reads as the seed writes it (R&D intensity >= 3 means 3%).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,7 @@ class YearState:
     projects_dropped: int
     projects_waiting: int
     investment_cum: float
+    hnte_applications: float = 0.0
     policy_cost: float = 0.0
     baseline_output: float | None = None
     listed_initial: int = 0
@@ -145,13 +147,16 @@ PARK_VALUES = (
     "projects_dropped",
     "projects_waiting",
     "investment_cum",
-    "policy_cost",
+    "hnte_applications",  # high-tech applications during the year (a lever's cost driver)
+    "policy_cost",  # 亿元: priced from the record by rules.levers.price_record
     "baseline_output",  # nan: use the starting firms' revenue
     "listed_initial",
 )
 #: a year-end record: firm sums then park values (see :func:`from_record`)
 RECORD = FIRM_SUMS + PARK_VALUES
 R = {name: k for k, name in enumerate(RECORD)}
+#: the record's places by name, as a named tuple (a compile-time constant in the fast engine: ``REC[..., AT.weight]``)
+AT = namedtuple("RecordPlaces", RECORD)(*range(len(RECORD)))
 
 
 @register_jitable
@@ -317,26 +322,8 @@ def record(s: YearState) -> np.ndarray:
         s.prev_tech,
         s.above_size_revenue,
     )
-    park = [
-        s.weight,
-        s.new_hnte,
-        s.new_zjtx,
-        s.institutions,
-        s.incubation_m2,
-        s.industrial_land_km2,
-        s.factory_floor_m2,
-        s.factory_used_m2,
-        s.land_quota_left_mu,
-        s.projects_signed,
-        s.projects_landed,
-        s.projects_producing,
-        s.projects_dropped,
-        s.projects_waiting,
-        s.investment_cum,
-        s.policy_cost,
-        np.nan if s.baseline_output is None else s.baseline_output,
-        s.listed_initial,
-    ]
+    park = [getattr(s, name) for name in PARK_VALUES]
+    park = [np.nan if v is None else v for v in park]  # baseline_output None: use the starting firms' revenue
     return np.concatenate([sums, np.asarray(park, dtype=float)])
 
 

@@ -106,6 +106,12 @@ def stage_delay(drawn: float, delay_factor: float) -> float:
 
 
 @register_jitable
+def dropout(prob: float, factor: float) -> float:
+    """A stage's drop-out probability: the scenario's, times the levers' factor (rules.levers), at most 1."""
+    return min(1.0, prob * factor)
+
+
+@register_jitable
 def remaining(delay: float, elapsed: float) -> tuple[float, float]:
     """(wait, elapsed after the stage) for a stage of ``delay`` months entered ``elapsed`` months late.
 
