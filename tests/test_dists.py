@@ -42,7 +42,12 @@ def test_uncertain_parameter_is_drawn_once_per_replication():
     listed = uncertain_parameters(scn)
     assert listed[:2] == ["sectors.a.rd_share.median", "certification.hnte.approval_prob"]
     # the levers' unknown effect sizes are ranges by default (drawn even when a lever is off)
-    assert set(listed[2:]) == {"levers.rd_subsidy.elasticity", "levers.credit.exit_factor"}
+    assert set(listed[2:]) == {
+        "levers.rd_subsidy.elasticity",
+        "levers.credit.exit_factor",
+        "levers.rent_subsidy.delay_factor",
+        "levers.rent_subsidy.dropout_factor",
+    }
     draws = [realise(scn, Streams(7, r)) for r in range(40)]
     probs = [d.certification.hnte.approval_prob for d in draws]
     assert all(isinstance(p, float) and 0.6 <= p <= 0.85 for p in probs)

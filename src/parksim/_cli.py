@@ -7,7 +7,11 @@ import os
 import sys
 from pathlib import Path
 
+from ._engines import CHOICES, ENGINES
 from ._errors import InputError, ScenarioError
+
+#: ``--engine``'s help, from the registry
+ENGINE_HELP = "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values()) + "; auto (default): the first of these that can run it"
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -58,12 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
-    p.add_argument(
-        "--engine",
-        choices=["auto", "fast", "simpy"],
-        default="auto",
-        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto (default): fast when it can",
-    )
+    p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
     p.add_argument("base", help="base scenario TOML file")
@@ -72,12 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed shared by every scenario (default 1)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/compare-<base>)")
-    p.add_argument(
-        "--engine",
-        choices=["auto", "fast", "simpy"],
-        default="auto",
-        help="fast: compiled batch engine (threads); simpy: discrete-event engine (processes); auto (default): fast when it can",
-    )
+    p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
     p.add_argument(
         "--target",
         default="ALL",

@@ -56,6 +56,7 @@ from . import _compiling
 from . import _fastrand as R
 from ._engine_simpy import occupied_error
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
+from .rules import assessment as A
 from .rules import certification as C
 from .rules import firms as F
 from .rules import growth as G
@@ -150,8 +151,12 @@ HISTORY = 3
     V_Z_APPLY,
     V_Z_APPROVE,
     V_MACRO_SD,
+    # the initial status's effects (rules.assessment.status_effects)
+    V_SF0,
+    V_QF0,
+    V_GB0,
     NV,
-) = range(64)
+) = range(67)
 
 # project entity distributions
 (D_LAND_DELAY, D_RENT_DELAY, D_BUILD_DELAY, D_RENT_PATIENCE, D_BUILD_PATIENCE, D_PLANNED, D_REALISE, D_FLOOR, D_LAND, D_INVEST, ND) = range(
@@ -1228,12 +1233,13 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     RS[r, R_FLEVEL] = total - occupied
     RS[r, R_LLEVEL] = 0.0
     RS[r, R_INCUB] = PV[pr, V_INCUB0]
-    RS[r, R_QFACTOR] = 1.0
+    RS[r, R_QFACTOR] = PV[pr, V_QF0]
+    RS[r, R_GBONUS] = PV[pr, V_GB0]
     RI[r, N_INST] = int(PV[pr, V_INST0])
     _stream(RR[r, RR_INST], seed, _I(INSTITUTIONS), park, _I(0))
     _stream(RR[r, RR_ARRIVALS], seed, _I(ARRIVALS), park, _I(0))
     for m in range(H):
-        RATE[r, m] = MV[pr, m, M_RATE]
+        RATE[r, m] = MV[pr, m, M_RATE] * PV[pr, V_SF0]
     RS[r, R_NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
     # warm-up: projects signed before the start that are still in flight
     months = PV[pr, V_WARM_UP]
@@ -1385,8 +1391,12 @@ def _nan(x) -> float:
     return np.nan if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def plan(scn, seed: int, reps, park: int | None = None) -> dict:
-    """The parameters of ``scn`` as arrays with one row per replication in ``reps``."""
+def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict:
+    """The parameters of ``scn`` as arrays with one row per replication in ``reps``.
+
+    ``assessment`` is the one the park is assessed under (a portfolio's, for its parks): its initial
+    status's effects act from the start.
+    """
     v = _Values(seed, reps, park)
     B = v.B
     sim, pl, cap, cert, L = scn.simulation, scn.pipeline, scn.capacity, scn.certification, scn.levers
@@ -1435,6 +1445,8 @@ def plan(scn, seed: int, reps, park: int | None = None) -> dict:
     put(V_LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
     put(V_WARM_UP, pl.warm_up_months, "pipeline.warm_up_months")
     put(V_MACRO_SD, scn.shocks.macro_sd, "shocks.macro_sd")
+    initial = A.status_effects(assessment, assessment.initial_status) if assessment is not None else A.StatusEffects()
+    PV[:, V_SF0], PV[:, V_QF0], PV[:, V_GB0] = initial.signing_factor, initial.land_quota_factor, initial.growth_bonus
     h = cert.hnte
     for k, name in (
         (V_H_SMALL, "rd_ratio_small"),
@@ -2050,7 +2062,7 @@ def run_block(
     def run_group(group):
         with lock:
             taken[0] += 1
-        plans = [plan(m, seed, group, park if portfolio else None) for (_, m), park in zip(members, parks, strict=True)]
+        plans = [plan(m, seed, group, park if portfolio else None, scenario.assessment) for (_, m), park in zip(members, parks, strict=True)]
         scale = 1
         while True:
             try:
@@ -2126,54 +2138,41 @@ def _groups(reps: list, size: int, threads: int) -> list:
 
 
 def _run(scenario, members, parks, plans, seed, reps, width, scale):
-    from .rules import assessment as A
-
     B = len(reps)
     blocks = []
     for (_, m), P in zip(members, plans, strict=True):
         cap, pcap = _capacity(P)
         blocks.append(_Block(m, P, reps, cap * scale, pcap * scale, slot=len(blocks)))
     H, Y = blocks[0].H, blocks[0].Y
-    a = scenario.assessment
     n_ind = len(I.INDICATORS)
     width = width or n_ind + 2
     out = np.full((B, Y, len(members) * width), np.nan)
-    feedback = a is not None and any(
-        e.land_quota_factor != 1.0 or e.signing_factor != 1.0 or e.growth_bonus != 0.0 for e in a.effects.values()
+    at = [0]  # the month every park has reached
+
+    def advance(m: int) -> None:
+        _advance_all(blocks, parks, at[0], m, seed, plans)
+        at[0] = m
+
+    def apply(p: int, r: int, eff) -> None:  # from the decision month on (the next year start's quota)
+        blocks[p].RATE[r, at[0] :] = plans[p]["MV"][r, at[0] :, M_RATE] * eff.signing_factor
+        blocks[p].RS[r, R_QFACTOR] = eff.land_quota_factor
+        blocks[p].RS[r, R_GBONUS] = eff.growth_bonus
+
+    def record(y: int, p: int, outcomes, statuses) -> None:
+        out[:, y, p * width + n_ind] = outcomes
+        out[:, y, p * width + n_ind + 1] = statuses
+
+    A.drive(
+        scenario.assessment,
+        len(blocks),
+        B,
+        H,
+        Y,
+        advance=advance,
+        indicators=lambda y: [I.from_record(_priced(blk.REC, P["E"], y)) for blk, P in zip(blocks, plans, strict=True)],
+        apply=apply,
+        record=record,
     )
-    decisions = [12 * (y + 1) + a.month - 1 for y in range(Y)] if a is not None else []
-    decisions = [d for d in decisions if d < H] if feedback else []
-    if a is not None:
-        transitions = [A.Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in a.transitions]
-        states = [[A.StatusState(a.initial_status) for _ in range(B)] for _ in members]
-        statuses = a.statuses
-
-    def assess(y: int, apply: bool) -> None:
-        per_park = [I.from_record(_priced(blk.REC, P["E"], y)) for blk, P in zip(blocks, plans, strict=True)]
-        every = A.assess(a.rules, per_park)  # (replications, parks): each replication assessed on its own
-        for r in range(B):
-            outcomes = every[r]
-            for p, blk in enumerate(blocks):
-                st = states[p][r] = A.step(states[p][r], int(outcomes[p]), transitions)
-                out[r, y, p * width + n_ind] = int(outcomes[p])
-                out[r, y, p * width + n_ind + 1] = statuses.index(st.status)
-                if apply:
-                    eff = a.effects.get(st.status)
-                    d = decisions[y]
-                    sf = float(eff.signing_factor) if eff else 1.0
-                    blk.RATE[r, d:] = plans[p]["MV"][r, d:, M_RATE] * sf
-                    blk.RS[r, R_QFACTOR] = float(eff.land_quota_factor) if eff else 1.0
-                    blk.RS[r, R_GBONUS] = float(eff.growth_bonus) if eff else 0.0
-
-    m = 0
-    for y, d in enumerate(decisions):
-        _advance_all(blocks, parks, m, d, seed, plans)
-        assess(y, apply=True)
-        m = d
-    _advance_all(blocks, parks, m, H, seed, plans)
-    if a is not None:
-        for y in range(len(decisions), Y):
-            assess(y, apply=False)
     for p, blk in enumerate(blocks):
         out[:, :, p * width : p * width + n_ind] = _values(blk.REC, plans[p]["E"])
     for blk in blocks:  # each park's arrays for the same park in the next group

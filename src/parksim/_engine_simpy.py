@@ -205,19 +205,15 @@ class ParkModel:
                 self.env.process(self._known_project(row_no, row))
         self.env.process(self._clock())
 
-        # yearly assessment: state machine and the effects of the current status
-        # a portfolio passes its own (realised) assessment and decides the outcomes itself
-        self.external = assessment is not None
+        # the yearly assessment is decided by rules.assessment.drive (run_parks); the park only knows the effects of
+        # its status, from the initial one on (a portfolio's parks are assessed under the portfolio's assessment)
         self.assessment = assessment if assessment is not None else scn.assessment
         self.year_values: dict[int, dict[str, float]] = {}
         self.growth_bonus = 0.0
         self.quota_factor = 1.0
-        self.signing_factor = 1.0
         self._base_rates = list(self.monthly_rates)
         if self.assessment is not None:
-            self.transitions = [A.Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in self.assessment.transitions]
-            self.status = A.StatusState(self.assessment.initial_status)
-            self._apply_effects()
+            self.apply_status(A.status_effects(self.assessment, self.assessment.initial_status))
 
     # ------------------------------------------------------------------ helpers
     def _log(self, event: str, entity: str, sector: int | None = None, mode: str = "", value: float = float("nan")) -> None:
@@ -516,8 +512,6 @@ class ParkModel:
             self.quota_left = quota / self.w
             if quota > 0:
                 self.land.put(quota / self.w)
-        if self.assessment is not None and not self.external and month == self.assessment.month and m >= 12:
-            self._assess(m // 12 - 1, feedback=True)
 
     def _end_of_month(self, m: int) -> None:
         F, S = self.firms, self.sectors
@@ -686,32 +680,46 @@ class ParkModel:
         self.applications = 0
 
     # -------------------------------------------------------------- assessment
-    def _apply_effects(self) -> None:
-        eff = self.assessment.effects.get(self.status.status)
-        self.quota_factor = float(eff.land_quota_factor) if eff else 1.0
-        self.signing_factor = float(eff.signing_factor) if eff else 1.0
-        self.growth_bonus = float(eff.growth_bonus) if eff else 0.0
-        now = int(self.env.now)
-        for m in range(now, self.H):  # signings from now on (the pending gap keeps its rate)
-            self.monthly_rates[m] = self._base_rates[m] * self.signing_factor
-
-    def outcome(self, y: int) -> int:
-        """Outcome of the assessment of simulated year ``y`` (from its year-end indicators)."""
-        return int(A.assess(self.assessment.rules, [self.year_values[y]])[0])
-
-    def _assess(self, y: int, feedback: bool, outcome: int | None = None) -> None:
-        outcome = self.outcome(y) if outcome is None else outcome
-        self.status = A.step(self.status, outcome, self.transitions)
-        self.result.statuses.append((self.start_year + y, A.OUTCOME_NAMES[outcome], self.status.status))
-        self._log("assessed", "park", None, A.OUTCOME_NAMES[outcome] + " -> " + self.status.status, float(self.start_year + y))
-        if feedback:
-            self._apply_effects()
+    def apply_status(self, effects: A.StatusEffects) -> None:
+        """The effects of the park's (new) status act from now on: signings from this month, the land quota
+        from the next year start, growth from this month's end."""
+        self.quota_factor = effects.land_quota_factor
+        self.growth_bonus = effects.growth_bonus
+        for m in range(int(self.env.now), self.H):  # (the pending gap keeps its rate)
+            self.monthly_rates[m] = self._base_rates[m] * effects.signing_factor
 
     def run(self) -> Result:
-        self.env.run(until=float(self.H) + 1e-9)
-        if self.assessment is not None and not self.external:  # the last year is assessed after the horizon
-            self._assess(self.Y - 1, feedback=False)
+        """Run this park alone over the horizon, assessed under its assessment."""
+        run_parks([self], self.assessment)
         return self.result
+
+    def record_status(self, year: int, outcome: int, status: str) -> None:
+        self.result.statuses.append((year, A.OUTCOME_NAMES[outcome], status))
+        self._log("assessed", "park", None, A.OUTCOME_NAMES[outcome] + " -> " + status, float(year))
+
+
+def run_parks(parks: list[ParkModel], assessment) -> None:
+    """Run SimPy parks side by side over the horizon, assessed each year by the shared driver (rules.assessment.drive)."""
+    H, Y, first = parks[0].H, parks[0].Y, parks[0].start_year
+
+    def advance(m: int) -> None:
+        for park in parks:
+            park.env.run(until=float(m) + 1e-9)
+
+    def record(y: int, p: int, outcomes, statuses) -> None:
+        parks[p].record_status(first + y, int(outcomes[0]), assessment.statuses[int(statuses[0])])
+
+    A.drive(
+        assessment,
+        len(parks),
+        1,
+        H,
+        Y,
+        advance=advance,
+        indicators=lambda y: [{k: np.array([v]) for k, v in park.year_values[y].items()} for park in parks],
+        apply=lambda p, r, effects: parks[p].apply_status(effects),
+        record=record,
+    )
 
 
 class PortfolioModel:
@@ -732,29 +740,8 @@ class PortfolioModel:
             for name, member in scenario._members
         ]
 
-    def _assess(self, y: int, feedback: bool) -> None:
-        outcomes = A.assess(self.scn.assessment.rules, [p.year_values[y] for p in self.parks])
-        for park, outcome in zip(self.parks, outcomes, strict=True):
-            park._assess(y, feedback, int(outcome))
-
     def run(self) -> list[tuple[str, Result]]:
-        a = self.scn.assessment
-        H, Y = self.parks[0].H, self.parks[0].Y
-        assessed = 0
-        if a is not None:
-            for y in range(Y):
-                decision = 12 * (y + 1) + a.month - 1  # start of the decision month of year y+1
-                if decision >= H:
-                    break
-                for park in self.parks:
-                    park.env.run(until=decision + 1e-9)
-                self._assess(y, feedback=True)
-                assessed = y + 1
-        for park in self.parks:
-            park.env.run(until=float(H) + 1e-9)
-        if a is not None:
-            for y in range(assessed, Y):  # years decided after the horizon: no feedback left to act
-                self._assess(y, feedback=False)
+        run_parks(self.parks, self.scn.assessment)
         return [(name, park.result) for name, park in zip(self.names, self.parks, strict=True)]
 
 

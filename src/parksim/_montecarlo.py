@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from ._engines import ENGINES, resolve_engine
 from ._errors import InputError
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
@@ -99,27 +100,6 @@ def _run_chunk(args) -> np.ndarray:
 def _stack(parts, scenario) -> np.ndarray:
     """Replication blocks stacked in order (an empty (0, years, columns) array if none)."""
     return np.concatenate(parts) if parts else np.empty((0, scenario.simulation.years, len(column_names(scenario))))
-
-
-ENGINES = ("auto", "fast", "simpy")
-#: replications per batch (a checkpoint, a precision check) by engine: a few seconds of work each
-SIMPY_BATCH, FAST_BATCH = 200, 5000
-
-
-def resolve_engine(scenario, engine: str, quiet: bool = False) -> str:
-    """The engine a run uses: ``fast`` when asked (or ``auto``) and the scenario is supported, else ``simpy``."""
-    if engine not in ENGINES:
-        raise InputError(f'"engine" must be one of {list(ENGINES)}, got {engine!r}')
-    if engine == "simpy":
-        return "simpy"
-    from ._engine_fast import unsupported
-
-    why = unsupported(scenario)
-    if why is None:
-        return "fast"
-    if not quiet:
-        print(f"note: the fast engine cannot run this scenario ({why}); using the SimPy engine", file=sys.stderr)
-    return "simpy"
 
 
 class _FastRunner:
@@ -518,7 +498,7 @@ def simulate(
     if replications is not None and replications < 1:
         raise InputError(f'"replications" must be >= 1, got {replications!r}')
     engine = resolve_engine(scn, engine, quiet)
-    batch = (FAST_BATCH if engine == "fast" else SIMPY_BATCH) if batch is None else batch
+    batch = ENGINES[engine].batch if batch is None else batch
     if max_replications < 1 or batch < 1:
         raise InputError('"max_replications" and "batch" must be >= 1')
     specs = expand_targets(scn)
@@ -545,10 +525,7 @@ def simulate(
         met = make_result(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
         return wilson_half_width(int(met.sum()), len(met)) <= precision
 
-    if engine == "fast":
-        runner = _FastRunner(scn, seed, jobs, quiet)
-    else:
-        runner = _Runner(scn, seed, jobs, chunk=max(1, min(25, min(cap, batch) // (4 * jobs) or 1)))
+    runner = ENGINES[engine].runner(scn, seed, jobs, quiet=quiet, batch=min(cap, batch))
     try:
         if n and reached():
             stopped = "precision"

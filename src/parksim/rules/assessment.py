@@ -215,3 +215,80 @@ def run_status(initial: str, outcomes, transitions: list[Transition]) -> list[st
         state = step(state, OUTCOMES[o] if isinstance(o, str) else int(o), transitions)
         out.append(state.status)
     return out
+
+
+# --- the yearly cycle: one driver for every engine -------------------------------------------
+@dataclass(frozen=True)
+class StatusEffects:
+    """What being in a status does to a park (the scenario's ``assessment.effects``; none: no change)."""
+
+    signing_factor: float = 1.0
+    land_quota_factor: float = 1.0
+    growth_bonus: float = 0.0
+
+
+def status_effects(assessment, status: str) -> StatusEffects:
+    """The :class:`StatusEffects` of ``status`` under ``assessment`` (None: no assessment, no effects)."""
+    eff = assessment.effects.get(status) if assessment is not None else None
+    if eff is None:
+        return StatusEffects()
+    return StatusEffects(float(eff.signing_factor), float(eff.land_quota_factor), float(eff.growth_bonus))
+
+
+def has_feedback(assessment) -> bool:
+    """Whether any status changes the park (else outcomes need not be decided before the horizon ends)."""
+    return assessment is not None and any(status_effects(assessment, s) != StatusEffects() for s in assessment.statuses)
+
+
+def decision_month(assessment, y: int) -> int:
+    """The month (from the start) at whose beginning year ``y``'s result is decided: ``month`` of year ``y + 1``."""
+    return 12 * (y + 1) + assessment.month - 1
+
+
+def drive(assessment, parks: int, replications: int, months: int, years: int, *, advance, indicators, apply, record) -> None:
+    """Run ``parks`` parks (each ``replications`` replications) over ``months`` months with a yearly assessment.
+
+    Both engines schedule a run through this function; they differ only in the callbacks:
+
+    * ``advance(m)``: run every park up to the beginning of month ``m`` (``months``: to the end);
+    * ``indicators(y)``: one ``{indicator: array (replications,)}`` per park, year ``y``'s indicators;
+    * ``apply(park, replication, effects)``: a new status's :class:`StatusEffects` act on the park's
+      replication from now on (called only when some status has effects);
+    * ``record(y, park, outcomes, statuses)``: year ``y``'s outcome codes and the statuses after them
+      (arrays (replications,); statuses as indices into ``assessment.statuses``).
+
+    Years are decided at the beginning of their decision month (:func:`decision_month`); a year decided
+    after the horizon is assessed at the end, when its decision can no longer act on the park. Each
+    replication of each park follows its own status (:func:`step`); rank rules compare the parks of a
+    replication. The initial status's effects are the engine's to apply when it creates the park
+    (:func:`status_effects` of ``assessment.initial_status``).
+    """
+    if assessment is None:
+        advance(months)
+        return
+    transitions = [Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in assessment.transitions]
+    states = [[StatusState(assessment.initial_status)] * replications for _ in range(parks)]
+    feedback = has_feedback(assessment)
+    statuses = assessment.statuses
+
+    def decide(y: int, act: bool) -> None:
+        every = assess(assessment.rules, indicators(y)).reshape(replications, parks)
+        for p in range(parks):
+            for r in range(replications):
+                before = states[p][r].status
+                states[p][r] = step(states[p][r], int(every[r, p]), transitions)
+                if act and states[p][r].status != before:
+                    apply(p, r, status_effects(assessment, states[p][r].status))
+            record(y, p, every[:, p], np.array([statuses.index(s.status) for s in states[p]]))
+
+    decided = 0
+    for y in range(years):
+        d = decision_month(assessment, y)
+        if d >= months:
+            break
+        advance(d)
+        decide(y, act=feedback)
+        decided = y + 1
+    advance(months)
+    for y in range(decided, years):
+        decide(y, act=False)
