@@ -7,7 +7,6 @@ import pytest
 
 import parksim
 from parksim._engine_simpy import ParkModel
-from parksim._firms import Y_HNTE_APPLY
 from parksim._random import Streams
 from parksim._scenario import Hnte, TechSme, Zjtx
 from parksim.rules import certification as C
@@ -174,12 +173,9 @@ def test_certificate_counts_exactly_three_years_unless_renewed(write):
     assert yearly(renewed, "hnte_valid") == [1, 1, 1, 1, 1]
     assert yearly(renewed, "new_hnte") == [1, 0, 0, 0, 0]  # re-certification is not a new enterprise
 
-    once = ParkModel(scn, Streams(1, 0))
-    once.firms.uy[: once.firms.n, 1:, Y_HNTE_APPLY] = 1.0  # applies only in the first round (u < p never holds)
-    once.run()
-    # granted in the November 2023 round: counted at the ends of 2023, 2024, 2025; expired in November 2026
-    assert yearly(once, "hnte_valid") == [1, 1, 1, 0, 0]
-    assert once.firms.hnte_expiry[0] == pytest.approx(11 + 36)
+    # granted in the November 2023 round (month 11), valid 36 months, renewed in the round its certificate expires
+    # (a certificate that is not renewed counts for exactly three year ends: tests/test_engine_contract.py)
+    assert renewed.firms.hnte_expiry[0] == pytest.approx(11 + 36 + 36)
 
 
 def synthetic_firms(revenue, rd_share, n=200):

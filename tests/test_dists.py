@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 import parksim
+from parksim import _engine_fast as E
 from parksim._dists import LogNormal, Normal, Triangular, Uniform, ppf
 from parksim._engine_simpy import ParkModel
 from parksim._random import Streams
@@ -76,7 +77,9 @@ def test_entity_distribution_varies_between_firms_parameter_does_not():
     m = ParkModel(scn, Streams(1, 0))
     prod = m.firms.productivity[: m.firms.n]
     assert len(np.unique(prod)) == 50 and prod.min() >= 100 and prod.max() <= 200
-    assert np.ndim(m.sectors.growth) == 1 and len(m.sectors.growth) == 1  # one growth value for the replication
+    # one growth value for the replication, the same in the realised scenario and in the firms' procedures' plan
+    g = m.scn.sectors["a"].growth
+    assert isinstance(g, float) and 0 <= g <= 0.2 and m.P["SV"][0, 0, E.S_GROWTH] == g
 
 
 def test_param_uniforms_are_the_first_numbers_of_the_param_streams():

@@ -28,8 +28,10 @@ Why a stored reference
 
 Staleness check
     A stored reference is only valid for the SimPy model that made it. The test
-    checks the scenario hash (the one checkpoints use: the resolved scenario and
-    its CSV inputs) and re-runs the first 3 SimPy replications of the stored
+    checks the scenario's key (:func:`engine_reference.reference_key`: the scenario
+    as written, its non-default values and CSV inputs, so that a new parameter
+    at its default, which changes nothing, does not invalidate every reference)
+    and re-runs the first 3 SimPy replications of the stored
     seed, which must equal the stored ones exactly (every indicator, NaN where
     NaN). So a change to the scenario or to the SimPy engine's behaviour fails
     the test with the command that regenerates the reference, rather than
@@ -91,6 +93,7 @@ from engine_reference import (
     compared_parks,
     extract,
     head_values,
+    reference_key,
     reference_path,
     regenerate_command,
     replications_for,
@@ -100,7 +103,6 @@ from engine_reference import (
 from scipy.stats import chi2_contingency, ks_2samp, norm
 
 import parksim
-from parksim._loader import scenario_hash
 from parksim._montecarlo import expand_targets
 
 FAST_SEED = 424_242  # not the reference's seed (the engines' streams differ anyway)
@@ -193,7 +195,7 @@ def load_reference(path: Path, scn) -> dict:
         pytest.fail(f"no SimPy reference for {scenario_id(path)} ({shown}): {how}")
     with np.load(ref_file) as z:
         ref = {k: z[k] for k in z.files}
-    if str(ref["sha256"]) != scenario_hash(scn):
+    if str(ref["sha256"]) != reference_key(scn):
         pytest.fail(f"the SimPy reference of {scenario_id(path)} is of another version of the scenario (its hash differs): {how}")
     try:
         np.testing.assert_array_equal(head_values(scn, int(ref["seed"])), ref["head"])

@@ -208,3 +208,26 @@ class TestEngineContract:
 
         assert (run(scn(0.0), engine, 4).value_matrix("projects_signed") == 0).all()
         assert run(scn(1.0), engine, 4).value_matrix("projects_signed").sum() > 0
+
+
+def test_both_engines_start_from_the_same_firms(root):
+    """The starting firms are one procedure with one state layout: replication r of a seed starts with the same firm
+    table in the SimPy engine and in the fast engine (every column but the month end's scratch column)."""
+    from parksim import _engine_fast as E
+    from parksim._engine_simpy import ParkModel
+    from parksim._random import Streams
+
+    scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
+    reps = [0, 1, 2]
+    P = E.plan(scn, 7, reps, None, scn.assessment)
+    blk = E._Block(scn, P, reps, *E._capacity(P))
+    blk.advance(0, len(reps), 0, 0, 7, 0, P)  # months 0..0: the initialisation only
+    columns = [k for k in range(blk.FF.shape[1]) if k != E.F_SHARE]
+    for r in reps:
+        m = ParkModel(scn, Streams(7, r))
+        n = m.firms.n
+        assert n == blk.RI[r, E.N_FIRMS] > 100
+        np.testing.assert_array_equal(m.FF[0, columns, :n], blk.FF[r, columns, :n])
+        np.testing.assert_array_equal(m.FI[0, :, :n], blk.FI[r, :, :n])
+        np.testing.assert_array_equal(m.SH[0, :, : scn.simulation.years], blk.SH[r, :, : scn.simulation.years])
+    blk.release()

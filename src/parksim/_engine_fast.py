@@ -54,7 +54,7 @@ import numpy as np
 
 from . import _compiling
 from . import _fastrand as R
-from ._engine_simpy import occupied_error
+from ._errors import Problem, ScenarioError
 from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, key_of
 from .rules import assessment as A
 from .rules import certification as C
@@ -75,6 +75,21 @@ from .rules.pipeline import (
     stage_delay,
     starting_floor_space,
 )
+
+
+def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
+    """The error for a park whose starting firms occupy more standard-factory floor space than it has (both engines)."""
+    return ScenarioError(
+        [
+            Problem(
+                scenario._source,
+                "capacity.factory_floor_m2",
+                f"{scenario.capacity.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied_m2:g} m²);"
+                " expected at least that: raise it or set capacity.factory_occupied_m2",
+            )
+        ]
+    )
+
 
 #: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
 #: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
@@ -356,7 +371,7 @@ def _firm_level(FF, r, i, t):
 def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV):
     """Fill firm row ``i`` of replication ``r`` from the firm's stream ``st`` (seeded); FR[r, i] gets the root of its monthly noise.
 
-    The firm's attributes are a Gaussian copula, as in FirmTable.add: each is a
+    The firm's attributes are a Gaussian copula, as :func:`parksim.rules.firms.tech_score` describes: each is a
     standard normal score ``x = rho * z0 + sqrt(1 - rho**2) * z`` on the latent
     orientation ``z0``, mapped through its distribution (:func:`R.ppf_z`), or
     compared with the normal quantile of its probability for a yes/no attribute
@@ -1075,6 +1090,19 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
 
 @numba.njit(**_LEAN)
 def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL):
+    """The month end: the firms' (:func:`_firms_month_end`), then the waiting projects get the space exits freed."""
+    freed = _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2)
+    if freed > 0:
+        _serve(r, _I(1), float(m + 1), QF, PF, PI, RS, RI, AL)
+
+
+@numba.njit(**_LEAN)
+def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+    """The firms' month end, the same in every engine: growth, output, exits, the certification rounds and the year end.
+
+    Returns the standard-factory floor space the month's exits freed (already counted vacant in ``RS``); the
+    engine lets waiting projects have it.
+    """
     t = float(m + 1)
     y = m // 12
     n = RI[r, N_FIRMS]
@@ -1135,8 +1163,7 @@ def _end_of_month(r, m, pr, Y, seed, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, R
         _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
         _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC)
-    if freed > 0:
-        _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
+    return freed
 
 
 @numba.njit(**_LEAN)
@@ -1194,8 +1221,10 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, 
 
 
 @numba.njit(**_JIT)
-def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG):
-    pr = 0 if PV.shape[0] == 1 else r
+def _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
+    """The park at the start, the same in every engine: the sectors' shocks, the starting firms, the floor space they
+    occupy, institutions and incubation space. False (with ``RI[r, N_ERROR]`` set) if the starting state does not fit
+    the block or contradicts the scenario."""
     for k in range(RI.shape[1]):
         RI[r, k] = 0
     for k in range(RS.shape[1]):
@@ -1215,7 +1244,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG)
     if n < 0:
         RI[r, N_ERROR] = ERR_OVERFLOW
-        return
+        return False
     RI[r, N_FIRMS] = n
     total = PV[pr, V_FACTORY_TOTAL] / w
     if math.isnan(PV[pr, V_FACTORY_OCC]):
@@ -1228,7 +1257,7 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
         if occupied > total + 1e-9:
             RI[r, N_ERROR] = ERR_OCCUPIED
             RS[r, R_FLEVEL] = occupied * w
-            return
+            return False
     RS[r, R_FTOTAL] = total
     RS[r, R_FLEVEL] = total - occupied
     RS[r, R_LLEVEL] = 0.0
@@ -1237,6 +1266,15 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     RS[r, R_GBONUS] = PV[pr, V_GB0]
     RI[r, N_INST] = int(PV[pr, V_INST0])
     _stream(RR[r, RR_INST], seed, _I(INSTITUTIONS), park, _I(0))
+    return True
+
+
+@numba.njit(**_JIT)
+def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG):
+    pr = 0 if PV.shape[0] == 1 else r
+    if not _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
+        return
+    # the pipeline: the first signing, the projects in flight at the start (warm-up), the known projects
     _stream(RR[r, RR_ARRIVALS], seed, _I(ARRIVALS), park, _I(0))
     for m in range(H):
         RATE[r, m] = MV[pr, m, M_RATE] * PV[pr, V_SF0]
@@ -1331,6 +1369,37 @@ def _advance(
             _end_of_month(r, m, pr, Y, sk, park, FF, FI, FR, PF, PI, QF, QL, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2, AL)
             if m + 1 < H:
                 _start_of_month(r, _I(m + 1), pr, PF, PI, QF, QL, RS, RI, PV, MV, AL)
+
+
+# --- the same procedures for another scheduler (the SimPy engine: one replication, r = 0) --------------------
+@numba.njit(**_ENTRY)
+def park_start(seed, park, Y, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
+    """:func:`_init_park` for replication 0 of a one-replication block; False if it failed (see ``RI[0, N_ERROR]``)."""
+    return _init_park(_I(0), _I(0), Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG)
+
+
+@numba.njit(**_ENTRY)
+def firm_from_project(kind, index, s, t, level, productivity, Y, seed, park, FF, FI, FR, RI, PV, SV, SD):
+    """Project ``(kind, index)`` of sector ``s`` starts production at ``t`` at output ``level``: its firm is the next
+    row of replication 0 (returned; -1 if the block is full). The firm draws from its project's stream after the
+    project's own two draws, as a project's firm in :func:`_project_event` does."""
+    i = RI[0, N_FIRMS]
+    if i >= FF.shape[2]:
+        return -1
+    RI[0, N_FIRMS] += 1
+    key = _key(kind, index)
+    st = np.empty(4, np.uint64)
+    _stream(st, seed, kind, park, key)
+    R.next_u64(st)
+    R.next_u64(st)
+    _new_firm(_I(0), i, s, t, level, 0.0, _I(1), np.nan, np.nan, productivity, Y, _I(0), seed, park, key, st, FF, FI, FR, SV, SD, PV)
+    return i
+
+
+@numba.njit(**_ENTRY)
+def firms_month_end(m, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+    """:func:`_firms_month_end` of month ``m`` for replication 0 of a one-replication block: the floor space freed."""
+    return _firms_month_end(_I(0), m, _I(0), Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2)
 
 
 # ======================================================================================

@@ -3,9 +3,18 @@
 Projects are SimPy processes (sign -> land -> wait for factory space or land
 quota -> start production or build -> become a firm). Standard-factory floor
 space and the land quota are containers served in signing order. A monthly
-clock process applies the domain rules of :mod:`parksim.rules` to all firms:
-growth, exits, certification rounds and the year-end indicators. The engine
-only schedules; the rules decide.
+clock process runs the month's end; the yearly assessment is the shared driver
+(:func:`parksim.rules.assessment.drive`).
+
+The firms are the model's shared procedures, the ones the fast engine runs
+(:mod:`parksim._engine_fast`: the starting firms, a project's firm, the firms'
+month end with growth, exits, the certification rounds and the year end), over
+the same state layout for one replication. This engine differs from the fast
+one in scheduling and storage only: projects are SimPy processes with
+containers instead of records on an event heap, and its projects draw from
+NumPy streams of their own. So the two engines agree in distribution, not draw
+by draw (``tests/test_engine_agreement.py``), and every procedure of the model
+is written once.
 """
 
 from __future__ import annotations
@@ -19,26 +28,12 @@ from simpy.core import BoundClass
 from simpy.resources.container import ContainerGet
 from simpy.resources.resource import SortedQueue
 
+from . import _engine_fast as F
 from ._dists import ppf
-from ._errors import InputError, Problem, ScenarioError
-from ._firms import (
-    HISTORY,
-    Y_HNTE_APPLY,
-    Y_HNTE_APPROVE,
-    Y_HNTE_REVOKE,
-    Y_HNTE_VIOLATION,
-    Y_LISTING,
-    Y_ZJTX_APPLY,
-    Y_ZJTX_APPROVE,
-    FirmTable,
-    SectorTable,
-)
-from ._random import ARRIVALS, INSTITUTIONS, KNOWN_PROJECT, MACRO, PROJECT, REGISTER, SECTOR, SYNTHETIC_FIRM, WARM_UP, Streams, key_of
+from ._errors import InputError
+from ._random import ARRIVALS, KNOWN_PROJECT, PROJECT, WARM_UP, Streams, key_of
 from ._realise import realise
 from .rules import assessment as A
-from .rules import certification as C
-from .rules import firms as FR
-from .rules import growth as G
 from .rules import indicators as I
 from .rules import levers as LV
 from .rules.pipeline import (
@@ -51,7 +46,6 @@ from .rules.pipeline import (
     quota_lapse,
     remaining,
     stage_delay,
-    starting_floor_space,
 )
 
 # project uniforms, drawn at signing in this order
@@ -71,25 +65,8 @@ from .rules.pipeline import (
     P_PATIENCE,
 ) = range(13)
 N_PROJECT_U = 14
-# starting-firm uniforms (synthetic baseline)
-(B_REVENUE, B_AGE, B_HNTE, B_HNTE_EXPIRY, B_SPARE, B_ZJTX, B_ZJTX_EXPIRY, B_RENTING, B_FLOOR) = range(9)
-N_BASE_U = 10
 
 EVENT_COLUMNS = ["time", "date", "event", "entity", "sector", "mode", "value"]
-
-
-def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
-    """The error for a park whose starting firms occupy more standard-factory floor space than it has (both engines)."""
-    return ScenarioError(
-        [
-            Problem(
-                scenario._source,
-                "capacity.factory_floor_m2",
-                f"{scenario.capacity.factory_floor_m2:g} m² is less than the floor space occupied at the start ({occupied_m2:g} m²);"
-                " expected at least that: raise it or set capacity.factory_occupied_m2",
-            )
-        ]
-    )
 
 
 class _SignedGet(ContainerGet):
@@ -115,25 +92,60 @@ class SigningOrderContainer(simpy.Container):
 
 
 @dataclass
-class Counters:
-    signed: int = 0
-    landed: int = 0
-    producing: int = 0
-    dropped: int = 0
-    new_hnte: int = 0
-    new_zjtx: int = 0
-
-    def reset(self):
-        self.__init__()
-
-
-@dataclass
 class Result:
     """One replication: tidy yearly indicators and (optionally) its event log."""
 
     rows: list = field(default_factory=list)  # (year, indicator, value)
     events: list = field(default_factory=list)
     statuses: list = field(default_factory=list)  # (assessed year, outcome, status after it)
+
+
+class FirmColumns:
+    """Named views of a park's firm table (rows ``0 .. n - 1``), e.g. ``model.firms.logB[: model.firms.n]``."""
+
+    FLOAT = {
+        "birth": F.F_BIRTH,
+        "death": F.F_DEATH,
+        "logB": F.F_LOGB,
+        "productivity": F.F_PROD,
+        "st_share": F.F_ST,
+        "ht_share": F.F_HT,
+        "hts_share": F.F_HTS,
+        "score": F.F_SCORE,
+        "hnte_expiry": F.F_HEXP,
+        "zjtx_expiry": F.F_ZEXP,
+        "floor_m2": F.F_FLOOR,
+    }
+    INT = {
+        "sector": F.I_SECTOR,
+        "industrial": F.I_IND,
+        "alive": F.I_ALIVE,
+        "rd_active": F.I_RDACT,
+        "rd_inst": F.I_RDINST,
+        "hnte_on": F.I_HON,
+        "tech_sme": F.I_TSME,
+        "zjtx_on": F.I_ZON,
+        "listed": F.I_LISTED,
+    }
+
+    def __init__(self, model: ParkModel):
+        self._model = model
+
+    @property
+    def n(self) -> int:
+        return int(self._model.RI[0, F.N_FIRMS])
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        m = self.__dict__["_model"]
+        if name in FirmColumns.FLOAT:
+            return m.FF[0, FirmColumns.FLOAT[name]]
+        if name in FirmColumns.INT:
+            return m.FI[0, FirmColumns.INT[name]]
+        raise AttributeError(name)
+
+
+#: the one-replication state the shared procedures work on (the fast engine's block arrays, B = 1)
+_STATE = ("FF", "FI", "FR", "RS", "RI", "RR", "SH", "REC")
 
 
 class ParkModel:
@@ -148,56 +160,46 @@ class ParkModel:
         self.Y = scn.simulation.years
         self.w = scn.simulation.weight
         self.start_year = scn.simulation.start_year
-        self.sectors = SectorTable(scn)
-        self.firms = FirmTable(self.H, self.Y, float(scn.certification.tech_sme.register_prob))
-        # what the levers change and cost (rules.levers): the only place this engine reads [levers]
-        self.effects = E = LV.effects(scn.levers, lambda value, path: float(value), self.H)
-        self.firms.rd_exit_factor = float(E.rd_active_exit_factor)
+        self.names = list(scn.sectors)
+        self.signing_weight = np.array([float(scn.sectors[n].signing_weight) for n in self.names])
         self.result = Result()
-        self.count = Counters()
-        self.investment = 0.0
-        self.land_acquired_mu = 0.0
         self.waiting = 0
         self._project_seq = 0
+        # a portfolio's parks are assessed under the portfolio's assessment (decided by rules.assessment.drive)
+        self.assessment = assessment if assessment is not None else scn.assessment
+        # what the levers change and cost (rules.levers): the only place this engine reads [levers]
+        self.effects = E = LV.effects(scn.levers, lambda value, path: float(value), self.H)
 
-        # yearly shocks: sector shock + regional shock, shape (sectors, years)
-        macro = float(scn.shocks.macro_sd) * streams.rng(MACRO).standard_normal(self.Y)
-        self.shock = (
-            np.array(
-                [
-                    self.sectors.shock_sd[k] * streams.rng(SECTOR, key_of(n)).standard_normal(self.Y)
-                    for k, n in enumerate(self.sectors.names)
-                ]
-            )
-            + macro[None, :]
-        )
+        # the firms: the shared procedures' state and parameters for this replication
+        self.park = 0 if streams.park is None else int(streams.park)
+        self.seed2 = np.array([streams.seed, streams.replication], dtype=np.uint64)
+        self.P = P = F.plan(scenario, streams.seed, [streams.replication], streams.park, self.assessment)
+        cap, _ = F._capacity(P)
+        shapes = F._state_shapes(1, cap, 1, self.Y, self.H, len(self.names))
+        for name in _STATE:
+            setattr(self, name, np.zeros(*shapes[name]))
+        self.REC.fill(np.nan)
+        if not F.park_start(self.seed2, self.park, self.Y, self.FF, self.FI, self.FR, self.RS, self.RI, self.RR, self.SH, *self._plan("PV", "SV", "SD", "BV", "BD", "REG")):
+            if self.RI[0, F.N_ERROR] == F.ERR_OCCUPIED:
+                raise F.occupied_error(scenario, float(self.RS[0, F.R_FLEVEL]))
+            raise RuntimeError("the starting firms do not fit the firm table")  # (its room is the starting firms' count)
+        self.labels = self._starting_labels()
+        self.firms = FirmColumns(self)
 
-        cap = scn.capacity
-        self.factory_total = float(cap.factory_floor_m2) / self.w
-        self._starting_firms()
-        if cap.factory_occupied_m2 is not None:
-            occupied = float(cap.factory_occupied_m2) / self.w
-            if occupied > self.factory_total + 1e-9:
-                raise occupied_error(scenario, occupied * self.w)
-        else:
-            occupied = float(self.firms.floor_m2[: self.firms.n].sum())
-            self.factory_total = starting_floor_space(self.factory_total, occupied)
-        self.factory = SigningOrderContainer(self.env, init=self.factory_total - occupied)
+        self.factory_total = float(self.RS[0, F.R_FTOTAL])
+        self.factory = SigningOrderContainer(self.env, init=float(self.RS[0, F.R_FLEVEL]))
         self.land = SigningOrderContainer(self.env, init=0.0)
-        self.land_quota = float(cap.land_quota_mu_per_year)
+        self.land_quota = float(scn.capacity.land_quota_mu_per_year)
         self.quota_left = 0.0  # what is left of this year's land quota (in the land pool), in simulated mu
-        self.inst_rng = streams.rng(INSTITUTIONS)
-        self.institutions = int(scn.institutions.initial)
-        self.incubation = float(scn.institutions.incubation_m2)
-        self.listed_initial = int(scn.listing.initial)
-        self.tech_sme_params = C.tech_sme_params(scn.certification.tech_sme)
+        self.quota_factor = float(self.RS[0, F.R_QFACTOR])
+        self.year_values: dict[int, dict[str, float]] = {}
 
-        self.rd_multiplier = float(E.rd_multiplier)
-        self.credit_bonus = float(E.rd_active_growth_bonus)
-        self.applications = 0  # high-tech applications in the current year (simulated firms)
         pl = scn.pipeline
         rate = (float(pl.signings_per_month) + float(E.extra_signings_per_month)) / self.w
         self.monthly_rates = [rate * pl.monthly_profile[m % 12] for m in range(self.H)]
+        self._base_rates = list(self.monthly_rates)
+        if self.assessment is not None:  # the initial status's effects act from the start
+            self.apply_status(A.status_effects(self.assessment, self.assessment.initial_status))
         self.env.process(self._arrivals())
         self._warm_up(float(pl.warm_up_months), rate, pl.monthly_profile)
         if scn._projects is not None:
@@ -205,139 +207,47 @@ class ParkModel:
                 self.env.process(self._known_project(row_no, row))
         self.env.process(self._clock())
 
-        # the yearly assessment is decided by rules.assessment.drive (run_parks); the park only knows the effects of
-        # its status, from the initial one on (a portfolio's parks are assessed under the portfolio's assessment)
-        self.assessment = assessment if assessment is not None else scn.assessment
-        self.year_values: dict[int, dict[str, float]] = {}
-        self.growth_bonus = 0.0
-        self.quota_factor = 1.0
-        self._base_rates = list(self.monthly_rates)
-        if self.assessment is not None:
-            self.apply_status(A.status_effects(self.assessment, self.assessment.initial_status))
+    @property
+    def shock(self) -> np.ndarray:
+        """The yearly shocks of each sector (sector + regional), shape (sectors, years)."""
+        return self.SH[0, :, : self.Y]
 
     # ------------------------------------------------------------------ helpers
+    def _plan(self, *names):
+        return tuple(self.P[k] for k in names)
+
+    def _starting_labels(self) -> list[str]:
+        """Names of the starting firms, in the order the shared procedure creates them (register, then each sector)."""
+        reg = self.scn._register
+        labels = [] if reg is None else [str(x) for x in reg["firm_id"]]
+        for k, name in enumerate(self.names):
+            labels += [f"{name}-{j}" for j in range(int(self.P["BV"][0, k, F.B_N]))]
+        return labels
+
     def _log(self, event: str, entity: str, sector: int | None = None, mode: str = "", value: float = float("nan")) -> None:
         if self.record:
-            sec = self.sectors.names[sector] if sector is not None else ""
+            sec = self.names[sector] if sector is not None else ""
             self.result.events.append((self.env.now, event, entity, sec, mode, value))
 
     def _log_each(self, event: str, rows, values=None) -> None:
         """Log ``event`` for each firm in ``rows`` (with ``values[i]`` as its value)."""
-        if self.record:
-            F = self.firms
-            for i in rows:
-                self._log(event, F.labels[i], int(F.sector[i]), value=float("nan") if values is None else float(values[i]))
+        sectors = self.FI[0, F.I_SECTOR]
+        for i in rows:
+            self._log(event, self.labels[i], int(sectors[i]), value=float("nan") if values is None else float(values[i]))
 
-    def _grant(self, kind: str, rows, t: float, validity_years: int) -> int:
-        """Certify firms ``rows`` (kind "hnte" or "zjtx") until ``t + validity``; return how many are first-time."""
-        F = self.firms
-        on, ever, expiry = getattr(F, f"{kind}_on"), getattr(F, f"{kind}_ever"), getattr(F, f"{kind}_expiry")
-        first_time = int((~ever[rows]).sum())
-        on[rows] = True
-        ever[rows] = True
-        expiry[rows] = t + 12.0 * validity_years
-        self._log_each(f"{kind}_granted", rows, expiry)
-        return first_time
-
-    # ----------------------------------------------------------- starting state
-    def _starting_firms(self) -> None:
-        scn, S = self.scn, self.sectors
-        index = {n: k for k, n in enumerate(S.names)}
-        reg = scn._register
-        if reg is not None:
-            for r, row in enumerate(reg.itertuples(index=False)):
-                rng = self.streams.rng(REGISTER, r)
-                self._add_starting(rng, index[row.sector], row._asdict(), label=str(row.firm_id))
-        for name, base in scn.baseline.sectors.items():
-            k = index[name]
-            n_sim = int(round(base.firms / self.w))
-            first = self.firms.n
-            for j in range(n_sim):
-                rng = self.streams.rng(SYNTHETIC_FIRM, key_of(name), j)
-                self._add_starting(rng, k, None, label=f"{name}-{j}", base=base)
-            if base.total_revenue is not None and n_sim:
-                self._rescale(slice(first, self.firms.n), float(base.total_revenue) * I.TEN_THOUSAND / self.w)
-
-    def _rescale(self, rows: slice, total: float) -> None:
-        """Scale starting firms' revenue (level, history, R&D) so that last year's sum is ``total`` (万元)."""
-        F = self.firms
-        drawn = F.rev[rows, HISTORY - 1].sum()
-        if drawn <= 0:
-            return
-        factor, log_factor = FR.calibration(total, drawn)
-        F.logB[rows] += log_factor
-        F.rev[rows, :HISTORY] *= factor
-        F.rd[rows, :HISTORY] *= factor
-        F.prev_above[rows] = C.above_size(F.rev[rows, HISTORY - 1], F.industrial[rows], self.scn.certification.above_size_revenue)
-
-    def _add_starting(self, rng, k: int, row: dict | None, label: str, base=None) -> None:
-        F = self.firms
-        u = rng.random(N_BASE_U)
-        if row is None:
-            revenue = ppf(base.revenue, u[B_REVENUE])
-            age = 12.0 * ppf(base.age_years, u[B_AGE])
-            known = {}
-        else:
-            base = self.scn.baseline.sectors.get(self.sectors.names[k])
-            revenue = float(row["revenue"])
-            age = 12.0 * (row["age_years"] if row["age_years"] is not None else (ppf(base.age_years, u[B_AGE]) if base else 5.0))
-            known = {
-                key: row[key]
-                for key in (
-                    "st_staff_share",
-                    "hightech_revenue_share",
-                    "hightech_service_share",
-                    "ip_class1",
-                    "ip_class2",
-                    "niche",
-                    "rd_institution",
-                    "listed",
-                )
-                if row[key] is not None
-            }
-            if row["employees"]:
-                known["productivity"] = FR.register_productivity(revenue, row["employees"])
-            if row["rd_spend"] is not None:
-                known["rd_share"] = FR.register_rd_share(row["rd_spend"], revenue)
-        # synthetic starting firms: the certified share are those of highest tech orientation
-        latent = float(FR.starting_orientation(u[B_HNTE])) if row is None else None
-        level = G.year_end_level(revenue, self.sectors.growth[k])  # last year's total -> its year-end rate
-        i = F.add(rng, self.sectors, k, label=label, birth=-age, level=level, age0=age, ramp=False, known=known, latent=latent)
-        # the level B is last year's revenue; starting firms have finished ramping up
-        F.set_history(i, revenue, F.rd_eff[i, 0] if F.rd_active[i] else 0.0, age)
-        if row is None:
-            cert = self.scn.certification
-            hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = FR.starting_certificates(
-                u[B_HNTE],
-                u[B_HNTE_EXPIRY],
-                u[B_ZJTX],
-                u[B_ZJTX_EXPIRY],
-                base.hnte_share,
-                base.tech_sme_share,
-                base.zjtx_share,
-                cert.hnte.validity_years,
-                cert.zjtx.validity_years,
+    def _new_firm(self, key: tuple[int, int], sector: int, level: float, productivity: float, label: str) -> int:
+        """The firm a project becomes at production start (the shared procedure; the table grows when full)."""
+        while True:
+            i = F.firm_from_project(
+                key[0], key[1], sector, float(self.env.now), level, productivity, self.Y, self.seed2, self.park,
+                self.FF, self.FI, self.FR, self.RI, *self._plan("PV", "SV", "SD"),
             )
-            if hnte:
-                F.hnte_on[i] = F.hnte_ever[i] = True
-                F.hnte_expiry[i] = hnte_expiry
-            F.tech_sme[i] = tech_sme
-            if zjtx:
-                F.zjtx_on[i] = F.zjtx_ever[i] = True
-                F.zjtx_expiry[i] = zjtx_expiry
-            if u[B_RENTING] < base.renting_share:
-                F.floor_m2[i] = ppf(base.floor_space_m2, u[B_FLOOR])
-        else:
-            if not math.isnan(row["hnte_expiry_month"]) and row["hnte_expiry_month"] > 0:
-                F.hnte_on[i] = F.hnte_ever[i] = True
-                F.hnte_expiry[i] = row["hnte_expiry_month"]
-            F.tech_sme[i] = bool(row["tech_sme"])
-            if not math.isnan(row["zjtx_expiry_month"]) and row["zjtx_expiry_month"] > 0:
-                F.zjtx_on[i] = F.zjtx_ever[i] = True
-                F.zjtx_expiry[i] = row["zjtx_expiry_month"]
-            F.floor_m2[i] = row["floor_space_m2"] or 0.0
-        F.prev_above[i] = C.above_size(revenue, F.industrial[i], self.scn.certification.above_size_revenue)
-        F.prev_tech[i] = F.tech_sme[i] or F.hnte_on[i]
+            if i >= 0:
+                self.labels.append(label)
+                return i
+            for name, axis in (("FF", 2), ("FI", 2), ("FR", 1)):  # twice the room, the firms kept
+                a = getattr(self, name)
+                setattr(self, name, np.concatenate([a, np.zeros_like(a)], axis=axis))
 
     # ---------------------------------------------------------------- pipeline
     def _arrivals(self):
@@ -351,7 +261,7 @@ class ParkModel:
             t = t_next
             seq = self._project_seq
             self._project_seq += 1
-            self.env.process(self._project(self.streams.rng(PROJECT, seq), f"P{seq}", t, None))
+            self.env.process(self._project(self.streams.rng(PROJECT, seq), (PROJECT, seq), f"P{seq}", t, None))
 
     def _warm_up(self, months: float, rate: float, profile) -> None:
         """Projects signed in the ``months`` before the start that are still in flight at the start."""
@@ -363,21 +273,21 @@ class ParkModel:
         rng = self.streams.rng(ARRIVALS, WARM_UP)
         t, seq = 0.0, 0
         while not math.isinf(t := next_signing(t, rng.standard_exponential(), rates, whole)):
-            self.env.process(self._project(self.streams.rng(WARM_UP, seq), f"W{seq}", t - whole, None))
+            self.env.process(self._project(self.streams.rng(WARM_UP, seq), (WARM_UP, seq), f"W{seq}", t - whole, None))
             seq += 1
 
     def _known_project(self, row_no: int, row):
         t0 = float(row.signing_month)
         if t0 > 0:
             yield self.env.timeout(t0)
-        yield from self._project(self.streams.rng(KNOWN_PROJECT, row_no), str(row.project_id), t0, row)
+        yield from self._project(self.streams.rng(KNOWN_PROJECT, row_no), (KNOWN_PROJECT, row_no), str(row.project_id), t0, row)
 
-    def _project(self, rng, label: str, signed_at: float, row):
-        scn, S = self.scn, self.sectors
+    def _project(self, rng, key: tuple[int, int], label: str, signed_at: float, row):
+        scn = self.scn
         pl = scn.pipeline
         u = rng.random(N_PROJECT_U)
         if row is None:
-            k = choose(u[P_SECTOR], S.signing_weight)
+            k = choose(u[P_SECTOR], self.signing_weight)
             rent = bool(u[P_MODE] < pl.rent_share)
             planned = ppf(pl.project.planned_output, u[P_OUTPUT])
             floor = ppf(pl.project.floor_space_m2, u[P_FLOOR])
@@ -386,7 +296,7 @@ class ParkModel:
             status = "signed"
             productivity = None
         else:
-            k = S.names.index(row.sector)
+            k = self.names.index(row.sector)
             rent = row.mode == "rent"
             planned = float(row.planned_output)
             floor = float(row.floor_space_m2 or 0.0)
@@ -410,7 +320,7 @@ class ParkModel:
         if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < land_dropout):
             return  # a synthetic project signed before the start (warm-up) that the baseline stands for
         if signed_at >= 0:
-            self.count.signed += 1
+            self.RI[0, F.C_SIGNED] += 1
             self._log("signed", label, k, mode, planned)
 
         # landing
@@ -419,10 +329,10 @@ class ParkModel:
             if wait > 0:
                 yield self.env.timeout(wait)
             if u[P_LAND_DROP] < land_dropout:
-                self.count.dropped += 1
+                self.RI[0, F.C_DROPPED] += 1
                 self._log("dropout", label, k, mode, 0)
                 return
-            self.count.landed += 1
+            self.RI[0, F.C_LANDED] += 1
             self._log("landed", label, k, mode)
 
         # space: standard-factory floor space or land quota, in signing order
@@ -440,14 +350,14 @@ class ParkModel:
             self.waiting -= 1
             if not req.triggered:
                 store.withdraw(req)
-                self.count.dropped += 1
+                self.RI[0, F.C_DROPPED] += 1
                 self._log("gave_up", label, k, mode, amount)
                 return
         else:
             yield req
-        self.investment += invest
+        self.RS[0, F.R_INVEST] += invest
         if not rent:
-            self.land_acquired_mu += land
+            self.RS[0, F.R_LANDACQ] += land
             self.quota_left = quota_after(self.quota_left, amount)
         self._log("space_obtained", label, k, mode, amount)
 
@@ -458,22 +368,13 @@ class ParkModel:
         if u[P_STAGE_DROP] < stage_dropout:
             if rent:
                 yield self.factory.put(amount)
-            self.count.dropped += 1
+            self.RI[0, F.C_DROPPED] += 1
             self._log("dropout", label, k, mode, 1)
             return
-        self.count.producing += 1
-        F = self.firms
-        i = F.add(
-            rng,
-            S,
-            k,
-            label=label,
-            birth=self.env.now,
-            level=planned * realisation,
-            known={"productivity": productivity} if productivity else None,
-        )
+        self.RI[0, F.C_PRODUCING] += 1
+        i = self._new_firm(key, k, planned * realisation, math.nan if productivity is None else productivity, label)
         if rent:
-            F.floor_m2[i] = amount
+            self.FF[0, F.F_FLOOR, i] = amount
         self._log("production_start", label, k, mode, planned * realisation)
 
     # ------------------------------------------------------------------- clock
@@ -514,177 +415,59 @@ class ParkModel:
                 self.land.put(quota / self.w)
 
     def _end_of_month(self, m: int) -> None:
-        F, S = self.firms, self.sectors
-        t = float(m + 1)
-        y = m // 12
-        n = F.n
-        idx = np.flatnonzero(F.alive[:n])
-        if len(idx):
-            s = F.sector[idx]
-            birth, death = F.birth[idx], F.death[idx]
-            frac = G.active_fraction(t, birth, death)
-            z = F.noise[idx, np.minimum(F.steps[idx], self.H - 1)]
-            growth = S.growth[s] + self.growth_bonus + self.credit_bonus * F.rd_active[idx]
-            F.logB[idx] += G.log_step(growth, self.shock[s, y], S.noise_sd[s], z)
-            F.steps[idx] += 1
-            level = np.exp(F.logB[idx]) * G.ramp(t - birth, F.ramp_months[idx], F.ramp_start[idx])
-            F.level[idx] = level
-            flow = level * frac / 12.0
-            F.rev[idx, y + HISTORY] += flow
-            F.rd[idx, y + HISTORY] += flow * F.rd_eff[idx, y] * self.rd_multiplier
-            dying = idx[death <= t]
-            if len(dying):
-                F.alive[dying] = False
-                freed = float(F.floor_m2[dying].sum())
-                if freed > 0:
-                    self.factory.put(freed)
-                self._log_each("exit", dying)
-        month = m % 12 + 1
-        cert = self.scn.certification
-        if month == cert.hnte.round_month:
-            self._hnte_round(t, y)
-        if month == cert.zjtx.round_month:
-            self._zjtx_round(t, y)
-        if month == cert.tech_sme.round_month:
-            self._tech_sme_round(t, y)
-        if month == 12:
-            self._year_end(t, y)
-
-    # ---------------------------------------------------------- certifications
-    def _hnte_round(self, t: float, y: int) -> None:
-        F, p = self.firms, self.scn.certification.hnte
-        idx = np.flatnonzero(F.alive[: F.n])
-        expired = idx[F.hnte_on[idx] & (F.hnte_expiry[idx] <= t)]
-        F.hnte_on[expired] = False
-        revoked = idx[F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_REVOKE] < p.revocation_prob)]
-        F.hnte_on[revoked] = False
-        F.hnte_expiry[revoked] = t
-        cols = slice(y, y + HISTORY)  # the three fiscal years before year y
-        eligible = C.hnte_eligible(
-            age_months=t - F.birth[idx],
-            rd_3y=F.rd[idx, cols].sum(axis=1),
-            sales_3y=F.rev[idx, cols].sum(axis=1),
-            latest_sales=F.rev[idx, y + HISTORY - 1],
-            st_share=F.st_share[idx],
-            hightech_share=F.ht_share[idx],
-            score=F.score[idx],
-            has_ip=F.ip1[idx] | (F.ip2[idx] > 0),
-            in_field=F.in_field[idx],
-            violation=F.uy[idx, y, Y_HNTE_VIOLATION] < p.violation_prob,
-            p=p,
+        """The firms' month end (the shared procedure), on this engine's pipeline state at that moment."""
+        RS, RI = self.RS, self.RI
+        RS[0, F.R_FTOTAL] = self.factory_total
+        RS[0, F.R_FLEVEL] = self.factory.level
+        RS[0, F.R_LLEVEL] = self.land.level
+        RI[0, F.N_WAITING] = self.waiting
+        before = self._certificates() if self.record else None
+        freed = F.firms_month_end(
+            m, self.Y, self.seed2, self.park, self.FF, self.FI, self.FR, RS, RI, self.RR, self.SH,
+            *self._plan("PV", "SV"), self.REC, *self._plan("TS_STAFF", "TS_RD", "TS_IP2"),
         )
-        # firms whose certificate just expired re-apply at their own (higher) rate
-        E = self.effects
-        apply_prob = np.minimum(1.0, np.where(np.isin(idx, expired), p.reapply_prob, p.apply_prob) + float(E.hnte_apply_boost))
-        approval = min(1.0, float(p.approval_prob) + float(E.hnte_approval_boost))
-        applying = eligible & ~F.hnte_on[idx] & (F.uy[idx, y, Y_HNTE_APPLY] < apply_prob)
-        self.applications += int(applying.sum())
-        grant = idx[applying & (F.uy[idx, y, Y_HNTE_APPROVE] < approval)]
-        self._log_each("hnte_expired", expired)
-        self._log_each("hnte_revoked", revoked)
-        self.count.new_hnte += self._grant("hnte", grant, t, p.validity_years)
+        if before is not None:
+            self._log_changes(before, float(m + 1))
+        if freed > 0:  # vacant at once (the year end saw it so); waiting projects get it once this month end is done
+            self.factory.put(freed)
+        if m % 12 == 11:
+            y = m // 12
+            rec = LV.price_record(self.REC[0, y].copy(), self.effects, y)
+            values = {name: float(v) for name, v in I.from_record(rec).items()}
+            self.year_values[y] = values
+            self.result.rows.extend((self.start_year + y, name, v) for name, v in values.items())
 
-    def _tech_sme_round(self, t: float, y: int) -> None:
-        F, p = self.firms, self.tech_sme_params
-        idx = np.flatnonzero(F.alive[: F.n])
-        last = y + HISTORY - 1
-        rev = F.rev[idx, last]
-        ok = C.tech_sme_eligible(
-            employees=F.level[idx] / F.productivity[idx],
-            revenue=rev,
-            st_share=F.st_share[idx],
-            rd_ratio=C._ratio(F.rd[idx, last], rev),
-            ip_class1=F.ip1[idx],
-            ip_class2=F.ip2[idx],
-            hnte_valid=F.hnte_on[idx],
-            p=p,
-        )
-        new = ok & F.registers[idx]
-        self._log_each("tech_sme_registered", idx[new & ~F.tech_sme[idx]])
-        self._log_each("tech_sme_lapsed", idx[~new & F.tech_sme[idx]])
-        F.tech_sme[idx] = new
+    # ------------------------------------------------------------- event log
+    def _certificates(self):
+        n = int(self.RI[0, F.N_FIRMS])
+        ints = self.FI[0, [F.I_ALIVE, F.I_HON, F.I_TSME, F.I_ZON, F.I_LISTED], :n].copy()
+        return ints, self.FF[0, [F.F_HEXP, F.F_ZEXP], :n].copy()
 
-    def _zjtx_round(self, t: float, y: int) -> None:
-        F, p = self.firms, self.scn.certification.zjtx
-        idx = np.flatnonzero(F.alive[: F.n])
-        expired = idx[F.zjtx_on[idx] & (F.zjtx_expiry[idx] <= t)]
-        F.zjtx_on[expired] = False
-        last = y + HISTORY - 1
-        ok = C.zjtx_eligible(age_months=t - F.birth[idx], niche=F.niche[idx], rd_last=F.rd[idx, last], revenue_last=F.rev[idx, last], p=p)
-        grant = idx[ok & ~F.zjtx_on[idx] & (F.uy[idx, y, Y_ZJTX_APPLY] < p.apply_prob) & (F.uy[idx, y, Y_ZJTX_APPROVE] < p.approval_prob)]
-        self._log_each("zjtx_expired", expired)
-        self.count.new_zjtx += self._grant("zjtx", grant, t, p.validity_years)
-
-    # ---------------------------------------------------------------- year end
-    def _year_end(self, t: float, y: int) -> None:
-        F, scn = self.firms, self.scn
-        n = F.n
-        col = y + HISTORY
-        alive = F.alive[:n].copy()
-        lp = scn.listing
-        listing = alive & ~F.listed[:n] & (F.rev[:n, col] >= lp.min_revenue) & (F.uy[:n, y, Y_LISTING] < lp.prob)
-        F.listed[:n] |= listing
-        self._log_each("listed", np.flatnonzero(listing))
-        inst = scn.institutions
-        births = int(self.inst_rng.poisson(float(inst.new_per_year) + float(self.effects.extra_institutions_per_year)))
-        closures = int(self.inst_rng.binomial(self.institutions, float(inst.closure_prob)))
-        self.institutions += births - closures
-        self.incubation += float(inst.incubation_added_m2_per_year)
-
-        tech = F.tech_sme[:n] | F.hnte_on[:n]
-        baseline = scn.baseline.baseline_output if (y == 0 and scn.baseline.baseline_output is not None) else None
-        state = I.YearState(
-            weight=self.w,
-            alive=alive,
-            industrial=F.industrial[:n],
-            revenue=F.rev[:n, col],
-            revenue_prev=F.rev[:n, col - 1],
-            rd=F.rd[:n, col],
-            rd_prev=F.rd[:n, col - 1],
-            hightech_service_share=F.hts_share[:n],
-            employees=F.level[:n] / F.productivity[:n],
-            hnte_valid=F.hnte_on[:n],
-            tech_based=tech,
-            zjtx_valid=F.zjtx_on[:n],
-            rd_active=F.rd_active[:n],
-            rd_institution=F.rd_inst[:n],
-            listed=F.listed[:n],
-            prev_above=F.prev_above[:n],
-            prev_tech=F.prev_tech[:n],
-            above_size_revenue=float(scn.certification.above_size_revenue),
-            new_hnte=self.count.new_hnte,
-            new_zjtx=self.count.new_zjtx,
-            institutions=self.institutions,
-            incubation_m2=self.incubation,
-            industrial_land_km2=float(scn.capacity.industrial_land_km2) + self.land_acquired_mu * self.w / 1500.0,
-            factory_floor_m2=self.factory_total * self.w,
-            factory_used_m2=(self.factory_total - self.factory.level) * self.w,
-            land_quota_left_mu=self.land.level * self.w,
-            projects_signed=self.count.signed,
-            projects_landed=self.count.landed,
-            projects_producing=self.count.producing,
-            projects_dropped=self.count.dropped,
-            projects_waiting=self.waiting,
-            investment_cum=self.investment * self.w / I.TEN_THOUSAND,
-            hnte_applications=self.applications * self.w,
-            baseline_output=baseline,
-            listed_initial=self.listed_initial,
-        )
-        values = {name: float(v) for name, v in I.from_record(LV.price_record(I.record(state), self.effects, y)).items()}
-        self.year_values[y] = values
-        year = self.start_year + y
-        self.result.rows.extend((year, name, float(v)) for name, v in values.items())
-        F.prev_above[:n] = C.above_size(F.rev[:n, col], F.industrial[:n], scn.certification.above_size_revenue)
-        F.prev_tech[:n] = tech & alive
-        self.count.reset()
-        self.applications = 0
+    def _log_changes(self, before, t: float) -> None:
+        """Log what the month end did to each firm (exits, certificates, listings), from the state before and after."""
+        (alive, hnte, tech, zjtx, listed), (hexp, zexp) = before
+        n = len(alive)
+        FI, FF = self.FI[0, :, :n], self.FF[0, :, :n]
+        now = {k: FI[k] == 1 for k in (F.I_ALIVE, F.I_HON, F.I_TSME, F.I_ZON, F.I_LISTED)}
+        was = [x == 1 for x in (alive, hnte, tech, zjtx, listed)]
+        self._log_each("exit", np.flatnonzero(was[0] & ~now[F.I_ALIVE]))
+        expired = was[1] & (hexp <= t)
+        self._log_each("hnte_expired", np.flatnonzero(expired))
+        self._log_each("hnte_revoked", np.flatnonzero(was[1] & ~expired & ~now[F.I_HON]))
+        granted = now[F.I_HON] & (FF[F.F_HEXP] != hexp)
+        self._log_each("hnte_granted", np.flatnonzero(granted), FF[F.F_HEXP])
+        self._log_each("zjtx_expired", np.flatnonzero(was[3] & (zexp <= t)))
+        self._log_each("zjtx_granted", np.flatnonzero(now[F.I_ZON] & (FF[F.F_ZEXP] != zexp)), FF[F.F_ZEXP])
+        self._log_each("tech_sme_registered", np.flatnonzero(now[F.I_TSME] & ~was[2]))
+        self._log_each("tech_sme_lapsed", np.flatnonzero(was[2] & ~now[F.I_TSME]))
+        self._log_each("listed", np.flatnonzero(now[F.I_LISTED] & ~was[4]))
 
     # -------------------------------------------------------------- assessment
     def apply_status(self, effects: A.StatusEffects) -> None:
         """The effects of the park's (new) status act from now on: signings from this month, the land quota
         from the next year start, growth from this month's end."""
         self.quota_factor = effects.land_quota_factor
-        self.growth_bonus = effects.growth_bonus
+        self.RS[0, F.R_GBONUS] = effects.growth_bonus
         for m in range(int(self.env.now), self.H):  # (the pending gap keeps its rate)
             self.monthly_rates[m] = self._base_rates[m] * effects.signing_factor
 
