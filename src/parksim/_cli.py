@@ -201,12 +201,22 @@ def _cmd_run(args) -> int:
             print(f"stopped at 95% half-width {hw:.4f} <= {args.precision:g} for P(all targets met)")
         else:
             print(f"reached --max-replications {res.replications} with half-width {hw:.4f} > {args.precision:g} (not the precision asked)")
-    print(_targets_table(res.targets))
-    bt = res.binding_target
-    if bt is not None:
-        print(f"binding target (fails most often when the joint target fails): {bt}")
+    _print_answer(res)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
+
+
+def _print_answer(res) -> None:
+    """The run's answer: every target's gap (the one holding the park back most first), P(all), the assessment."""
+    from ._gaps import format_assessment, format_gaps
+
+    print("targets, the one that holds the park back most first (gap at median: how much more the median needs):")
+    print(format_gaps(res.gaps))
+    r = res.targets.iloc[-1]
+    print(f"ALL (every target met together): P(met) {r.p_met:.3f}  95% CI [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+    text = format_assessment(res.assessment_result)
+    if text:
+        print(text)
 
 
 def _targets_table(df) -> str:

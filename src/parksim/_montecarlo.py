@@ -221,6 +221,11 @@ class RunResult:
     shortfall : pandas.DataFrame
         Expected shortfall of each target when missed (in the indicator's unit
         and as a share of the threshold).
+    gaps : pandas.DataFrame
+        Every target's P(met), median against the threshold and median shortfall,
+        ordered by how much it holds the park back (``gaps.csv``).
+    assessment_result : pandas.DataFrame
+        P(each status) after the last assessment, with 95% intervals.
     """
 
     scenario: object
@@ -366,8 +371,22 @@ class RunResult:
 
     @property
     def binding_target(self) -> str | None:
-        """The target that fails most often when the joint target fails."""
+        """The target that fails most often when the joint target fails (the first of ties; see :attr:`gaps`)."""
         return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every target's gap (P(met), median vs threshold, shortfall), ordered by how much it holds the park back."""
+        from ._gaps import gap_table
+
+        return gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        """P(each status) after the last assessment, with Wilson 95% intervals and P(reached by then)."""
+        from ._gaps import assessment_result
+
+        return assessment_result(self)
 
     def plot_fan(self, indicator: str, ax=None):
         """Fan chart (5-95%, 25-75%, median) of ``indicator`` over the years; returns the Axes."""
@@ -687,6 +706,19 @@ class PortfolioResult:
     @property
     def binding_target(self) -> str | None:
         return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every park's targets with their gaps, one list ordered by how much each holds its park back."""
+        from ._gaps import portfolio_gap_table
+
+        return portfolio_gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        from ._gaps import assessment_result
+
+        return assessment_result(self)
 
     def plot_fan(self, indicator: str, ax=None):
         """Median and 25-75% band of ``indicator`` for every park; returns the Axes."""

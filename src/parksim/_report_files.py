@@ -63,6 +63,7 @@ def write_run(result, out) -> list[Path]:
         atomic_write_text(out / "quantiles.csv", result.quantiles.to_csv(index=False)),
         atomic_write_text(out / "binding.csv", result.binding.to_csv(index=False)),
         atomic_write_text(out / "shortfall.csv", result.shortfall.to_csv(index=False)),
+        atomic_write_text(out / "gaps.csv", result.gaps.to_csv(index=False)),
         atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
     ]
     from ._plots import fan_figure
