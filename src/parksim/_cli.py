@@ -123,10 +123,10 @@ HEADLINE = [
 
 
 def _cmd_validate(args) -> int:
+    from ._assumptions import active_levers, uncertain_parameters
     from ._engine_simpy import ParkModel
     from ._loader import load_scenario
     from ._random import Streams
-    from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
     members = scn._members or [(scn.name, scn)]
@@ -141,8 +141,11 @@ def _cmd_validate(args) -> int:
     print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
-    for p in unc:
-        print(f"    {p}")
+    for r in unc.itertuples(index=False):
+        rng = "" if r.p5 != r.p5 else f"; 90% between {r.p5:.4g} and {r.p95:.4g}"
+        print(f"    {r.key} = {r.distribution}{rng} {r.unit}".rstrip())
+    on = active_levers(scn)
+    print(f"  policy levers on: {', '.join(on) if on else 'none'} (parameters of levers that are off are not listed: they have no effect)")
     return EXIT_OK
 
 
@@ -164,6 +167,9 @@ def _cmd_simulate(args) -> int:
     with pd.option_context("display.float_format", "{:,.2f}".format, "display.width", 160):
         print(wide.to_string())
     if args.out:
+        if args.out.is_dir():
+            raise InputError(f"--out {args.out}: is a directory; expected the path of a CSV file to write")
+        _out_dir(args.out.parent)
         atomic_write_text(args.out, df.to_csv(index=False))
         print(f"wrote {args.out}")
     return EXIT_OK
@@ -176,22 +182,28 @@ def _cmd_run(args) -> int:
     scn = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
-    out = args.out or Path("out") / Path(args.scenario).stem
+    out = _out_dir(args.out or Path("out") / Path(args.scenario).stem)
     ckpt = out / "checkpoint.npz"
     if ckpt.exists() and not args.resume:
         print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
-    res = simulate(
-        scn,
-        replications=args.replications,
-        precision=args.precision,
-        max_replications=args.max_replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        quiet=args.quiet,
-        checkpoint=ckpt,
-        resume=args.resume,
-        engine=args.engine,
-    )
+    if args.resume and not ckpt.exists():  # said even under -q: the user asked for something that cannot be done
+        print(f"note: --resume: no checkpoint at {ckpt}; starting afresh", file=sys.stderr)
+    try:
+        res = simulate(
+            scn,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            checkpoint=ckpt,
+            resume=args.resume,
+            engine=args.engine,
+        )
+    except KeyboardInterrupt:
+        print(_interrupted(args, ckpt), file=sys.stderr)
+        return 130
     written = res.write(out)
     ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
@@ -204,6 +216,37 @@ def _cmd_run(args) -> int:
     _print_answer(res)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
+
+
+def _out_dir(path: Path, option: str = "--out") -> Path:
+    """``path`` as an output directory: an error naming the option if it, or a folder above it, is a file."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is a file" if p == path else f"is inside {p}, which is a file"
+                raise InputError(f"{option} {path}: {what}; expected a directory (created if missing)")
+            break
+    return path
+
+
+def _interrupted(args, ckpt: Path) -> str:
+    """What Ctrl-C leaves: the replications kept in the checkpoint, and the command that continues the run."""
+    import shlex
+
+    if not ckpt.exists():
+        return "parksim: interrupted before the first batch of replications was complete; no checkpoint was kept"
+    import numpy as np
+
+    with np.load(ckpt) as z:
+        n = len(z["values"])
+    cmd = ["parksim", "run", args.scenario, "--seed", str(args.seed), "--out", str(ckpt.parent), "--engine", args.engine]
+    if args.replications is not None:
+        cmd += ["-n", str(args.replications)]
+    if args.precision is not None:
+        cmd += ["--precision", f"{args.precision:g}", "--max-replications", str(args.max_replications)]
+    for o in args.overrides:
+        cmd += ["--set", o]
+    return f"parksim: interrupted; {n} replications are kept in {ckpt}. Continue the run with:\n  {shlex.join([*cmd, '--resume'])}"
 
 
 def _print_answer(res) -> None:
@@ -238,8 +281,8 @@ def _cmd_compare(args) -> int:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
+    out = _out_dir(args.out or Path("out") / f"compare-{Path(args.base).stem}")
     cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
-    out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
     table = cmp.table
     if args.target not in set(table.target):
         raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
@@ -286,6 +329,7 @@ def _cmd_trace(args) -> int:
     from ._output import atomic_write_text
 
     scn = load_scenario(args.scenario, args.overrides)
+    _out_dir(args.out)
     ev = trace(scn, seed=args.seed, replication=args.replication)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"

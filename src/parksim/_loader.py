@@ -184,8 +184,18 @@ def scenario_from_dict(
     ]
     for key, name, reader, attr in csv_inputs:
         if name:
+            path = where_defined(key) / name
+            if not path.exists():  # name the key and the scenario file that refer to the missing file
+                problems.append(
+                    Problem(
+                        _origin(key, origins, source),
+                        ".".join(key),
+                        f"{path}: file not found (the CSV file named by this key, {name!r}; a relative path is read from the folder of the scenario file that names it)",
+                    )
+                )
+                continue
             try:
-                setattr(scn, attr, reader(where_defined(key) / name, scn))
+                setattr(scn, attr, reader(path, scn))
             except ScenarioError as err:
                 problems += err.problems
     if problems:

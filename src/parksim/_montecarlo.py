@@ -425,7 +425,6 @@ def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndar
     """Replications saved by :func:`save_checkpoint` for this scenario, seed and engine (None if no file)."""
     from pathlib import Path
 
-    from ._errors import Problem, ScenarioError
     from ._loader import scenario_hash
 
     path = Path(path)
@@ -435,25 +434,15 @@ def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndar
         same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == column_names(scenario)
         saved_engine = str(z["engine"]) if "engine" in z.files else "simpy"
         values = z["values"]
+    # a checkpoint that does not fit is not a scenario problem: say what it holds and what to do
     if same and saved_engine != engine:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    f"checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})",
-                )
-            ]
+        raise InputError(
+            f"{path}: checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})"
         )
     if not same:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    "checkpoint of another scenario, seed or parksim version; expected the same run (delete it to start afresh)",
-                )
-            ]
+        raise InputError(
+            f"{path}: checkpoint of another scenario, seed or parksim version; --resume needs the same scenario and seed"
+            " (delete the file, or run without --resume, to start afresh)"
         )
     return values
 
