@@ -274,7 +274,7 @@ def _targets_table(df) -> str:
 def _cmd_compare(args) -> int:
     import numpy as np
 
-    from ._compare import compare
+    from ._compare import compare, rank_order
     from ._loader import load_scenario
 
     if args.replications < 1:
@@ -288,13 +288,15 @@ def _cmd_compare(args) -> int:
         raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
     written = cmp.write(out, args.target)
     t = table[table.target == args.target]
+    n_var = len(variants)
     print(
-        f"{base.name}: {len(variants)} variants vs {cmp.names[0]}, {args.replications} replications each, seed {args.seed} (common random numbers)"
+        f"{base.name}: {n_var} variant{'s' if n_var != 1 else ''} vs {cmp.names[0]}, {args.replications} replications each,"
+        f" seed {args.seed} (common random numbers; engine: {', '.join(sorted(set(cmp.engines.values())))})"
     )
     print(f"ranked by percentage points of P({args.target}) gained per 100 million yuan:")
     width = max(len(n) for n in cmp.names)
     print(f"{'scenario':{width}s}  {'P':>6s}  {'change [95% CI], pp':>24s}  {'cost, yuan':>14s}  {'pp/100m':>8s}")
-    order = t.assign(key=t.pp_per_100m_yuan.fillna(-np.inf)).sort_values("key", ascending=False, kind="stable")
+    order = rank_order(t)
     for r in order.itertuples(index=False):
         change = (
             "(base)"
@@ -303,16 +305,43 @@ def _cmd_compare(args) -> int:
         )
         per = "" if np.isnan(r.pp_per_100m_yuan) else f"{r.pp_per_100m_yuan:8.1f}"
         print(f"{r.scenario:{width}s}  {r.p_met:6.3f}  {change:>24s}  {r.cost_yuan:14,.0f}  {per:>8s}")
-    for name in cmp.names[1:]:
+    hint = _pick_target_hint(table, t, args.target, cmp.names[0])
+    if hint:
+        print(hint)
+    from ._levels import format_level_changes
+
+    only = None if args.target == "ALL" or args.target.startswith("status ") else args.target
+    print("effect on the targeted indicators' levels (paired change vs the base, mean [95% CI]; cost per unit gained):")
+    for name in [n for n in order.scenario if n != cmp.names[0]]:
         rows = table[(table.scenario == name) & (table.target != args.target)]
+        lines = format_level_changes(cmp.levels, name, only_target=only)
         if len(rows) and rows.diff_vs_base.abs().max() > 0:
             top = rows.loc[rows.diff_vs_base.abs().idxmax()]
-            print(
-                f"  {name}: largest other change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
+            lines.append(
+                f"largest other change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
                 f" in P({top.target})"
             )
+        print(f"  {name}:" + ("" if lines else " no clear change"))
+        for line in lines:
+            print(f"    {line}")
     print(f"wrote {out}/: {', '.join(p.name for p in written if p.parent == out)}")
     return EXIT_OK
+
+
+def _pick_target_hint(table, t, target: str, base: str) -> str:
+    """When the ranked outcome does not move (e.g. P(ALL) = 0 in every scenario), say so and name outcomes that do."""
+    if len(t) < 2 or (t.diff_vs_base != 0).any():
+        return ""
+    others = table[(table.scenario != base) & (table.target != target) & (table.target != "ALL") & ~table.target.str.startswith("status ")]
+    moved = others.assign(a=others.diff_vs_base.abs()).groupby("target", sort=False).a.max().sort_values(ascending=False)
+    moved = moved[moved > 0]
+    suggest = ", ".join(repr(x) for x in moved.index[:3])
+    return (
+        f"note: P({target}) = {t.p_met.iloc[0]:.3f} in every scenario, so this ranking says nothing; rank by one target with"
+        f" --target LABEL"
+        + (f", e.g. {suggest} (the targets the levers move most)" if suggest else "")
+        + ", and read the changes in the indicators' levels below"
+    )
 
 
 def _cmd_report(args) -> int:

@@ -35,13 +35,27 @@ _CJK = (
 _ASCII_UNITS = {"亿元/km²": "100M yuan/km2", "万元/mu": "10k yuan/mu", "亿元": "100M yuan", "万元": "10k yuan", "m²": "m2", "km²": "km2"}
 
 
+def bundled_cjk_font():
+    """Path of the CJK font parksim installs with it (Noto Sans SC, SIL Open Font License), or None if missing."""
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError:  # pragma: no cover - a dependency of parksim
+        return None
+    path = pylopdf_fonts_zh_cn.sans_path()
+    return path if path.exists() else None
+
+
 @functools.cache
 def _cjk_font() -> str | None:
-    """The first CJK font the machine has (looked up once), or None."""
+    """The first CJK font the machine has, else the one parksim installs with it (looked up once), or None."""
     from matplotlib import font_manager
 
     have = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK if name in have), None)
+    found = next((name for name in _CJK if name in have), None)
+    if found is None and (path := bundled_cjk_font()) is not None:
+        font_manager.fontManager.addfont(str(path))
+        found = font_manager.FontProperties(fname=str(path)).get_name()
+    return found
 
 
 def _use_cjk_font(plt) -> bool:
@@ -167,20 +181,29 @@ def plot_assessment_parks(result):
 
 def plot_compare(comparison, target: str = "ALL", ax=None):
     """Horizontal bars: each variant's paired difference from the base in P(target), with 95% intervals."""
+    from ._compare import rank_order
+    from ._levels import yuan
+
     plt = _pyplot()
     t = comparison.table
     rows = t[(t.target == target) & (t.scenario != comparison.names[0])]
     if rows.empty and target not in set(t.target):
         raise ValueError(f'"target" must be one of {sorted(set(t.target))}, got {target!r}')
+    rows = rank_order(rows)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 * max(len(rows), 2) + 1.5))
-    y = np.arange(len(rows))
+        _, ax = plt.subplots(figsize=(8, 0.5 * max(len(rows), 2) + 1.5))
+    y = np.arange(len(rows))[::-1]  # the best-ranked variant at the top
     pp = 100 * rows.diff_vs_base.to_numpy()
     err = 100 * np.vstack([rows.diff_vs_base - rows.diff_ci_low, rows.diff_ci_high - rows.diff_vs_base])
     ax.barh(y, pp, color=np.where(pp >= 0, "tab:green", "tab:red"), alpha=0.7)
     ax.errorbar(pp, y, xerr=err, fmt="none", ecolor="black", capsize=3)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [_text(n) for n in rows.scenario])
+    labels = []
+    for r in rows.itertuples(index=False):
+        cost = "cost unknown" if np.isnan(r.cost_yuan) else _text(yuan(r.cost_yuan))
+        per = "" if np.isnan(r.pp_per_100m_yuan) else f", {r.pp_per_100m_yuan:.1f} pp/100M yuan"
+        labels.append(f"{_text(r.scenario)}\n({cost}{per})")
+    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(_text(f"change in P({target}) vs {comparison.names[0]} [percentage points]"))
     ax.set_title(
         _text(f"Paired differences, common random numbers ({int(rows.replications.max()) if len(rows) else 0} replications)"), fontsize=10

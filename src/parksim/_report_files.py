@@ -11,7 +11,7 @@ from pathlib import Path
 from ._loader import scenario_hash
 from ._output import atomic_write, atomic_write_text
 
-DEPENDENCIES = ["simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
+DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
 
 
 def _jsonable(x):
@@ -98,6 +98,7 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     written = [
         atomic_write_text(out / "compare.csv", comparison.table.to_csv(index=False)),
         atomic_write_text(out / "mcnemar.csv", comparison.mcnemar.to_csv(index=False)),
+        atomic_write_text(out / "levels.csv", comparison.levels.to_csv(index=False)),
     ]
     for k, (name, res) in enumerate(zip(comparison.names, comparison.results, strict=True)):
         if k == 0:  # the base's full run files: the report shows its fan charts, binding target, assessment
@@ -127,6 +128,8 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
         "seed": comparison.seed,
         "replications": first.replications,
         "common_random_numbers": True,
+        "engine": first.engine if len(set(comparison.engines.values())) == 1 else "mixed",
+        "engines": comparison.engines,
         "versions": _versions(),
         "started": first.started,
         "finished": comparison.results[-1].finished,
