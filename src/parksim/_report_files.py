@@ -71,7 +71,7 @@ def write_run(result, out) -> list[Path]:
     fig = fan_figure(result)
 
     def save(p):
-        fig.savefig(p, dpi=110, format="png")
+        fig.savefig(p, dpi=110, format="png", bbox_inches="tight")
 
     written.append(atomic_write(out / "fan.png", save))
     import matplotlib.pyplot as plt
@@ -83,7 +83,7 @@ def write_run(result, out) -> list[Path]:
         ax = result.plot_assessment()
         fig2 = ax.figure
         fig2.tight_layout()
-        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png")))
+        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
         plt.close(fig2)
     # the manifest goes last: its presence says the run's files are complete
     text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
@@ -108,7 +108,7 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     ax = comparison.plot(target)
     fig = ax.figure
     fig.tight_layout()
-    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png")))
+    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png", bbox_inches="tight")))
     import matplotlib.pyplot as plt
 
     plt.close(fig)
