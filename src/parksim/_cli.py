@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
     p.add_argument("--out", type=Path, help="also write the tidy table (year, indicator, value) to this CSV file")
     p.add_argument("--all", action="store_true", help="print every indicator, not only the headline ones")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "fast", "simpy"],
+        default="auto",
+        help="the engine to replay (default auto, as parksim run): replication R here is replication R of a run with that engine",
+    )
+    p.add_argument("--park", metavar="NAME", help="for a portfolio: the park to show (the portfolio is simulated whole)")
 
     p = sub.add_parser("run", help="Monte Carlo: probability of meeting each target, with 95%% intervals")
     _add_scenario(p)
@@ -94,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--park", metavar="NAME", help="for a portfolio: the park whose events to write (the portfolio is simulated whole)")
 
     p = sub.add_parser("params", help="print every scenario parameter with unit, default and source (Markdown)")
     p.add_argument("--out", type=Path, help="write to this file instead of the terminal")
@@ -152,24 +160,47 @@ def _cmd_validate(args) -> int:
 def _cmd_simulate(args) -> int:
     import pandas as pd
 
-    from ._api import simulate_one
     from ._loader import load_scenario
     from ._output import atomic_write_text
+    from ._replay import format_value, replay
     from .rules.indicators import INDICATORS
 
-    scn = load_scenario(args.scenario, args.overrides)
-    df = simulate_one(scn, seed=args.seed, replication=args.replication)
-    wide = df.pivot(index="indicator", columns="year", values="value")
-    names = list(INDICATORS) if args.all else HEADLINE
-    wide = wide.loc[[n for n in names if n in wide.index]]
-    wide.index = [f"{n} [{INDICATORS[n][0]}]" for n in wide.index]
-    print(f"{scn.name} — one replication (seed {args.seed}, replication {args.replication})")
-    with pd.option_context("display.float_format", "{:,.2f}".format, "display.width", 160):
-        print(wide.to_string())
-    if args.out:
+    if args.out is not None:
         if args.out.is_dir():
             raise InputError(f"--out {args.out}: is a directory; expected the path of a CSV file to write")
         _out_dir(args.out.parent)
+    scn = load_scenario(args.scenario, args.overrides)
+    rp = replay(scn, seed=args.seed, replication=args.replication, engine=args.engine, park=args.park)
+    df = rp.indicators
+    wide = df.pivot(index="indicator", columns="year", values="value")
+    names = list(INDICATORS) if args.all else HEADLINE
+    wide = wide.loc[[n for n in names if n in wide.index]]
+    shown = pd.DataFrame(
+        {y: [format_value(v, INDICATORS[n][0]) for n, v in wide[y].items()] for y in wide.columns},
+        index=[f"{n} [{INDICATORS[n][0]}]" for n in wide.index],
+    )
+    where = f"{rp.park} (a park of {scn.name})" if scn.portfolio is not None else scn.name
+    print(f"{where} — replication {rp.replication} of seed {rp.seed}, {rp.engine} engine")
+    print(
+        f"  the same as replication {rp.replication} of `parksim run --seed {rp.seed} --engine {rp.engine}`;"
+        " the engines agree in distribution, not draw by draw"
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 50):
+        print(shown.to_string())
+    if len(rp.targets):
+        n_met = int(rp.targets.met.sum())
+        print(f"targets met in this replication: {n_met} of {len(rp.targets)}")
+        from ._gaps import display_width, pad
+
+        width = max(display_width(t) for t in rp.targets.target)
+        for r in rp.targets.itertuples(index=False):
+            unit = INDICATORS[r.indicator][0]
+            mark = "met   " if r.met else "missed"
+            need = f"{r.comparison} {r.threshold:,.10g} in {r.year}"
+            print(f"  {mark} {pad(r.target, width)}  {format_value(r.value, unit)} {unit} (needs {need})")
+    if len(rp.statuses):
+        print("assessment status after each year's assessment: " + ", ".join(f"{y} {st}" for y, st in rp.statuses.itertuples(index=False)))
+    if args.out:
         atomic_write_text(args.out, df.to_csv(index=False))
         print(f"wrote {args.out}")
     return EXIT_OK
@@ -359,12 +390,13 @@ def _cmd_trace(args) -> int:
 
     scn = load_scenario(args.scenario, args.overrides)
     _out_dir(args.out)
-    ev = trace(scn, seed=args.seed, replication=args.replication)
+    ev = trace(scn, seed=args.seed, replication=args.replication, park=args.park)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
     atomic_write_text(path, ev.to_csv(index=False))
     counts = ev.event.value_counts()
-    print(f"wrote {path}: {len(ev)} events")
+    park = f" ({args.park})" if args.park else ""
+    print(f"wrote {path}: {len(ev)} events of replication {args.replication}, seed {args.seed}{park}, SimPy engine")
     for name, n in counts.items():
         print(f"  {name:20s} {n}")
     return EXIT_OK
