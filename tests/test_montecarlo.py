@@ -149,7 +149,7 @@ def test_binding_target_and_quantiles(small):
     q = res.quantiles.query("indicator == 'total_output' and year == 2024").iloc[0]
     assert q.p5 <= q.p25 <= q.p50 <= q.p75 <= q.p95
     ax = res.plot_fan("total_output")
-    assert ax.get_title().startswith("total_output")
+    assert ax.get_title() == "output > 30\ntotal_output [亿元]"  # the target's label, then the indicator
 
 
 @pytest.mark.parametrize(

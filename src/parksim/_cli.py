@@ -149,6 +149,12 @@ def _cmd_validate(args) -> int:
     print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
+        counts = [f"{name} {len(m.targets)}" for name, m in members]
+        print(f"  targets per park (a target with a `parks` list holds only those parks): {', '.join(counts)}")
+    from ._loader import targets_replaced
+
+    for note in targets_replaced(args.scenario):
+        print(f"  note: {note}")
     for r in unc.itertuples(index=False):
         rng = "" if r.p5 != r.p5 else f"; 90% between {r.p5:.4g} and {r.p95:.4g}"
         print(f"    {r.key} = {r.distribution}{rng} {r.unit}".rstrip())

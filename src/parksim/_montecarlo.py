@@ -587,7 +587,7 @@ def make_result(scn, seed, values, specs, started="", finished="", stopped="repl
             member,
             seed,
             values[:, :, p * width : (p + 1) * width],
-            specs,
+            expand_targets(member),  # a park's own targets (a target may name only some parks)
             started,
             finished,
             stopped,

@@ -396,6 +396,9 @@ class Target(_Model):
         ..., "year", 'Year whose end is checked, or "each" for a yearly target checked at every simulated year end.', "scenario"
     )
     source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
+    parks: list[str] | None = _p(
+        None, "-", "Portfolio: the parks held to this target (default: every park); names from `portfolio.parks`.", "scenario"
+    )
 
     _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
     _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
