@@ -117,9 +117,12 @@ def _headline(d: Path, all_row) -> str:
                 for r in rows.itertuples(index=False)
                 if r.probability > 0
             )
-            per_park.append(f"{_e(park)}: {bits}" if last.park.nunique() > 1 else bits)
+            per_park.append(f"<b>{_e(park)}</b>: {bits}" if last.park.nunique() > 1 else bits)
+        sep = "<br>" if len(per_park) > 1 else ""  # a portfolio: one line per park
         parts.append(
-            f'<p class="note" id="headline-assessment">Status after the {year} assessment (95% intervals): ' + "; ".join(per_park) + ".</p>"
+            f'<p class="note" id="headline-assessment">Status after the {year} assessment (95% intervals): {sep}'
+            + sep.join(per_park)
+            + ".</p>"
         )
     parts.append(
         f'<p class="note">Probability that <b>every</b> target is met: <b data-value="{float(all_row.p_met)!r}">{all_row.p_met:.3f}</b>'
