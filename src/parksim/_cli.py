@@ -290,8 +290,12 @@ def _print_answer(res) -> None:
     """The run's answer: every target's gap (the one holding the park back most first), P(all), the assessment."""
     from ._gaps import format_assessment, format_gaps
 
-    print("targets, the one that holds the park back most first (gap at median: how much more the median needs):")
-    print(format_gaps(res.gaps))
+    gaps = res.gaps
+    if len(gaps):
+        print("targets, the one that holds the park back most first (gap at median: how much more the median needs):")
+        print(format_gaps(gaps))
+    else:
+        print("the scenario has no [[targets]]")
     r = res.targets.iloc[-1]
     print(f"ALL (every target met together): P(met) {r.p_met:.3f}  95% CI [{r.ci_low:.3f}, {r.ci_high:.3f}]")
     text = format_assessment(res.assessment_result)
@@ -373,9 +377,9 @@ def _pick_target_hint(table, t, target: str, base: str) -> str:
     moved = others.assign(a=others.diff_vs_base.abs()).groupby("target", sort=False).a.max().sort_values(ascending=False)
     moved = moved[moved > 0]
     suggest = ", ".join(repr(x) for x in moved.index[:3])
+    how = "rank by one target with --target LABEL" if target == "ALL" else "rank by another outcome with --target"
     return (
-        f"note: P({target}) = {t.p_met.iloc[0]:.3f} in every scenario, so this ranking says nothing; rank by one target with"
-        f" --target LABEL"
+        f"note: P({target}) = {t.p_met.iloc[0]:.3f} in every scenario, so this ranking says nothing; {how}"
         + (f", e.g. {suggest} (the targets the levers move most)" if suggest else "")
         + ", and read the changes in the indicators' levels below"
     )
