@@ -102,3 +102,18 @@ def test_compare_reports_levels_and_hint_when_all_is_out_of_reach(out_of_reach, 
     assert manifest["versions"]["numba"][0].isdigit()
     run_manifest = json.loads((out / "scenarios" / "base" / "manifest.json").read_text())
     assert run_manifest["versions"]["numba"] == manifest["versions"]["numba"]
+
+
+def test_compare_figure_is_ordered_by_rank_and_shows_cost():
+    rng = np.random.default_rng(5)
+    hnte = rng.integers(50, 70, 80).astype(float)
+    firms = np.full(80, 4.0)
+    base = _result(hnte, firms, 0.0)
+    cheap = _result(hnte + 10, firms, 1_000_000.0)  # moves many replications over 60 for 1 million
+    dear = _result(hnte + 10, firms, 50_000_000.0)  # the same gain for 50 million
+    cmp = Comparison(["base", "dear", "cheap"], [base, dear, cheap], [0.0, 50_000_000.0, 1_000_000.0], seed=1)
+    ax = cmp.plot("hnte")
+    labels = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])  # top of the figure first
+    texts = [t.get_text() for t in labels]
+    assert [x.split("\n")[0] for x in texts] == ["cheap", "dear"]  # the best-ranked lever at the top
+    assert "100万 yuan" in texts[0] and "5,000万 yuan" in texts[1]
