@@ -33,7 +33,7 @@ def test_a_bad_extra_target_names_the_file_that_adds_it(root, write, capsys):
     base = root / "scenarios" / "xiushan-2024.toml"
     bad = write("bad.toml", f'extends = "{base}"\n' + EXTRA.format(label="bad", threshold='"x"'))
     assert main(["validate", str(bad)]) == 2
-    assert f"{bad}: targets." in capsys.readouterr().err
+    assert f"{bad}: extra_targets.0.threshold: " in capsys.readouterr().err  # named as the file names it
 
 
 def test_validate_says_when_a_variants_targets_replace_the_base(root, write, capsys):
@@ -90,7 +90,7 @@ def test_bad_parks_lists_are_clear_errors(root, write, capsys, parks, message):
     v = write("nx.toml", f'extends = "{nx}"\n' + PARKS_TARGET.replace('["A-materials", "B-energy-chem"]', parks))
     assert main(["validate", str(v)]) == 2
     err = capsys.readouterr().err
-    assert f"{v}: targets." in err and ".parks: " in err and message in err
+    assert f"{v}: extra_targets.0.parks: " in err and message in err
 
 
 def test_parks_on_a_single_park_is_an_error(root, write, capsys):

@@ -71,9 +71,15 @@ def _add_extra_targets(data: dict, origins: dict, file: str) -> dict:
     if not isinstance(targets, list):  # reported by the schema
         return data
     data["targets"] = [*targets, *copy.deepcopy(extra)]
-    for i, t in enumerate(extra, start=len(targets)):
+    for j, t in enumerate(extra):
+        i = len(targets) + j
         _record(t, ("targets", str(i)), origins, file)
+        origins[(_EXTRA, str(i))] = f"extra_targets.{j}"  # how the file names it, for error messages
     return data
+
+
+#: origins key under which a target appended from ``extra_targets`` keeps the name its file gives it
+_EXTRA = "<extra_targets>"
 
 
 def targets_replaced(path: str | Path) -> list[str]:
@@ -193,7 +199,10 @@ def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> 
             if not (isinstance(own, dict) and loc[2] in own):
                 loc = ("sector_defaults", *loc[2:])
                 msg = f"{msg} (applied to every sector)"
-        problem = Problem(_origin(loc, origins, default), ".".join(loc), msg)
+        where = ".".join(loc)
+        if len(loc) >= 2 and loc[0] == "targets" and (_EXTRA, loc[1]) in origins:  # a target added by extra_targets
+            where = ".".join((origins[(_EXTRA, loc[1])], *loc[2:]))
+        problem = Problem(_origin(loc, origins, default), where, msg)
         if problem not in out:
             out.append(problem)
     return out
@@ -252,16 +261,13 @@ def scenario_from_dict(
         if t.parks is None:
             continue
         file = _origin(("targets", str(i), "parks"), origins, source)
+        key = f"{origins.get((_EXTRA, str(i)), f'targets.{i}')}.parks"  # as the file names it
         if parks is None:
-            problems.append(
-                Problem(file, f"targets.{i}.parks", f"{t.parks!r}: a target's parks apply only to a portfolio ([portfolio] table)")
-            )
+            problems.append(Problem(file, key, f"{t.parks!r}: a target's parks apply only to a portfolio ([portfolio] table)"))
         elif unknown := [p for p in t.parks if p not in parks]:
-            problems.append(Problem(file, f"targets.{i}.parks", f"unknown park(s) {unknown}; expected names from portfolio.parks: {parks}"))
+            problems.append(Problem(file, key, f"unknown park(s) {unknown}; expected names from portfolio.parks: {parks}"))
         elif not t.parks:
-            problems.append(
-                Problem(file, f"targets.{i}.parks", "an empty list; expected at least one park (or no `parks` key: every park)")
-            )
+            problems.append(Problem(file, key, "an empty list; expected at least one park (or no `parks` key: every park)"))
     if problems:
         raise ScenarioError(problems)
     if scn.portfolio is not None:
