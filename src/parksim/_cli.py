@@ -303,15 +303,6 @@ def _print_answer(res) -> None:
         print(text)
 
 
-def _targets_table(df) -> str:
-    width = max(len("target"), *(len(t) for t in df.target))
-    lines = [f"{'target':{width}s}  {'threshold':>18s}  {'P(met)':>6s}  95% CI"]
-    for r in df.itertuples(index=False):
-        thr = "every target" if not r.comparison else f"{r.comparison} {r.threshold:g} in {r.year}"
-        lines.append(f"{r.target:{width}s}  {thr:>18s}  {r.p_met:6.3f}  [{r.ci_low:.3f}, {r.ci_high:.3f}]")
-    return "\n".join(lines)
-
-
 def _cmd_compare(args) -> int:
     import numpy as np
 
