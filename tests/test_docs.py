@@ -7,10 +7,10 @@ import doctest
 import pytest
 
 import parksim
-from parksim import _api, _compare, _loader, _montecarlo
+from parksim import _api, _assumptions, _compare, _gaps, _loader, _montecarlo
 
 
-@pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare])
+@pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare, _assumptions, _gaps])
 def test_docstring_examples_run(module, root, monkeypatch):
     monkeypatch.chdir(root)  # examples use paths relative to the repository
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

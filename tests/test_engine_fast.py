@@ -203,7 +203,7 @@ def test_fast_run_resumes_and_refuses_a_checkpoint_of_the_other_engine(root, tmp
     parksim.simulate(scn, replications=10, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt, engine="fast")
     resumed = parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=2, quiet=True, checkpoint=ckpt, resume=True, engine="fast")
     np.testing.assert_array_equal(resumed.values, full.values)
-    with pytest.raises(parksim.ScenarioError, match="checkpoint of the fast engine; this run uses the simpy engine"):
+    with pytest.raises(ValueError, match="checkpoint of the fast engine; this run uses the simpy engine"):
         parksim.simulate(scn, replications=30, batch=10, seed=4, jobs=1, quiet=True, checkpoint=ckpt, resume=True, engine="simpy")
 
 

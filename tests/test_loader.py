@@ -657,7 +657,9 @@ def test_register_empty_file(tmp_path):
 
 def test_register_missing_file(tmp_path):
     err = load_error(write(tmp_path, "s.toml", scenario_text(enterprises="nope.csv")))
-    assert only(err) == Problem(str(tmp_path / "nope.csv"), "", "file not found")
+    p = only(err)  # the scenario file and key that name the missing file
+    assert (p.file, p.where) == (str(tmp_path / "s.toml"), "baseline.enterprises")
+    assert p.message.startswith(f"{tmp_path / 'nope.csv'}: file not found (the CSV file named by this key, 'nope.csv'")
 
 
 def test_register_infinite_count_is_a_clean_error(tmp_path):

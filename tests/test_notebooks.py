@@ -17,7 +17,10 @@ def test_notebook_runs(root, name):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
-    expected = {"xiushan-2024.ipynb": ["binding target:", "ALL"], "levers.ipynb": ["pp_per_100m_yuan", "promotion"]}[name]
+    expected = {
+        "xiushan-2024.ipynb": ["median_gap", "recognised", "ALL"],
+        "levers.ipynb": ["pp_per_100m_yuan", "promotion", "yuan_per_unit_gained"],
+    }[name]
     for fragment in expected:
         assert fragment in text, fragment
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the figures were drawn

@@ -27,6 +27,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _PUBLIC = {
     "simulate_one": ("._api", "simulate_one"),
     "trace": ("._api", "trace"),
+    "active_levers": ("._assumptions", "active_levers"),
+    "uncertain_parameters": ("._assumptions", "uncertain_parameters"),
     "Comparison": ("._compare", "Comparison"),
     "compare": ("._compare", "compare"),
     "Fixed": ("._dists", "Fixed"),
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from . import rules as rules
     from ._api import simulate_one, trace
+    from ._assumptions import active_levers, uncertain_parameters
     from ._compare import Comparison, compare
     from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
     from ._errors import Problem, ScenarioError
@@ -97,6 +100,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "__version__",
+    "active_levers",
     "compare",
     "load_scenario",
     "report",
@@ -105,4 +109,5 @@ __all__ = [
     "simulate",
     "simulate_one",
     "trace",
+    "uncertain_parameters",
 ]

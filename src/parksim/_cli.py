@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
     p.add_argument("--out", type=Path, help="also write the tidy table (year, indicator, value) to this CSV file")
     p.add_argument("--all", action="store_true", help="print every indicator, not only the headline ones")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "fast", "simpy"],
+        default="auto",
+        help="the engine to replay (default auto, as parksim run): replication R here is replication R of a run with that engine",
+    )
+    p.add_argument("--park", metavar="NAME", help="for a portfolio: the park to show (the portfolio is simulated whole)")
 
     p = sub.add_parser("run", help="Monte Carlo: probability of meeting each target, with 95%% intervals")
     _add_scenario(p)
@@ -88,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     p.add_argument("--replication", type=int, default=0, help="replication of the seed (default 0)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--park", metavar="NAME", help="for a portfolio: the park whose events to write (the portfolio is simulated whole)")
 
     p = sub.add_parser("params", help="print every scenario parameter with unit, default and source (Markdown)")
     p.add_argument("--out", type=Path, help="write to this file instead of the terminal")
@@ -117,10 +125,10 @@ HEADLINE = [
 
 
 def _cmd_validate(args) -> int:
+    from ._assumptions import active_levers, uncertain_parameters
     from ._engine_simpy import ParkModel
     from ._loader import load_scenario
     from ._random import Streams
-    from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
     members = scn._members or [(scn.name, scn)]
@@ -135,28 +143,63 @@ def _cmd_validate(args) -> int:
     print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
-    for p in unc:
-        print(f"    {p}")
+        counts = [f"{name} {len(m.targets)}" for name, m in members]
+        print(f"  targets per park (a target with a `parks` list holds only those parks): {', '.join(counts)}")
+    from ._loader import targets_replaced
+
+    for note in targets_replaced(args.scenario):
+        print(f"  note: {note}")
+    for r in unc.itertuples(index=False):
+        rng = "" if r.p5 != r.p5 else f"; 90% between {r.p5:.4g} and {r.p95:.4g}"
+        print(f"    {r.key} = {r.distribution}{rng} {r.unit}".rstrip())
+    on = active_levers(scn)
+    print(f"  policy levers on: {', '.join(on) if on else 'none'} (parameters of levers that are off are not listed: they have no effect)")
     return EXIT_OK
 
 
 def _cmd_simulate(args) -> int:
     import pandas as pd
 
-    from ._api import simulate_one
     from ._loader import load_scenario
     from ._output import atomic_write_text
+    from ._replay import format_value, replay
     from .rules.indicators import INDICATORS
 
+    if args.out is not None:
+        if args.out.is_dir():
+            raise InputError(f"--out {args.out}: is a directory; expected the path of a CSV file to write")
+        _out_dir(args.out.parent)
     scn = load_scenario(args.scenario, args.overrides)
-    df = simulate_one(scn, seed=args.seed, replication=args.replication)
+    rp = replay(scn, seed=args.seed, replication=args.replication, engine=args.engine, park=args.park)
+    df = rp.indicators
     wide = df.pivot(index="indicator", columns="year", values="value")
     names = list(INDICATORS) if args.all else HEADLINE
     wide = wide.loc[[n for n in names if n in wide.index]]
-    wide.index = [f"{n} [{INDICATORS[n][0]}]" for n in wide.index]
-    print(f"{scn.name} — one replication (seed {args.seed}, replication {args.replication})")
-    with pd.option_context("display.float_format", "{:,.2f}".format, "display.width", 160):
-        print(wide.to_string())
+    shown = pd.DataFrame(
+        {y: [format_value(v, INDICATORS[n][0]) for n, v in wide[y].items()] for y in wide.columns},
+        index=[f"{n} [{INDICATORS[n][0]}]" for n in wide.index],
+    )
+    where = f"{rp.park} (a park of {scn.name})" if scn.portfolio is not None else scn.name
+    print(f"{where} — replication {rp.replication} of seed {rp.seed}, {rp.engine} engine")
+    print(
+        f"  the same as replication {rp.replication} of `parksim run --seed {rp.seed} --engine {rp.engine}`;"
+        " the engines agree in distribution, not draw by draw"
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 50):
+        print(shown.to_string())
+    if len(rp.targets):
+        n_met = int(rp.targets.met.sum())
+        print(f"targets met in this replication: {n_met} of {len(rp.targets)}")
+        from ._gaps import display_width, pad
+
+        width = max(display_width(t) for t in rp.targets.target)
+        for r in rp.targets.itertuples(index=False):
+            unit = INDICATORS[r.indicator][0]
+            mark = "met   " if r.met else "missed"
+            need = f"{r.comparison} {r.threshold:,.10g} in {r.year}"
+            print(f"  {mark} {pad(r.target, width)}  {format_value(r.value, unit)} {unit} (needs {need})")
+    if len(rp.statuses):
+        print("assessment status after each year's assessment: " + ", ".join(f"{y} {st}" for y, st in rp.statuses.itertuples(index=False)))
     if args.out:
         atomic_write_text(args.out, df.to_csv(index=False))
         print(f"wrote {args.out}")
@@ -170,22 +213,28 @@ def _cmd_run(args) -> int:
     scn = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
-    out = args.out or Path("out") / Path(args.scenario).stem
+    out = _out_dir(args.out or Path("out") / Path(args.scenario).stem)
     ckpt = out / "checkpoint.npz"
     if ckpt.exists() and not args.resume:
         print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
-    res = simulate(
-        scn,
-        replications=args.replications,
-        precision=args.precision,
-        max_replications=args.max_replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        quiet=args.quiet,
-        checkpoint=ckpt,
-        resume=args.resume,
-        engine=args.engine,
-    )
+    if args.resume and not ckpt.exists():  # said even under -q: the user asked for something that cannot be done
+        print(f"note: --resume: no checkpoint at {ckpt}; starting afresh", file=sys.stderr)
+    try:
+        res = simulate(
+            scn,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            checkpoint=ckpt,
+            resume=args.resume,
+            engine=args.engine,
+        )
+    except KeyboardInterrupt:
+        print(_interrupted(args, ckpt), file=sys.stderr)
+        return 130
     written = res.write(out)
     ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
@@ -195,47 +244,85 @@ def _cmd_run(args) -> int:
             print(f"stopped at 95% half-width {hw:.4f} <= {args.precision:g} for P(all targets met)")
         else:
             print(f"reached --max-replications {res.replications} with half-width {hw:.4f} > {args.precision:g} (not the precision asked)")
-    print(_targets_table(res.targets))
-    bt = res.binding_target
-    if bt is not None:
-        print(f"binding target (fails most often when the joint target fails): {bt}")
+    _print_answer(res)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
 
 
-def _targets_table(df) -> str:
-    width = max(len("target"), *(len(t) for t in df.target))
-    lines = [f"{'target':{width}s}  {'threshold':>18s}  {'P(met)':>6s}  95% CI"]
-    for r in df.itertuples(index=False):
-        thr = "every target" if not r.comparison else f"{r.comparison} {r.threshold:g} in {r.year}"
-        lines.append(f"{r.target:{width}s}  {thr:>18s}  {r.p_met:6.3f}  [{r.ci_low:.3f}, {r.ci_high:.3f}]")
-    return "\n".join(lines)
+def _out_dir(path: Path, option: str = "--out") -> Path:
+    """``path`` as an output directory: an error naming the option if it, or a folder above it, is a file."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is a file" if p == path else f"is inside {p}, which is a file"
+                raise InputError(f"{option} {path}: {what}; expected a directory (created if missing)")
+            break
+    return path
+
+
+def _interrupted(args, ckpt: Path) -> str:
+    """What Ctrl-C leaves: the replications kept in the checkpoint, and the command that continues the run."""
+    import shlex
+
+    if not ckpt.exists():
+        return "parksim: interrupted before the first batch of replications was complete; no checkpoint was kept"
+    import numpy as np
+
+    with np.load(ckpt) as z:
+        n = len(z["values"])
+    cmd = ["parksim", "run", args.scenario, "--seed", str(args.seed), "--out", str(ckpt.parent), "--engine", args.engine]
+    if args.replications is not None:
+        cmd += ["-n", str(args.replications)]
+    if args.precision is not None:
+        cmd += ["--precision", f"{args.precision:g}", "--max-replications", str(args.max_replications)]
+    for o in args.overrides:
+        cmd += ["--set", o]
+    return f"parksim: interrupted; {n} replications are kept in {ckpt}. Continue the run with:\n  {shlex.join([*cmd, '--resume'])}"
+
+
+def _print_answer(res) -> None:
+    """The run's answer: every target's gap (the one holding the park back most first), P(all), the assessment."""
+    from ._gaps import format_assessment, format_gaps
+
+    gaps = res.gaps
+    if len(gaps):
+        print("targets, the one that holds the park back most first (gap at median: how much more the median needs):")
+        print(format_gaps(gaps))
+    else:
+        print("the scenario has no [[targets]]")
+    r = res.targets.iloc[-1]
+    print(f"ALL (every target met together): P(met) {r.p_met:.3f}  95% CI [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+    text = format_assessment(res.assessment_result)
+    if text:
+        print(text)
 
 
 def _cmd_compare(args) -> int:
     import numpy as np
 
-    from ._compare import compare
+    from ._compare import compare, rank_order
     from ._loader import load_scenario
 
     if args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
+    out = _out_dir(args.out or Path("out") / f"compare-{Path(args.base).stem}")
     cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
-    out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
     table = cmp.table
     if args.target not in set(table.target):
         raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
     written = cmp.write(out, args.target)
     t = table[table.target == args.target]
+    n_var = len(variants)
     print(
-        f"{base.name}: {len(variants)} variants vs {cmp.names[0]}, {args.replications} replications each, seed {args.seed} (common random numbers)"
+        f"{base.name}: {n_var} variant{'s' if n_var != 1 else ''} vs {cmp.names[0]}, {args.replications} replications each,"
+        f" seed {args.seed} (common random numbers; engine: {', '.join(sorted(set(cmp.engines.values())))})"
     )
     print(f"ranked by percentage points of P({args.target}) gained per 100 million yuan:")
     width = max(len(n) for n in cmp.names)
     print(f"{'scenario':{width}s}  {'P':>6s}  {'change [95% CI], pp':>24s}  {'cost, yuan':>14s}  {'pp/100m':>8s}")
-    order = t.assign(key=t.pp_per_100m_yuan.fillna(-np.inf)).sort_values("key", ascending=False, kind="stable")
+    order = rank_order(t)
     for r in order.itertuples(index=False):
         change = (
             "(base)"
@@ -244,16 +331,43 @@ def _cmd_compare(args) -> int:
         )
         per = "" if np.isnan(r.pp_per_100m_yuan) else f"{r.pp_per_100m_yuan:8.1f}"
         print(f"{r.scenario:{width}s}  {r.p_met:6.3f}  {change:>24s}  {r.cost_yuan:14,.0f}  {per:>8s}")
-    for name in cmp.names[1:]:
+    hint = _pick_target_hint(table, t, args.target, cmp.names[0])
+    if hint:
+        print(hint)
+    from ._levels import format_level_changes
+
+    only = None if args.target == "ALL" or args.target.startswith("status ") else args.target
+    print("effect on the targeted indicators' levels (paired change vs the base, mean [95% CI]; cost per unit gained):")
+    for name in [n for n in order.scenario if n != cmp.names[0]]:
         rows = table[(table.scenario == name) & (table.target != args.target)]
+        lines = format_level_changes(cmp.levels, name, only_target=only)
         if len(rows) and rows.diff_vs_base.abs().max() > 0:
             top = rows.loc[rows.diff_vs_base.abs().idxmax()]
-            print(
-                f"  {name}: largest other change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
+            lines.append(
+                f"largest other change {100 * top.diff_vs_base:+.1f} pp [{100 * top.diff_ci_low:+.1f}, {100 * top.diff_ci_high:+.1f}]"
                 f" in P({top.target})"
             )
+        print(f"  {name}:" + ("" if lines else " no clear change"))
+        for line in lines:
+            print(f"    {line}")
     print(f"wrote {out}/: {', '.join(p.name for p in written if p.parent == out)}")
     return EXIT_OK
+
+
+def _pick_target_hint(table, t, target: str, base: str) -> str:
+    """When the ranked outcome does not move (e.g. P(ALL) = 0 in every scenario), say so and name outcomes that do."""
+    if len(t) < 2 or (t.diff_vs_base != 0).any():
+        return ""
+    others = table[(table.scenario != base) & (table.target != target) & (table.target != "ALL") & ~table.target.str.startswith("status ")]
+    moved = others.assign(a=others.diff_vs_base.abs()).groupby("target", sort=False).a.max().sort_values(ascending=False)
+    moved = moved[moved > 0]
+    suggest = ", ".join(repr(x) for x in moved.index[:3])
+    how = "rank by one target with --target LABEL" if target == "ALL" else "rank by another outcome with --target"
+    return (
+        f"note: P({target}) = {t.p_met.iloc[0]:.3f} in every scenario, so this ranking says nothing; {how}"
+        + (f", e.g. {suggest} (the targets the levers move most)" if suggest else "")
+        + ", and read the changes in the indicators' levels below"
+    )
 
 
 def _cmd_report(args) -> int:
@@ -270,12 +384,14 @@ def _cmd_trace(args) -> int:
     from ._output import atomic_write_text
 
     scn = load_scenario(args.scenario, args.overrides)
-    ev = trace(scn, seed=args.seed, replication=args.replication)
+    _out_dir(args.out)
+    ev = trace(scn, seed=args.seed, replication=args.replication, park=args.park)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
     atomic_write_text(path, ev.to_csv(index=False))
     counts = ev.event.value_counts()
-    print(f"wrote {path}: {len(ev)} events")
+    park = f" ({args.park})" if args.park else ""
+    print(f"wrote {path}: {len(ev)} events of replication {args.replication}, seed {args.seed}{park}, SimPy engine")
     for name, n in counts.items():
         print(f"  {name:20s} {n}")
     return EXIT_OK

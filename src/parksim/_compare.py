@@ -111,6 +111,21 @@ class Comparison:
         return cols
 
     @property
+    def levels(self) -> pd.DataFrame:
+        """``levels.csv``: every variant's paired change in each targeted indicator (in the target's year), mean with
+        its 95% paired-bootstrap interval and median, and the extra cost per unit gained (see :mod:`parksim._levels`)."""
+        if "levels" not in self._cache:
+            from ._levels import level_table
+
+            self._cache["levels"] = level_table(self)
+        return self._cache["levels"]
+
+    @property
+    def engines(self) -> dict:
+        """The engine that ran each scenario (``auto`` resolves per scenario)."""
+        return {name: r.engine for name, r in zip(self.names, self.results, strict=True)}
+
+    @property
     def mcnemar(self) -> pd.DataFrame:
         """Exact McNemar p-values of every variant against the base, per target, ALL and status."""
         base_met = self._outcomes(self.results[0])
@@ -134,6 +149,13 @@ class Comparison:
         return write_compare(self, out, target)
 
 
+def rank_order(t: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one outcome of ``compare.csv`` in rank order: most percentage points per 100 million yuan first,
+    then by the change itself (a lever at no extra cost that gains nothing ranks below one that gains), the base last."""
+    key = t.pp_per_100m_yuan.fillna(-np.inf)
+    return t.assign(_k1=key, _k2=t.diff_vs_base).sort_values(["_k1", "_k2"], ascending=False, kind="stable").drop(columns=["_k1", "_k2"])
+
+
 def _with_all(met: np.ndarray) -> np.ndarray:
     return np.column_stack([met, met.all(axis=1)]) if met.shape[1] else met.all(axis=1)[:, None]
 
@@ -154,7 +176,10 @@ def compare(
     Returns
     -------
     Comparison
-        ``.table`` is ``compare.csv``.
+        ``.table`` is ``compare.csv`` (changes in P(met)); ``.levels`` is ``levels.csv`` (changes in the
+        targeted indicators' levels, and cost per unit gained).
+
+    Portfolios of parks cannot be compared yet (an error says so): compare one park's scenario at a time.
 
     Examples
     --------

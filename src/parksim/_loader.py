@@ -60,6 +60,60 @@ def _merge(base: dict, over: dict, origins: dict, file: str, prefix: tuple = ())
     return out
 
 
+def _add_extra_targets(data: dict, origins: dict, file: str) -> dict:
+    """Append a file's ``extra_targets`` to the targets it inherits (``[[targets]]`` would replace them)."""
+    extra = data.pop("extra_targets", None)
+    if extra is None:
+        return data
+    if not isinstance(extra, list):
+        raise ScenarioError([Problem(file, "extra_targets", f"expected a list of target tables ([[extra_targets]]), got {extra!r}")])
+    targets = data.get("targets", [])
+    if not isinstance(targets, list):  # reported by the schema
+        return data
+    data["targets"] = [*targets, *copy.deepcopy(extra)]
+    for j, t in enumerate(extra):
+        i = len(targets) + j
+        _record(t, ("targets", str(i)), origins, file)
+        origins[(_EXTRA, str(i))] = f"extra_targets.{j}"  # how the file names it, for error messages
+    return data
+
+
+#: origins key under which a target appended from ``extra_targets`` keeps the name its file gives it
+_EXTRA = "<extra_targets>"
+
+
+def targets_replaced(path: str | Path) -> list[str]:
+    """Files of ``path``'s ``extends`` chain whose ``[[targets]]`` replace every target of the file they extend.
+
+    A variant that declares one ``[[targets]]`` table drops all of its base's targets (lists replace, tables merge);
+    ``[[extra_targets]]`` adds to them instead. ``parksim validate`` says so.
+    """
+    out = []
+    path = Path(path).resolve()
+    chain = []
+    seen = set()
+    while path not in seen and path.exists():
+        seen.add(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            break
+        chain.append((path, data))
+        parent = data.get("extends")
+        if not isinstance(parent, str):
+            break
+        path = (path.parent / parent).resolve()
+    for k, (p, data) in enumerate(chain):
+        inherited = any("targets" in d or "extra_targets" in d for _, d in chain[k + 1 :])
+        if "targets" in data and inherited:
+            n = len(data["targets"]) if isinstance(data["targets"], list) else 0
+            out.append(
+                f"{p}: its {n} [[targets]] replace every target of the scenario it extends ({chain[k + 1][0].name});"
+                " use [[extra_targets]] to add targets instead"
+            )
+    return out
+
+
 def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
     path = path.resolve()
     if path in seen:
@@ -69,14 +123,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
     parent = data.pop("extends", None)
     origins: dict = {}
     if parent is None:
-        return _merge({}, data, origins, str(path)), origins
+        return _add_extra_targets(_merge({}, data, origins, str(path)), origins, str(path)), origins
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), "extends", f"expected a file name (string), got {parent!r}")])
     parent_path = path.parent / parent
     if not parent_path.exists():
         raise ScenarioError([Problem(str(path), "extends", f"file {parent!r} not found (looked in {path.parent})")])
     base, origins = _resolve(parent_path, (*seen, path))
-    return _merge(base, data, origins, str(path)), origins
+    return _add_extra_targets(_merge(base, data, origins, str(path)), origins, str(path)), origins
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -145,7 +199,10 @@ def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> 
             if not (isinstance(own, dict) and loc[2] in own):
                 loc = ("sector_defaults", *loc[2:])
                 msg = f"{msg} (applied to every sector)"
-        problem = Problem(_origin(loc, origins, default), ".".join(loc), msg)
+        where = ".".join(loc)
+        if len(loc) >= 2 and loc[0] == "targets" and (_EXTRA, loc[1]) in origins:  # a target added by extra_targets
+            where = ".".join((origins[(_EXTRA, loc[1])], *loc[2:]))
+        problem = Problem(_origin(loc, origins, default), where, msg)
         if problem not in out:
             out.append(problem)
     return out
@@ -165,6 +222,7 @@ def scenario_from_dict(
     origins = dict(origins or {})
     data = copy.deepcopy(dict(data))
     data.pop("extends", None)
+    data = _add_extra_targets(data, origins, source)
     try:
         scn = Scenario.model_validate(data)
     except ValidationError as err:
@@ -184,10 +242,32 @@ def scenario_from_dict(
     ]
     for key, name, reader, attr in csv_inputs:
         if name:
+            path = where_defined(key) / name
+            if not path.exists():  # name the key and the scenario file that refer to the missing file
+                problems.append(
+                    Problem(
+                        _origin(key, origins, source),
+                        ".".join(key),
+                        f"{path}: file not found (the CSV file named by this key, {name!r}; a relative path is read from the folder of the scenario file that names it)",
+                    )
+                )
+                continue
             try:
-                setattr(scn, attr, reader(where_defined(key) / name, scn))
+                setattr(scn, attr, reader(path, scn))
             except ScenarioError as err:
                 problems += err.problems
+    parks = [p.name for p in scn.portfolio.parks] if scn.portfolio is not None else None
+    for i, t in enumerate(scn.targets):  # a target's parks: only in a portfolio, and only its parks
+        if t.parks is None:
+            continue
+        file = _origin(("targets", str(i), "parks"), origins, source)
+        key = f"{origins.get((_EXTRA, str(i)), f'targets.{i}')}.parks"  # as the file names it
+        if parks is None:
+            problems.append(Problem(file, key, f"{t.parks!r}: a target's parks apply only to a portfolio ([portfolio] table)"))
+        elif unknown := [p for p in t.parks if p not in parks]:
+            problems.append(Problem(file, key, f"unknown park(s) {unknown}; expected names from portfolio.parks: {parks}"))
+        elif not t.parks:
+            problems.append(Problem(file, key, "an empty list; expected at least one park (or no `parks` key: every park)"))
     if problems:
         raise ScenarioError(problems)
     if scn.portfolio is not None:
@@ -204,6 +284,12 @@ def _portfolio_members(scn, data: dict, origins: dict, base: Path, source: str) 
     members = []
     for i, park in enumerate(scn.portfolio.parks):
         member = copy.deepcopy({k: v for k, v in data.items() if k not in ("portfolio", "assessment")})
+        # the park is held only to the targets that name it (or name no parks)
+        member["targets"] = [
+            {k: v for k, v in t.items() if k != "parks"} if isinstance(t, dict) else t
+            for t in member.get("targets", [])
+            if not isinstance(t, dict) or park.name in (t.get("parks") or [park.name])
+        ]
         try:
             member_origins = dict(origins)
             member = _apply_overrides(member, member_origins, park.overrides)

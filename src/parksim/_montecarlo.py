@@ -201,6 +201,11 @@ class RunResult:
     shortfall : pandas.DataFrame
         Expected shortfall of each target when missed (in the indicator's unit
         and as a share of the threshold).
+    gaps : pandas.DataFrame
+        Every target's P(met), median against the threshold and median shortfall,
+        ordered by how much it holds the park back (``gaps.csv``).
+    assessment_result : pandas.DataFrame
+        P(each status) after the last assessment, with 95% intervals.
     """
 
     scenario: object
@@ -346,8 +351,22 @@ class RunResult:
 
     @property
     def binding_target(self) -> str | None:
-        """The target that fails most often when the joint target fails."""
+        """The target that fails most often when the joint target fails (the first of ties; see :attr:`gaps`)."""
         return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every target's gap (P(met), median vs threshold, shortfall), ordered by how much it holds the park back."""
+        from ._gaps import gap_table
+
+        return gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        """P(each status) after the last assessment, with Wilson 95% intervals and P(reached by then)."""
+        from ._gaps import assessment_result
+
+        return assessment_result(self)
 
     def plot_fan(self, indicator: str, ax=None):
         """Fan chart (5-95%, 25-75%, median) of ``indicator`` over the years; returns the Axes."""
@@ -386,7 +405,6 @@ def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndar
     """Replications saved by :func:`save_checkpoint` for this scenario, seed and engine (None if no file)."""
     from pathlib import Path
 
-    from ._errors import Problem, ScenarioError
     from ._loader import scenario_hash
 
     path = Path(path)
@@ -396,25 +414,15 @@ def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndar
         same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == column_names(scenario)
         saved_engine = str(z["engine"]) if "engine" in z.files else "simpy"
         values = z["values"]
+    # a checkpoint that does not fit is not a scenario problem: say what it holds and what to do
     if same and saved_engine != engine:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    f"checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})",
-                )
-            ]
+        raise InputError(
+            f"{path}: checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})"
         )
     if not same:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    "checkpoint of another scenario, seed or parksim version; expected the same run (delete it to start afresh)",
-                )
-            ]
+        raise InputError(
+            f"{path}: checkpoint of another scenario, seed or parksim version; --resume needs the same scenario and seed"
+            " (delete the file, or run without --resume, to start afresh)"
         )
     return values
 
@@ -556,7 +564,7 @@ def make_result(scn, seed, values, specs, started="", finished="", stopped="repl
             member,
             seed,
             values[:, :, p * width : (p + 1) * width],
-            specs,
+            expand_targets(member),  # a park's own targets (a target may name only some parks)
             started,
             finished,
             stopped,
@@ -664,6 +672,19 @@ class PortfolioResult:
     @property
     def binding_target(self) -> str | None:
         return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every park's targets with their gaps, one list ordered by how much each holds its park back."""
+        from ._gaps import portfolio_gap_table
+
+        return portfolio_gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        from ._gaps import assessment_result
+
+        return assessment_result(self)
 
     def plot_fan(self, indicator: str, ax=None):
         """Median and 25-75% band of ``indicator`` for every park; returns the Axes."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from ._loader import scenario_hash
 from ._output import atomic_write, atomic_write_text
 
-DEPENDENCIES = ["simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
+DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
 
 
 def _jsonable(x):
@@ -63,6 +63,7 @@ def write_run(result, out) -> list[Path]:
         atomic_write_text(out / "quantiles.csv", result.quantiles.to_csv(index=False)),
         atomic_write_text(out / "binding.csv", result.binding.to_csv(index=False)),
         atomic_write_text(out / "shortfall.csv", result.shortfall.to_csv(index=False)),
+        atomic_write_text(out / "gaps.csv", result.gaps.to_csv(index=False)),
         atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
     ]
     from ._plots import fan_figure
@@ -70,7 +71,7 @@ def write_run(result, out) -> list[Path]:
     fig = fan_figure(result)
 
     def save(p):
-        fig.savefig(p, dpi=110, format="png")
+        fig.savefig(p, dpi=110, format="png", bbox_inches="tight")
 
     written.append(atomic_write(out / "fan.png", save))
     import matplotlib.pyplot as plt
@@ -82,7 +83,7 @@ def write_run(result, out) -> list[Path]:
         ax = result.plot_assessment()
         fig2 = ax.figure
         fig2.tight_layout()
-        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png")))
+        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
         plt.close(fig2)
     # the manifest goes last: its presence says the run's files are complete
     text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
@@ -97,6 +98,7 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     written = [
         atomic_write_text(out / "compare.csv", comparison.table.to_csv(index=False)),
         atomic_write_text(out / "mcnemar.csv", comparison.mcnemar.to_csv(index=False)),
+        atomic_write_text(out / "levels.csv", comparison.levels.to_csv(index=False)),
     ]
     for k, (name, res) in enumerate(zip(comparison.names, comparison.results, strict=True)):
         if k == 0:  # the base's full run files: the report shows its fan charts, binding target, assessment
@@ -106,7 +108,7 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     ax = comparison.plot(target)
     fig = ax.figure
     fig.tight_layout()
-    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png")))
+    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png", bbox_inches="tight")))
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -126,6 +128,8 @@ def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
         "seed": comparison.seed,
         "replications": first.replications,
         "common_random_numbers": True,
+        "engine": first.engine if len(set(comparison.engines.values())) == 1 else "mixed",
+        "engines": comparison.engines,
         "versions": _versions(),
         "started": first.started,
         "finished": comparison.results[-1].finished,

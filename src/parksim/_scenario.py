@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, conlist, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, conlist, field_validator, model_serializer, model_validator
 
 from ._dists import ENTITY, Param, in_range
 
@@ -396,6 +396,9 @@ class Target(_Model):
         ..., "year", 'Year whose end is checked, or "each" for a yearly target checked at every simulated year end.', "scenario"
     )
     source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
+    parks: list[str] | None = _p(
+        None, "-", "Portfolio: the parks held to this target (default: every park); names from `portfolio.parks`.", "scenario"
+    )
 
     _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
     _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
@@ -406,6 +409,14 @@ class Target(_Model):
         if isinstance(v, str) and v != "each":
             raise ValueError(f'expected a year or "each", got {v!r}')
         return v
+
+    @model_serializer(mode="wrap")
+    def _without_default_parks(self, handler):
+        # a target of every park serialises as before `parks` existed: scenario hashes (stored references) stay valid
+        out = handler(self)
+        if self.parks is None:
+            out.pop("parks", None)
+        return out
 
 
 # --- policy levers --------------------------------------------------------------------

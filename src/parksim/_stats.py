@@ -22,8 +22,9 @@ def wilson(successes, n, z: float = Z95):
         denom = 1.0 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
-        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+        # at k = 0 (k = n) the exact bound is 0 (1): floating point leaves residues such as 1.7e-18
+        lo = np.where((n > 0) & (k > 0), np.clip(centre - half, 0.0, 1.0), 0.0)
+        hi = np.where((n > 0) & (k < n), np.clip(centre + half, 0.0, 1.0), 1.0)
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
