@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from test_certification import QUALIFYING_SECTOR
+from test_certification import QUALIFYING_SECTOR, one_firm
 
 import parksim
 from parksim._engines import ENGINES
@@ -105,30 +105,8 @@ class TestEngineContract:
     def test_a_certificate_counts_three_year_ends_then_lapses_unless_renewed(self, engine, write):
         """One qualifying firm certified in the November 2023 round: valid at the ends of 2023-2025, expired in
         November 2026 with no re-application (reapply_prob 0), certified again in 2027 as an ordinary applicant."""
-        write("firms.csv", "firm_id,sector,revenue,rd_spend,age_years\nF1,a,4000,240,5\n")  # R&D 6% of sales
-        sector = "\n".join(f"{k} = {v}" for k, v in QUALIFYING_SECTOR.items())
-        path = write(
-            "s.toml",
-            f"""
-            [simulation]
-            years = 5
-            [pipeline]
-            signings_per_month = 0.0
-            [baseline]
-            enterprises = "firms.csv"
-            [shocks]
-            macro_sd = 0.0
-            [certification.hnte]
-            apply_prob = 1.0
-            reapply_prob = 0.0
-            approval_prob = 1.0
-            violation_prob = 0.0
-            revocation_prob = 0.0
-            [sectors.a]
-            {sector}
-            """,
-        )
-        res = run(parksim.load_scenario(path), engine, 1)
+        path = one_firm(write, reapply_prob=0.0)
+        res = run(path, engine, 1)
         assert res.value_matrix("hnte_valid")[0].tolist() == [1, 1, 1, 0, 1]
         assert res.value_matrix("new_hnte")[0].tolist() == [1, 0, 0, 0, 0]  # a renewal is not a new enterprise
 

@@ -98,21 +98,6 @@ def test_growth_mean_and_variance_of_log_output_match_closed_form():
     assert abs(logb.var(ddof=1) - var) < 4 * var * math.sqrt(2 / (n_firms - 1))
 
 
-def test_deterministic_growth_is_exact_from_the_first_year():
-    """No noise, shocks, exits or projects: total output grows by exactly e^g - 1 every year,
-    including the first (starting firms begin at their year-end rate, not their average)."""
-    g = 0.10
-    scn = scenario(
-        simulation={"years": 3},
-        pipeline={"signings_per_month": 0.0},
-        shocks={"macro_sd": 0.0},
-        sectors={"a": {"growth": g, "shock_sd": 0.0, "firm_noise_sd": 0.0, "exit_rate_young": 0.0, "exit_rate_mature": 0.0}},
-        baseline={"sectors": {"a": {"firms": 5}}},
-    )
-    growth = parksim.simulate_one(scn, seed=1).query("indicator == 'output_growth'").value.to_numpy()
-    assert np.allclose(growth, 100 * math.expm1(g), atol=1e-9)
-
-
 def test_sector_shock_is_shared_by_all_firms_of_a_sector():
     """With no firm noise, every firm of a sector moves by the same log amount."""
     scn = scenario(
@@ -130,22 +115,6 @@ def test_sector_shock_is_shared_by_all_firms_of_a_sector():
     a, b = moved[m.firms.sector[: m.firms.n] == 0], moved[m.firms.sector[: m.firms.n] == 1]
     assert np.ptp(a) < 1e-9 and np.ptp(b) < 1e-9
     assert abs(a[0] - b[0]) > 1e-6  # different sectors, different shocks
-
-
-def test_exit_survival_matches_yearly_rate():
-    """Constant yearly exit probability q: P(survive 3 years) = (1 - q)^3."""
-    q, n = 0.10, 3000
-    scn = scenario(
-        simulation={"years": 3},
-        pipeline={"signings_per_month": 0.0},
-        sectors={"a": {"exit_rate_young": q, "exit_rate_mature": q}},
-        baseline={"sectors": {"a": {"firms": n, "renting_share": 0.0}}},
-    )
-    df = parksim.simulate_one(scn, seed=3)
-    survivors = df.query("indicator == 'firms' and year == 2025").value.item()
-    p = (1 - q) ** 3  # 0.729
-    # binomial SE = sqrt(p (1-p) / n) = 0.0081; 4 SE
-    assert abs(survivors / n - p) < 4 * math.sqrt(p * (1 - p) / n)
 
 
 def test_capacity_limits_renting_firms_and_serves_signing_order():
