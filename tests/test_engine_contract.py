@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from test_certification import QUALIFYING_SECTOR, one_firm
+from test_certification import QUALIFYING_SECTOR, SURE_HNTE, one_firm
 
 import parksim
 from parksim._engines import ENGINES
@@ -122,12 +122,11 @@ class TestEngineContract:
         ],
     )
     def test_firms_below_their_bands_rd_ratio_are_never_certified(self, engine, revenue, rd_share, certified):
-        sure = {"apply_prob": 1.0, "reapply_prob": 1.0, "approval_prob": 1.0, "violation_prob": 0.0, "revocation_prob": 0.0}
         scn = scenario(
             simulation={"years": 3},
             pipeline={"signings_per_month": 0.0},
             shocks={"macro_sd": 0.0},
-            certification={"hnte": sure},
+            certification={"hnte": SURE_HNTE},
             sectors={"a": {**QUALIFYING_SECTOR, "rd_share": rd_share}},
             baseline={"sectors": {"a": {"firms": 200, "revenue": revenue, "hnte_share": 0.0, "age_years": 3.0}}},
         )
