@@ -1,7 +1,7 @@
 """Stored SimPy references for ``tests/test_engine_agreement.py``.
 
-The SimPy engine needs 0.08-0.5 s of CPU per replication (~15 s for
-``bench-large.toml``), too slow for the thousands of replications per scenario
+The SimPy engine needs 0.05-0.3 s of CPU per replication (~19 s for
+``bench-large.toml``, whose 36,000 projects a replication are SimPy processes), too slow for the thousands of replications per scenario
 the engine-agreement test needs in every test run.
 This script runs it once per scenario and stores, in
 ``tests/data/engine_reference/<name>.npz`` (``levers/bonds.toml`` ->
@@ -48,7 +48,7 @@ SCENARIOS = ROOT / "scenarios"
 DATA = ROOT / "tests" / "data" / "engine_reference"
 REFERENCE_SEED = 20_250_101
 REPLICATIONS = 2000
-#: fewer replications where SimPy is too slow for 2000: bench-large.toml (20,000 firms, weight 1) takes ~15 s of CPU per
+#: fewer replications where SimPy is too slow for 2000: bench-large.toml (20,000 firms, weight 1) takes ~19 s of CPU per
 #: replication; with 100 times bench's firms its indicators are ~10 times less noisy, so 100 replications still see a bias
 REPLICATIONS_FOR = {"bench-large": 100}
 HEAD = 3  # replications stored in full, and recomputed by the staleness check
