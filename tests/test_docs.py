@@ -37,6 +37,10 @@ def test_public_api_is_explicit():
         assert hasattr(parksim, name), name
     assert set(parksim.__all__) <= set(dir(parksim))
     assert parksim.report is parksim._report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
+    # the error simulate, load_scenario and compare raise for bad input, and its scenario subclass, can be caught by name
+    assert issubclass(parksim.ScenarioError, parksim.InputError) and issubclass(parksim.InputError, ValueError)
+    with pytest.raises(parksim.InputError, match='"replications" must be >= 1'):
+        parksim.simulate(parksim.scenario_from_dict({"sectors": {"a": {}}}), replications=0, quiet=True)
     with pytest.raises(AttributeError, match="no attribute 'simulat'"):
         parksim.simulat  # noqa: B018
 

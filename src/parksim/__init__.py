@@ -36,6 +36,7 @@ _PUBLIC = {
     "Normal": ("._dists", "Normal"),
     "Triangular": ("._dists", "Triangular"),
     "Uniform": ("._dists", "Uniform"),
+    "InputError": ("._errors", "InputError"),
     "Problem": ("._errors", "Problem"),
     "ScenarioError": ("._errors", "ScenarioError"),
     "PIPELINE_COLUMNS": ("._inputs", "PIPELINE_COLUMNS"),
@@ -76,7 +77,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from ._assumptions import active_levers, uncertain_parameters
     from ._compare import Comparison, compare
     from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
-    from ._errors import Problem, ScenarioError
+    from ._errors import InputError, Problem, ScenarioError
     from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
     from ._loader import load_scenario, scenario_from_dict, scenario_hash
     from ._montecarlo import PortfolioResult, RunResult, simulate
@@ -90,6 +91,7 @@ __all__ = [
     "REGISTER_COLUMNS",
     "Comparison",
     "Fixed",
+    "InputError",
     "LogNormal",
     "Normal",
     "Problem",
