@@ -122,6 +122,12 @@ HEADLINE = [
 ]
 
 
+def _warn(scn) -> None:
+    """Print the scenario's values outside their plausible range (accepted, but most often a unit slip)."""
+    for problem in scn.warnings:
+        print(f"parksim: warning: {problem}", file=sys.stderr)
+
+
 def _cmd_validate(args) -> int:
     from ._engine_simpy import ParkModel
     from ._loader import load_scenario
@@ -129,6 +135,7 @@ def _cmd_validate(args) -> int:
     from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
     members = scn._members or [(scn.name, scn)]
     for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
         start = ParkModel(member, Streams(0, 0))
@@ -138,6 +145,8 @@ def _cmd_validate(args) -> int:
     print(f"{args.scenario}: valid — {scn.name}")
     print(f"  {scn.simulation.years} years from {scn.simulation.start_year}; sectors: {', '.join(scn.sectors)}")
     print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
+    if scn.warnings:
+        print(f"  {len(scn.warnings)} value(s) outside their plausible range (see the warnings above)")
     print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
@@ -174,6 +183,7 @@ def _cmd_run(args) -> int:
     from ._montecarlo import simulate
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     out = args.out or Path("out") / Path(args.scenario).stem

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._bounds import plausibility_problems
 from ._errors import Problem, ScenarioError
 from ._inputs import read_pipeline, read_register
 from ._scenario import Scenario
@@ -171,6 +172,7 @@ def scenario_from_dict(
         raise ScenarioError(_problems(err, data, origins, source)) from None
     scn._raw = data
     scn._source = source
+    scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source))
     base = Path(base_dir) if base_dir is not None else Path.cwd()
 
     def where_defined(key: tuple) -> Path:
