@@ -130,15 +130,23 @@ def _warn(scn) -> None:
 
 def _cmd_validate(args) -> int:
     from ._engine_simpy import ParkModel
+    from ._estimate import SECONDS_PER_FIRM, VALIDATE_MAX_SECONDS, check_memory, estimate
     from ._loader import load_scenario
+    from ._montecarlo import resolve_engine
     from ._random import Streams
     from ._realise import uncertain_parameters
 
     scn = load_scenario(args.scenario, args.overrides)
     _warn(scn)
     members = scn._members or [(scn.name, scn)]
-    for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
-        start = ParkModel(member, Streams(0, 0))
+    engine = resolve_engine(scn, "auto", quiet=True)
+    est = estimate(scn, 200, engine, os.cpu_count() or 1)
+    check_memory(estimate(scn, 1, "simpy", 1))  # one replication must fit, or nothing can run
+    start = None
+    build_s = est.start_firms * SECONDS_PER_FIRM["simpy"]
+    if build_s <= VALIDATE_MAX_SECONDS:
+        for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
+            start = ParkModel(member, Streams(0, 0))
     n_reg = 0 if scn._register is None else len(scn._register)
     n_proj = 0 if scn._projects is None else len(scn._projects)
     unc = uncertain_parameters(scn)
@@ -147,7 +155,14 @@ def _cmd_validate(args) -> int:
     print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
     if scn.warnings:
         print(f"  {len(scn.warnings)} value(s) outside their plausible range (see the warnings above)")
-    print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
+    if start is not None:
+        print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
+    else:
+        print(
+            f"  starting state not built: {est.start_firms:,} simulated starting firms would take about {build_s:.0f} s"
+            f" (raise simulation.weight to simulate fewer); {len(scn.targets)} targets"
+        )
+    print(f"  a run of 200 replications: {est.describe()}")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
     for p in unc:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
+from ._estimate import check_memory, estimate
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
 from .rules.assessment import OUTCOMES
@@ -102,6 +103,11 @@ def _stack(parts, scenario) -> np.ndarray:
 
 
 ENGINES = ("auto", "fast", "simpy")
+#: hard limits of a run: more replications than this cannot sharpen a probability usefully (its 95% interval is
+#: already below ±0.0003), and a batch is what one checkpoint holds
+MAX_REPLICATIONS, MAX_BATCH = 10_000_000, 1_000_000
+#: more worker threads or processes than this would only wait for each other (and a process each costs memory)
+MAX_JOBS = 256
 #: replications per batch (a checkpoint, a precision check) by engine: a few seconds of work each
 SIMPY_BATCH, FAST_BATCH = 200, 5000
 
@@ -511,16 +517,22 @@ def simulate(
     scn = _as_scenario(scenario)
     seed = normalize_seed(seed)
     jobs = os.cpu_count() or 1 if jobs is None else jobs
-    if not isinstance(jobs, int) or jobs < 1:
-        raise InputError(f'"jobs" must be a whole number >= 1, got {jobs!r}')
+    if not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise InputError(f'"jobs" must be a whole number between 1 and {MAX_JOBS}, got {jobs!r}')
     if precision is not None and not (0 < precision < 0.5):
         raise InputError(f'"precision" must be between 0 and 0.5 (a half-width of a probability), got {precision!r}')
-    if replications is not None and replications < 1:
-        raise InputError(f'"replications" must be >= 1, got {replications!r}')
+    for name, value, most in (("replications", replications, MAX_REPLICATIONS), ("max_replications", max_replications, MAX_REPLICATIONS)):
+        if value is not None and not (isinstance(value, int) and 1 <= value <= most):
+            raise InputError(f'"{name}" must be a whole number between 1 and {most:,}, got {value!r}')
+    if batch is not None and not (isinstance(batch, int) and 1 <= batch <= MAX_BATCH):
+        raise InputError(f'"batch" must be a whole number between 1 and {MAX_BATCH:,}, got {batch!r}')
     engine = resolve_engine(scn, engine, quiet)
     batch = (FAST_BATCH if engine == "fast" else SIMPY_BATCH) if batch is None else batch
-    if max_replications < 1 or batch < 1:
-        raise InputError('"max_replications" and "batch" must be >= 1')
+    planned = (200 if replications is None else int(replications)) if precision is None else int(replications or max_replications)
+    est = estimate(scn, planned, engine, jobs)
+    check_memory(est)
+    if not quiet and est.seconds > 60:
+        print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
     specs = expand_targets(scn)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     parts = []

@@ -176,7 +176,7 @@ class Pipeline(_Model):
         "projects/month",
         "Mean rate of new signed projects (Poisson process).",
         limit=(0, 10_000),
-        plausible=(0, 200),
+        plausible=(0, 1000),
     )
     monthly_profile: list[float] = _p(
         lambda: [1.0] * 12,
@@ -223,14 +223,14 @@ class Capacity(_Model):
         200_000.0,
         "m²",
         "Standard-factory floor space in the park at the start (if the starting renters, whose floor space is drawn, occupy more in a replication, the park starts full at that size).",
-        plausible=(0, 5e7),
+        plausible=(0, 1e8),
     )
     factory_occupied_m2: NonNeg | None = _p(
         None,
         "m²",
         "Floor space occupied at the start; default: the floor space of the starting firms that rent.",
         "scenario",
-        plausible=(0, 5e7),
+        plausible=(0, 1e8),
     )
     factory_additions: list[Addition] = _p(list, "m²", "Standard-factory floor space completed later.", "scenario")
     land_quota_mu_per_year: NonNeg = _p(
@@ -238,7 +238,7 @@ class Capacity(_Model):
         "mu/year",
         "Industrial land the park may supply each year (Xiushan plans >= 1 km² = 1,500 mu a year).",
         SEED_000,
-        plausible=(0, 1e5),
+        plausible=(0, 1e6),
     )
     land_quota_changes: list[Addition] = _p(list, "mu/year", "From the given year on, the yearly land quota becomes `amount`.", "scenario")
     quota_carry_over: bool = _p(True, "flag", "Unused land quota carries over to the next year.")
