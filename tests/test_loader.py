@@ -657,7 +657,8 @@ def test_register_empty_file(tmp_path):
 
 def test_register_missing_file(tmp_path):
     err = load_error(write(tmp_path, "s.toml", scenario_text(enterprises="nope.csv")))
-    assert only(err) == Problem(str(tmp_path / "nope.csv"), "", "file not found")
+    scn = tmp_path / "s.toml"
+    assert only(err) == Problem(str(tmp_path / "nope.csv"), "", f"file not found (the file named by baseline.enterprises of {scn})")
 
 
 def test_register_infinite_count_is_a_clean_error(tmp_path):

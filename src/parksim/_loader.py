@@ -14,19 +14,18 @@ from pydantic import ValidationError
 
 from ._bounds import plausibility_problems
 from ._errors import Problem, ScenarioError
-from ._inputs import read_pipeline, read_register
+from ._inputs import MAX_TOML_BYTES, read_bytes, read_pipeline, read_register
 from ._scenario import Scenario
 
 __all__ = ["load_scenario", "scenario_from_dict", "parse_override", "scenario_hash"]
 
 
 def _read_toml(path: Path) -> dict:
+    data = read_bytes(path, MAX_TOML_BYTES, "scenario (TOML)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError([Problem(str(path), "", f"cannot read: {err}")]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(str(path), "", f"cannot read: not UTF-8 text ({err})")]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -189,7 +188,8 @@ def scenario_from_dict(
             try:
                 setattr(scn, attr, reader(where_defined(key) / name, scn))
             except ScenarioError as err:
-                problems += err.problems
+                named_by = f"{'.'.join(key)} of {_origin(key, origins, source)}"
+                problems += [p if p.where else Problem(p.file, p.where, f"{p.message} (the file named by {named_by})") for p in err.problems]
     if problems:
         raise ScenarioError(problems)
     if scn.portfolio is not None:
