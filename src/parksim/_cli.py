@@ -175,7 +175,7 @@ def _cmd_simulate(args) -> int:
 
     from ._api import simulate_one
     from ._loader import load_scenario
-    from ._output import atomic_write_text
+    from ._output import atomic_write_text, csv_text
     from .rules.indicators import INDICATORS
 
     scn = load_scenario(args.scenario, args.overrides)
@@ -188,7 +188,7 @@ def _cmd_simulate(args) -> int:
     with pd.option_context("display.float_format", "{:,.2f}".format, "display.width", 160):
         print(wide.to_string())
     if args.out:
-        atomic_write_text(args.out, df.to_csv(index=False))
+        atomic_write_text(args.out, csv_text(df))
         print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -298,13 +298,13 @@ def _cmd_report(args) -> int:
 def _cmd_trace(args) -> int:
     from ._api import trace
     from ._loader import load_scenario
-    from ._output import atomic_write_text
+    from ._output import atomic_write_text, csv_text
 
     scn = load_scenario(args.scenario, args.overrides)
     ev = trace(scn, seed=args.seed, replication=args.replication)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
-    atomic_write_text(path, ev.to_csv(index=False))
+    atomic_write_text(path, csv_text(ev))
     counts = ev.event.value_counts()
     print(f"wrote {path}: {len(ev)} events")
     for name, n in counts.items():

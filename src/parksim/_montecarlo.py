@@ -13,6 +13,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._estimate import check_memory, estimate
+from ._finite import check_finite
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
 from .rules.assessment import OUTCOMES
@@ -577,6 +578,7 @@ def simulate(
     finally:
         runner.close()
     values = _stack(parts, scn)[:cap]
+    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None)
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 

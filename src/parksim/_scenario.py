@@ -513,6 +513,15 @@ class Target(_Model):
     _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
     _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
 
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v):
+        if not v.strip():
+            raise ValueError("expected a non-empty label")
+        if v.strip().upper() == "ALL":
+            raise ValueError(f"{v!r} is reserved for the row of every target met together; expected another label")
+        return v
+
     @field_validator("year")
     @classmethod
     def _year(cls, v):
