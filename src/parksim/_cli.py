@@ -195,6 +195,7 @@ def _cmd_simulate(args) -> int:
 
 def _cmd_run(args) -> int:
     from ._loader import load_scenario
+    from ._lock import output_lock
     from ._montecarlo import simulate
 
     scn = load_scenario(args.scenario, args.overrides)
@@ -203,22 +204,23 @@ def _cmd_run(args) -> int:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     out = args.out or Path("out") / Path(args.scenario).stem
     ckpt = out / "checkpoint.npz"
-    if ckpt.exists() and not args.resume:
-        print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
-    res = simulate(
-        scn,
-        replications=args.replications,
-        precision=args.precision,
-        max_replications=args.max_replications,
-        seed=args.seed,
-        jobs=args.jobs,
-        quiet=args.quiet,
-        checkpoint=ckpt,
-        resume=args.resume,
-        engine=args.engine,
-    )
-    written = res.write(out)
-    ckpt.unlink(missing_ok=True)  # the run's files are complete
+    with output_lock(out):  # one run at a time in a folder: a second one refuses, naming the holder
+        if ckpt.exists() and not args.resume:
+            print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
+        res = simulate(
+            scn,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            checkpoint=ckpt,
+            resume=args.resume,
+            engine=args.engine,
+        )
+        written = res.write(out)
+        ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
     if args.precision is not None:
         hw = (res.targets.ci_high.iloc[-1] - res.targets.ci_low.iloc[-1]) / 2
@@ -248,17 +250,19 @@ def _cmd_compare(args) -> int:
 
     from ._compare import compare
     from ._loader import load_scenario
+    from ._lock import output_lock
 
     if args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
-    cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
     out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
-    table = cmp.table
-    if args.target not in set(table.target):
-        raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
-    written = cmp.write(out, args.target)
+    with output_lock(out):
+        cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
+        table = cmp.table
+        if args.target not in set(table.target):
+            raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
+        written = cmp.write(out, args.target)
     t = table[table.target == args.target]
     print(
         f"{base.name}: {len(variants)} variants vs {cmp.names[0]}, {args.replications} replications each, seed {args.seed} (common random numbers)"

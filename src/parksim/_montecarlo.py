@@ -56,9 +56,13 @@ def expand_targets(scenario) -> list[TargetSpec]:
 _WORKER_SCENARIO = None
 
 
-def _init_worker(scenario) -> None:
+def _init_worker(scenario, parent_pid: int | None = None) -> None:
     global _WORKER_SCENARIO
     _WORKER_SCENARIO = scenario
+    if parent_pid is not None:  # a pool worker: it must not outlive a killed run
+        from ._procs import die_with_parent
+
+        die_with_parent(parent_pid)
 
 
 def park_names(scenario) -> list[str]:
@@ -166,7 +170,7 @@ class _Runner:
         self.scenario = scenario
         self.pool = None
         if jobs > 1:
-            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario,))
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario, os.getpid()))
         else:
             _init_worker(scenario)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ._loader import scenario_hash
+from ._lock import output_lock
 from ._output import atomic_write, atomic_write_text, csv_text
 
 DEPENDENCIES = ["simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
@@ -62,7 +64,25 @@ def write_run(result, out) -> list[Path]:
     for r in result.parks.values() if hasattr(result, "parks") else [result]:  # nothing is written unless every value is a number
         check_finite(r.values, list(_COLUMNS), r.years[0], r.seed, r.assessment_def is not None)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_run(result, out)
+
+
+def _invalidate(out: Path) -> None:
+    """Remove a previous run's manifest before the first new file is written: a folder whose write was killed
+    has no manifest, never an old manifest beside new data files."""
+    manifest_path = out / "manifest.json"
+    if manifest_path.exists():
+        manifest_path.unlink()
+        fd = os.open(out, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the removal reaches the disk before any new file does
+        finally:
+            os.close(fd)
+
+
+def _write_run(result, out: Path) -> list[Path]:
     written = [
         atomic_write_text(out / "targets.csv", csv_text(result.targets)),
         atomic_write_text(out / "quantiles.csv", csv_text(result.quantiles)),
@@ -98,7 +118,12 @@ def write_run(result, out) -> list[Path]:
 def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     """compare.csv, mcnemar.csv, compare.png, manifest.json, and each scenario's targets.csv."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_compare(comparison, out, target)
+
+
+def _write_compare(comparison, out: Path, target: str) -> list[Path]:
     written = [
         atomic_write_text(out / "compare.csv", csv_text(comparison.table)),
         atomic_write_text(out / "mcnemar.csv", csv_text(comparison.mcnemar)),
