@@ -10,6 +10,8 @@ from pathlib import Path
 from ._errors import InputError, ScenarioError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: a run's checkpoint in its output folder
+CHECKPOINT = "checkpoint.blocks"
 
 
 def _add_scenario(p: argparse.ArgumentParser) -> None:
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.blocks (same scenario and seed)")
     p.add_argument(
         "--engine",
         choices=["auto", "fast", "simpy"],
@@ -203,7 +205,7 @@ def _cmd_run(args) -> int:
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     out = args.out or Path("out") / Path(args.scenario).stem
-    ckpt = out / "checkpoint.npz"
+    ckpt = out / CHECKPOINT
     with output_lock(out):  # one run at a time in a folder: a second one refuses, naming the holder
         if ckpt.exists() and not args.resume:
             print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
@@ -383,7 +385,8 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as err:
-        print(f"parksim: error: invalid scenario input\n{err}", file=sys.stderr)
+        what = "invalid checkpoint" if type(err).__name__ == "CheckpointError" else "invalid scenario input"
+        print(f"parksim: error: {what}\n{err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `parksim run ... | head`: stop quietly (before OSError, its base class)
         import os

@@ -39,3 +39,40 @@ def check_finite(values: np.ndarray, names: list[str], first_year: int, seed: in
         " The scenario drives the model beyond floating-point range: check its growth, noise and size parameters"
         " (parksim validate warns about values outside their plausible range)."
     )
+
+
+#: shares of firms (0 to 100 %); growth indicators are at least -100 %; every other indicator is at least 0
+SHARES = frozenset(
+    {"hnte_share", "tech_based_share", "above_size_rd_active_share", "above_size_rd_institution_share", "factory_utilisation", "hightech_service_share"}
+)
+_TOL = 1e-6
+
+
+def check_ranges(values: np.ndarray, names: list[str], first_year: int, n_statuses: int, shown: int = 5) -> None:
+    """Raise :class:`ResultError` for values no run can produce: a negative count or amount, a share outside
+    0-100 %, a growth below -100 %, an assessment outcome other than 0, 1, 2 or a status code out of range.
+    (Used on checkpoints, which a run reads back from disk.)"""
+    if values.size == 0:
+        return
+    found = []
+    for c, name in enumerate(names):
+        base = name.rsplit(":", 1)[-1]
+        v = values[:, :, c]
+        with np.errstate(invalid="ignore"):
+            if base in ASSESSMENT_COLUMNS:
+                if n_statuses == 0:
+                    continue
+                top = 2 if base == "assessment_outcome" else n_statuses - 1
+                bad = ~np.isnan(v) & ((v < 0) | (v > top) | (v != np.round(v)))
+                expected = f"a whole number from 0 to {top}"
+            elif base in UNDEFINED_GROWTH:
+                bad, expected = v < -100 - _TOL, "at least -100 %"
+            elif base in SHARES:
+                bad, expected = (v < -_TOL) | (v > 100 + _TOL), "a share from 0 to 100 %"
+            else:
+                bad, expected = v < -_TOL, "at least 0"
+        for r, y in np.argwhere(bad)[:shown]:
+            found.append(f"replication {int(r)}, year {first_year + int(y)}: {name} = {v[r, y]:g} (expected {expected})")
+    if found:
+        more = f" (and {len(found) - shown} more)" if len(found) > shown else ""
+        raise ResultError("; ".join(found[:shown]) + more)

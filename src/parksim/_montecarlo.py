@@ -395,59 +395,18 @@ class RunResult:
 
 # --- entry point -----------------------------------------------------------------------
 def save_checkpoint(path, scenario, seed: int, values: np.ndarray, engine: str = "simpy") -> None:
-    """Save the replications done so far (atomically), tagged with scenario hash, seed and engine."""
-    from ._loader import scenario_hash
-    from ._output import atomic_write
+    """Save ``values`` (replications from 0) as the checkpoint of this scenario, seed and engine (atomically)."""
+    from ._checkpoint import Checkpoint
 
-    def write(p):
-        with open(p, "wb") as fh:
-            np.savez(
-                fh,
-                values=values,
-                seed=np.uint64(seed),
-                sha256=np.array(scenario_hash(scenario)),
-                names=np.array(column_names(scenario)),
-                engine=np.array(engine),
-            )
-
-    atomic_write(path, write)
+    Checkpoint(path, scenario, seed, engine).add(values, 0)
 
 
 def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndarray | None:
-    """Replications saved by :func:`save_checkpoint` for this scenario, seed and engine (None if no file)."""
-    from pathlib import Path
+    """Replications saved in the checkpoint of this scenario, seed and engine (None if no file), validated:
+    a corrupt, forged or foreign checkpoint raises :class:`parksim._checkpoint.CheckpointError`."""
+    from ._checkpoint import Checkpoint
 
-    from ._errors import Problem, ScenarioError
-    from ._loader import scenario_hash
-
-    path = Path(path)
-    if not path.exists():
-        return None
-    with np.load(path) as z:
-        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == column_names(scenario)
-        saved_engine = str(z["engine"]) if "engine" in z.files else "simpy"
-        values = z["values"]
-    if same and saved_engine != engine:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    f"checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})",
-                )
-            ]
-        )
-    if not same:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    "checkpoint of another scenario, seed or parksim version; expected the same run (delete it to start afresh)",
-                )
-            ]
-        )
-    return values
+    return Checkpoint(path, scenario, seed, engine).load()
 
 
 def _progress(total: int | None, quiet: bool, desc: str):
@@ -492,11 +451,16 @@ def simulate(
     quiet : bool
         No progress bar (it only shows on a terminal, after 2 seconds).
     checkpoint : path, optional
-        After every batch of ``batch`` replications, save those done so far
-        here (atomically), so that an interrupted run loses at most one batch.
+        After every batch of ``batch`` replications, append it to this file
+        (the first batch creates it atomically; each later one is one block
+        added and synced), so that an interrupted run loses at most one batch.
     resume : bool
         Continue from ``checkpoint`` if it holds replications of the same
-        scenario (hash) and seed; the result equals an uninterrupted run.
+        scenario (hash), seed and engine; the result equals an uninterrupted
+        run. The checkpoint is validated first (its header, each block's shape,
+        order and checksum, every value finite and within its indicator's
+        range): one that does not check out is refused with
+        :class:`parksim.ScenarioError` naming the file.
     engine : {"auto", "fast", "simpy"}
         ``auto`` (default): the fast engine when it can run the scenario, else
         SimPy. ``fast``: the compiled batch engine on ``jobs`` threads (falls
@@ -541,8 +505,13 @@ def simulate(
     specs = expand_targets(scn)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     parts = []
-    if resume and checkpoint is not None:
-        done = load_checkpoint(checkpoint, scn, seed, engine)
+    store = None
+    if checkpoint is not None:
+        from ._checkpoint import Checkpoint
+
+        store = Checkpoint(checkpoint, scn, seed, engine)
+    if resume and store is not None:
+        done = store.load()
         if done is not None and len(done):
             parts.append(done)
     n = sum(len(p) for p in parts)
@@ -572,9 +541,9 @@ def simulate(
         while n < cap and stopped != "precision":
             step = min(batch, cap - n)
             parts.append(runner.run(n, n + step, bar, last=n + step >= cap))
+            if store is not None:  # one block appended: saving costs a batch, not the whole run
+                store.add(parts[-1], n)
             n += step
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, scn, seed, np.concatenate(parts), engine)
             if reached():
                 stopped = "precision"
         if bar is not None:
