@@ -302,8 +302,13 @@ def draw_range(value) -> tuple[float, float]:
     """
     if isinstance(value, bool):
         return float(value), float(value)
-    if isinstance(value, (int, float)):
-        return float(value), float(value)
+    if isinstance(value, int):
+        try:
+            return float(value), float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return (math.inf, math.inf) if value > 0 else (-math.inf, -math.inf)
+    if isinstance(value, float):
+        return value, value
     if isinstance(value, Fixed):
         return draw_range(value.value)
     if isinstance(value, (Uniform, Triangular)):
