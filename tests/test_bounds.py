@@ -139,3 +139,14 @@ def test_draw_range_matches_what_sampling_can_reach():
     assert draw_range(Normal(dist="normal", mean=3.0, sd=2.0, low=0.0, high=4.0)) == (0.0, 4.0)
     assert typical(LogNormal(dist="lognormal", median=5.0, sigma=0.7)) == pytest.approx(5.0)
     assert fmt(10_000.0) == "10000" and fmt(1e6) == "1e+06" and fmt(math.inf) == "inf"
+
+
+def test_simulate_trace_and_compare_warn_too(capsys, scn_file, tmp_path):
+    rc, _, err = run(capsys, "simulate", scn_file, "--set", "sectors.a.growth=1.0")
+    assert rc == 0 and "parksim: warning: --set: sectors.a.growth: 1 log/year" in err
+    rc, _, err = run(capsys, "trace", scn_file, "--set", "sectors.a.growth=1.0", "--out", tmp_path / "t")
+    assert rc == 0 and "parksim: warning: --set: sectors.a.growth" in err
+    variant = tmp_path / "variant.toml"
+    variant.write_text(f'extends = "{scn_file.name}"\n[sectors.a]\ngrowth = 0.9\n', encoding="utf-8")
+    rc, _, err = run(capsys, "compare", scn_file, variant, "-n", "3", "-j", "1", "-q", "--engine", "simpy", "--out", tmp_path / "c")
+    assert rc == 0 and f"parksim: warning: {variant}: sectors.a.growth: 0.9 log/year" in err

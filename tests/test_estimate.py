@@ -126,3 +126,11 @@ def test_validate_refuses_when_one_replication_cannot_fit(capsys, park, monkeypa
 def test_precision_run_is_estimated_at_its_cap(park):
     scn = parksim.load_scenario(park)
     assert np.isclose(estimate(scn, 20_000, "fast", 1).seconds, 200 * estimate(scn, 100, "fast", 1).seconds)
+
+
+def test_simulate_and_trace_refuse_a_replication_that_cannot_fit(capsys, park, tmp_path, monkeypatch):
+    monkeypatch.setattr(_estimate, "available_memory", lambda: 2**20)
+    rc, _, err = run(capsys, "simulate", park)
+    assert rc == 2 and "this run would need about" in err and "1 replication " in err
+    rc, _, err = run(capsys, "trace", park, "--out", tmp_path / "t")
+    assert rc == 2 and "this run would need about" in err and not (tmp_path / "t").exists()

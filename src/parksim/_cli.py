@@ -130,6 +130,16 @@ def _warn(scn) -> None:
         print(f"parksim: warning: {problem}", file=sys.stderr)
 
 
+def _one_replication(scn) -> None:
+    """simulate and trace replay one SimPy replication: refuse one that cannot fit in memory, announce a long one."""
+    from ._estimate import check_memory, estimate
+
+    est = estimate(scn, 1, "simpy", 1)
+    check_memory(est)
+    if est.seconds > 60:
+        print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
+
+
 def _cmd_validate(args) -> int:
     from ._engine_simpy import ParkModel
     from ._estimate import SECONDS_PER_FIRM, VALIDATE_MAX_SECONDS, check_memory, estimate
@@ -181,6 +191,8 @@ def _cmd_simulate(args) -> int:
     from .rules.indicators import INDICATORS
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    _one_replication(scn)
     df = simulate_one(scn, seed=args.seed, replication=args.replication)
     wide = df.pivot(index="indicator", columns="year", values="value")
     names = list(INDICATORS) if args.all else HEADLINE
@@ -258,6 +270,8 @@ def _cmd_compare(args) -> int:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
+    for s in (base, *variants):
+        _warn(s)
     out = args.out or Path("out") / f"compare-{Path(args.base).stem}"
     with output_lock(out):
         cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
@@ -307,6 +321,8 @@ def _cmd_trace(args) -> int:
     from ._output import atomic_write_text, csv_text
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    _one_replication(scn)
     ev = trace(scn, seed=args.seed, replication=args.replication)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
