@@ -126,3 +126,15 @@ def test_trace_neutralises_project_ids(capsys, tmp_path):
     assert rc == 0, err
     ev = (tmp_path / "t" / "events.csv").read_text(encoding="utf-8")
     assert "'=cmd|x" in ev and "\n=cmd" not in ev and ",=cmd" not in ev
+
+
+def test_unlimited_factory_floor_is_a_choice_not_an_error(capsys, tmp_path):
+    """inf means no limit to the floor space: accepted without a warning, and its year-end indicator is inf."""
+    path = tmp_path / "p.toml"
+    path.write_text(PARK + "[capacity]\nfactory_floor_m2 = inf\n", encoding="utf-8")
+    rc, _, err = run(capsys, "run", path, "-n", "3", "-q", "--engine", "simpy", "-j", "1", "--out", tmp_path / "o")
+    assert rc == 0 and "warning" not in err, err
+    a = pd.read_parquet(tmp_path / "o" / "annual.parquet")
+    assert np.isposinf(a[a.indicator == "factory_floor_m2"].value).all()
+    assert a[a.indicator == "factory_utilisation"].value.isna().all()
+    assert (a[a.indicator == "total_output"].value > 0).all()

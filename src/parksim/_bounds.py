@@ -99,6 +99,8 @@ def _walk(model: BaseModel, path: tuple, out: list) -> None:
             if plausible is None:
                 continue
             t = typical(v)
+            if math.isinf(t) and _extra(cls, name).get("allow_inf"):
+                continue  # "no limit" / "waits for ever": a choice, not a slip
             a, b = plausible
             if not a <= t <= b:
                 unit = _extra(cls, name).get("unit", "")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import Problem, ScenarioError
-from ._finite import ResultError, check_finite, check_ranges
+from ._finite import ResultError, check_finite, check_ranges, unlimited
 
 MAGIC = b"PARKSIM-CHECKPOINT 1\n"
 BLOCK = b"BLK1"
@@ -152,7 +152,8 @@ class Checkpoint:
         scn = self.scenario
         statuses = len(scn.assessment.statuses) if scn.assessment is not None else 0
         try:
-            check_finite(values, self.header["names"], scn.simulation.start_year, int(self.header["seed"]), scn.assessment is not None)
+            seed, assessed = int(self.header["seed"]), scn.assessment is not None
+            check_finite(values, self.header["names"], scn.simulation.start_year, seed, assessed, infinite_ok=unlimited(scn))
             check_ranges(values, self.header["names"], scn.simulation.start_year, statuses)
         except ResultError as err:
             raise _err(self.path, f"checkpoint holds values no run can produce: {err}; delete it to start afresh") from None

@@ -16,18 +16,31 @@ class ResultError(InputError):
     """A run produced a value that is not a finite number (the scenario drives the model out of range)."""
 
 
-def check_finite(values: np.ndarray, names: list[str], first_year: int, seed: int, assessed: bool, shown: int = 5) -> None:
+def unlimited(scenario) -> frozenset:
+    """Indicators that are not finite by the scenario's own choice: a park with no limit to its factory floor has
+    an infinite floor space and no utilisation (NaN)."""
+    members = [m for _, m in scenario._members] if scenario.portfolio is not None and scenario._members else [scenario]
+    if any(m.capacity.factory_floor_m2 == np.inf for m in members):
+        return frozenset({"factory_floor_m2", "factory_utilisation"})
+    return frozenset()
+
+
+def check_finite(
+    values: np.ndarray, names: list[str], first_year: int, seed: int, assessed: bool, shown: int = 5, infinite_ok: frozenset = frozenset()
+) -> None:
     """Raise :class:`ResultError` naming indicator, year and replication of every non-finite value (the first few).
 
-    ``values`` is (replications, years, columns) with column ``names`` (``park:indicator`` in a portfolio).
+    ``values`` is (replications, years, columns) with column ``names`` (``park:indicator`` in a portfolio);
+    the indicators in ``infinite_ok`` may be +inf or NaN (see :func:`unlimited`).
     """
     if values.size == 0:
         return
     base = [n.rsplit(":", 1)[-1] for n in names]
     check = np.array([not (b in ASSESSMENT_COLUMNS and not assessed) for b in base])
     nan_ok = np.array([b in UNDEFINED_GROWTH for b in base])
+    inf_ok = np.array([b in infinite_ok for b in base])
     v = values[:, :, check]
-    bad = np.isinf(v) | (np.isnan(v) & ~nan_ok[check])
+    bad = (np.isinf(v) & ~(inf_ok[check] & (v > 0))) | (np.isnan(v) & ~(nan_ok | inf_ok)[check])
     if not bad.any():
         return
     cols = np.flatnonzero(check)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._estimate import check_memory, estimate
-from ._finite import check_finite
+from ._finite import check_finite, unlimited
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
 from .rules.assessment import OUTCOMES
@@ -551,7 +551,7 @@ def simulate(
     finally:
         runner.close()
     values = _stack(parts, scn)[:cap]
-    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None)
+    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None, infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 

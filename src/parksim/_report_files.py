@@ -58,11 +58,11 @@ def manifest(result) -> dict:
 
 
 def write_run(result, out) -> list[Path]:
-    from ._finite import check_finite
+    from ._finite import check_finite, unlimited
     from ._montecarlo import _COLUMNS
 
     for r in result.parks.values() if hasattr(result, "parks") else [result]:  # nothing is written unless every value is a number
-        check_finite(r.values, list(_COLUMNS), r.years[0], r.seed, r.assessment_def is not None)
+        check_finite(r.values, list(_COLUMNS), r.years[0], r.seed, r.assessment_def is not None, infinite_ok=unlimited(r.scenario))
     out = Path(out)
     with output_lock(out):
         _invalidate(out)

@@ -222,8 +222,9 @@ class Capacity(_Model):
     factory_floor_m2: NonNeg = _p(
         200_000.0,
         "m²",
-        "Standard-factory floor space in the park at the start (if the starting renters, whose floor space is drawn, occupy more in a replication, the park starts full at that size).",
+        "Standard-factory floor space in the park at the start (if the starting renters, whose floor space is drawn, occupy more in a replication, the park starts full at that size; inf: no limit).",
         plausible=(0, 1e8),
+        allow_inf=True,
     )
     factory_occupied_m2: NonNeg | None = _p(
         None,
