@@ -182,3 +182,36 @@ def test_a_header_only_checkpoint_resumes_from_zero(park, tmp_path):
     save_checkpoint(ckpt, scn, 1, np.empty((0, 2, len(_INDEX))), "simpy")
     got = Checkpoint(ckpt, scn, 1, "simpy").load()
     assert got is not None and got.shape == (0, 2, len(_INDEX))
+
+
+def test_sigkill_mid_run_then_resume_gives_identical_files(capsys, park, tmp_path):
+    """A real interruption: the run is killed once its first batch (200 SimPy replications) is saved."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    argv = ["run", str(park), "-n", "400", "--seed", "3", "-j", "1", "--engine", "simpy", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(root / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "parksim", *argv, "--out", str(out)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not ((out / CHECKPOINT).exists() and saved_replications(out / CHECKPOINT) >= 200):
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not (out / "manifest.json").exists()
+    assert main([*argv, "--out", str(out), "--resume"]) == 0
+    assert main([*argv, "--out", str(fresh)]) == 0
+    capsys.readouterr()
+    for name in ["targets.csv", "quantiles.csv", "binding.csv", "shortfall.csv"]:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    assert pd.read_parquet(out / "annual.parquet").equals(pd.read_parquet(fresh / "annual.parquet"))
+    assert not (out / CHECKPOINT).exists()
