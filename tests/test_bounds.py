@@ -150,3 +150,16 @@ def test_simulate_trace_and_compare_warn_too(capsys, scn_file, tmp_path):
     variant.write_text(f'extends = "{scn_file.name}"\n[sectors.a]\ngrowth = 0.9\n', encoding="utf-8")
     rc, _, err = run(capsys, "compare", scn_file, variant, "-n", "3", "-j", "1", "-q", "--engine", "simpy", "--out", tmp_path / "c")
     assert rc == 0 and f"parksim: warning: {variant}: sectors.a.growth: 0.9 log/year" in err
+
+
+def test_python_api_warns_with_parameter_warning(scn_file):
+    import warnings
+
+    import parksim
+
+    scn = load_scenario(scn_file, ["sectors.a.growth=1.0"])
+    with pytest.warns(parksim.ParameterWarning, match=r"sectors\.a\.growth: 1 log/year is outside the plausible range"):
+        parksim.simulate(scn, replications=2, seed=1, jobs=1, quiet=True, engine="simpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", parksim.ParameterWarning)
+        parksim.simulate(scn_file, replications=2, seed=1, jobs=1, quiet=True, engine="simpy")

@@ -34,6 +34,7 @@ _PUBLIC = {
     "Normal": ("._dists", "Normal"),
     "Triangular": ("._dists", "Triangular"),
     "Uniform": ("._dists", "Uniform"),
+    "ParameterWarning": ("._errors", "ParameterWarning"),
     "Problem": ("._errors", "Problem"),
     "ScenarioError": ("._errors", "ScenarioError"),
     "PIPELINE_COLUMNS": ("._inputs", "PIPELINE_COLUMNS"),
@@ -73,7 +74,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from ._api import simulate_one, trace
     from ._compare import Comparison, compare
     from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
-    from ._errors import Problem, ScenarioError
+    from ._errors import ParameterWarning, Problem, ScenarioError
     from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
     from ._loader import load_scenario, scenario_from_dict, scenario_hash
     from ._montecarlo import PortfolioResult, RunResult, simulate
@@ -89,6 +90,7 @@ __all__ = [
     "Fixed",
     "LogNormal",
     "Normal",
+    "ParameterWarning",
     "Problem",
     "Scenario",
     "PortfolioResult",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from ._errors import InputError, ScenarioError
+from ._errors import InputError, ParameterWarning, ScenarioError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: a run's checkpoint in its output folder
@@ -399,7 +400,9 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
 
         _compiling.start_early(args.jobs)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # the commands print the scenario's warnings themselves, once
+            warnings.simplefilter("ignore", ParameterWarning)
+            return COMMANDS[args.command](args)
     except ScenarioError as err:
         what = "invalid checkpoint" if type(err).__name__ == "CheckpointError" else "invalid scenario input"
         print(f"parksim: error: {what}\n{err}", file=sys.stderr)

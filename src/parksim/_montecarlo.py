@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError
+from ._errors import InputError, ParameterWarning
 from ._estimate import check_memory, estimate
 from ._finite import check_finite, unlimited
 from ._random import normalize_seed
@@ -474,6 +475,11 @@ def simulate(
     -------
     RunResult
 
+    Warns
+    -----
+    ParameterWarning
+        For each scenario value outside its plausible range (``scenario.warnings``).
+
     Examples
     --------
     >>> import parksim
@@ -484,6 +490,8 @@ def simulate(
     from ._api import _as_scenario
 
     scn = _as_scenario(scenario)
+    for problem in scn.warnings:
+        warnings.warn(str(problem), ParameterWarning, stacklevel=2)
     seed = normalize_seed(seed)
     jobs = os.cpu_count() or 1 if jobs is None else jobs
     if not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
