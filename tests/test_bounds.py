@@ -163,3 +163,23 @@ def test_python_api_warns_with_parameter_warning(scn_file):
     with warnings.catch_warnings():
         warnings.simplefilter("error", parksim.ParameterWarning)
         parksim.simulate(scn_file, replications=2, seed=1, jobs=1, quiet=True, engine="simpy")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        'pipeline.project.planned_output={dist="uniform",low=1.0,high=1e308}',
+        'baseline.sectors.a.revenue={dist="lognormal",median=3000.0,sigma=4.0}',
+        "capacity.factory_floor_m2=1e300",
+        "levers.credit.fund_yuan=1e300",
+    ],
+)
+def test_numbers_without_a_limit_of_their_own_are_within_1e15(capsys, scn_file, override):
+    """Finite is not enough: a uniform up to 1e308 drew projects whose sums overflowed to inf."""
+    rc, _, err = run(capsys, "validate", scn_file, "--set", override)
+    assert rc == 2 and "must be between -1e+15 and 1e+15" in err and override.split("=")[0] + ":" in err
+
+
+def test_unlimited_values_stay_unlimited(capsys, scn_file):
+    rc, _, err = run(capsys, "validate", scn_file, "--set", "capacity.factory_floor_m2=inf", "--set", "pipeline.rent.patience=inf")
+    assert rc == 0 and "warning" not in err

@@ -5,8 +5,9 @@ Each field of the schema declares its bounds with :func:`parksim._scenario._p`:
 * every number must be finite (a patience may be ``inf``: "waits for ever"), and so must every value a
   distribution can draw (:func:`parksim._dists.draw_range`);
 * ``limit=(lo, hi)``: a hard limit, where a value outside cannot describe a park (signings per month, firms,
-  institutions per year, ...) or would make a run run out of memory or time. Checked on every value a
-  distribution can draw, so the engines never see a value validation did not bound;
+  institutions per year, ...) or would make a run run out of memory or time; every other number is limited to
+  ±:data:`MAGNITUDE`. Checked on every value a distribution can draw, so the engines never see a value
+  validation did not bound;
 * ``plausible=(lo, hi)``: the range of values seen in real parks. A value outside it (a distribution's
   median) is accepted with a warning naming key, value, unit and range: most often a value in the wrong unit
   (a growth of 10 meaning 10%, a revenue in 万元 where 亿元 is expected).
@@ -23,6 +24,12 @@ from ._dists import _show, _Spec, draw_range, typical
 from ._errors import Problem
 
 __all__ = ["check_field", "plausibility_problems", "fmt"]
+
+
+#: the hard limit of a number without a limit of its own: larger than any park's amount in any unit (1e15 m² is
+#: seven times the Earth's land; 1e15 yuan ten times the world's yearly output), small enough that sums over a
+#: million firms and fifty years of growth stay far inside floating-point range
+MAGNITUDE = 1e15
 
 
 def fmt(x: float) -> str:
@@ -69,7 +76,9 @@ def check_field(model_cls, name: str, v: Any) -> Any:
                 " (a smaller sigma or sd, or bounds low/high)"
             )
         raise ValueError("expected a finite number")
-    limit = extra.get("limit")
+    limit = extra.get("limit", (-MAGNITUDE, MAGNITUDE))
+    if extra.get("allow_inf"):  # inf is allowed ("no limit"); finite values are still bounded
+        lo, hi = (lo if math.isfinite(lo) else limit[0]), (hi if math.isfinite(hi) else limit[1])
     if limit is not None:
         a, b = limit
         if lo < a or hi > b:
