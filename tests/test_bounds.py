@@ -183,3 +183,11 @@ def test_numbers_without_a_limit_of_their_own_are_within_1e15(capsys, scn_file, 
 def test_unlimited_values_stay_unlimited(capsys, scn_file):
     rc, _, err = run(capsys, "validate", scn_file, "--set", "capacity.factory_floor_m2=inf", "--set", "pipeline.rent.patience=inf")
     assert rc == 0 and "warning" not in err
+
+
+def test_a_portfolio_of_thousands_of_parks_is_refused(capsys, tmp_path):
+    parks = ", ".join(f'{{name = "p{i}"}}' for i in range(201))
+    path = tmp_path / "p.toml"
+    path.write_text(SMALL + f"[portfolio]\nparks = [{parks}]\n", encoding="utf-8")
+    rc, _, err = run(capsys, "validate", path)
+    assert rc == 2 and "portfolio: parks: a portfolio of at most 200 parks, got 201" in err

@@ -300,6 +300,10 @@ class Assessment(_Model):
         return out
 
 
+#: parks of a portfolio at most (a province's development zones number in the tens)
+MAX_PARKS = 200
+
+
 class PortfolioPark(_Model):
     """One park of a portfolio: the scenario's own park with some keys overridden."""
 
@@ -319,6 +323,8 @@ class Portfolio(_Model):
         names = [p.name for p in self.parks]
         if len(names) < 2:
             raise ValueError(f"parks: a portfolio needs at least 2 parks, got {len(names)}")
+        if len(names) > MAX_PARKS:  # each park is a whole scenario, simulated in every replication
+            raise ValueError(f"parks: a portfolio of at most {MAX_PARKS} parks, got {len(names)}")
         for n in {x for x in names if names.count(x) > 1}:
             raise ValueError(f"parks: name {n!r} is used twice; expected unique names")
         return self
