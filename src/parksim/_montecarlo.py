@@ -499,9 +499,9 @@ def simulate(
     if precision is not None and not (0 < precision < 0.5):
         raise InputError(f'"precision" must be between 0 and 0.5 (a half-width of a probability), got {precision!r}')
     for name, value, most in (("replications", replications, MAX_REPLICATIONS), ("max_replications", max_replications, MAX_REPLICATIONS)):
-        if value is not None and not (isinstance(value, int) and 1 <= value <= most):
+        if value is not None and not (isinstance(value, int | np.integer) and not isinstance(value, bool) and 1 <= value <= most):
             raise InputError(f'"{name}" must be a whole number between 1 and {most:,}, got {value!r}')
-    if batch is not None and not (isinstance(batch, int) and 1 <= batch <= MAX_BATCH):
+    if batch is not None and not (isinstance(batch, int | np.integer) and not isinstance(batch, bool) and 1 <= batch <= MAX_BATCH):
         raise InputError(f'"batch" must be a whole number between 1 and {MAX_BATCH:,}, got {batch!r}')
     engine = resolve_engine(scn, engine, quiet)
     batch = (FAST_BATCH if engine == "fast" else SIMPY_BATCH) if batch is None else batch
