@@ -12,7 +12,8 @@ the machine is refused before it starts, with the estimate and those keys.
 The constants below are measured on this project's benchmark machine (README, Tests and benchmarks): about
 50 ns per enterprise-month in the fast engine and 5 µs in the SimPy engine, per thread or process, and about
 0.3 ms to create a starting firm in the SimPy engine (0.5 µs in the fast one). They are estimates, within a
-factor of about two; the memory estimate errs on the high side.
+factor of about two; the memory estimate errs on the high side (measured peak resident memory of 200
+fast-engine replications: xiushan-2024 331 MB against 370 MB estimated, bench-large 360 MB against 560 MB).
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ __all__ = ["Estimate", "estimate", "available_memory", "check_memory"]
 SECONDS_PER_FIRM_MONTH = {"fast": 50e-9, "simpy": 5e-6}
 #: seconds to create one firm or project (the starting state, the signings)
 SECONDS_PER_FIRM = {"fast": 0.5e-6, "simpy": 300e-6}
-#: bytes of a project in the SimPy engine (its process, events and row), and fixed memory per process or run
+#: bytes of a project in the SimPy engine (its process, events and row), and fixed memory of a run (the interpreter,
+#: NumPy, pandas, SciPy, numba and the compiled engine) or of a SimPy worker process
 SIMPY_PROJECT_BYTES = 4_000
-FIXED_BYTES = {"fast": 400 * 2**20, "simpy": 150 * 2**20}
+FIXED_BYTES = {"fast": 300 * 2**20, "simpy": 150 * 2**20}
 #: bytes per result value (replication, year, indicator): the array, its copies while stacking, the tidy annual
 #: table (replication, seed, year, indicator, value) and its Parquet copy
 RESULT_BYTES_PER_VALUE = 96
+#: seconds of a run besides its replications: imports, output files and plots (README: a cached run of 1,000
+#: replications of xiushan-2024 takes 3.2-3.9 s in all)
+RUN_SECONDS = 3.5
 #: more than this many simulated starting firms: ``validate`` does not build replication 0's starting state
 VALIDATE_MAX_SECONDS = 20.0
 
@@ -144,8 +149,13 @@ def estimate(scn, replications: int, engine: str, jobs: int) -> Estimate:
     n_cols = 43 * len(members)
     results = replications * Y * n_cols * RESULT_BYTES_PER_VALUE
     workers = max(1, min(jobs, replications))
-    memory = FIXED_BYTES[engine] + workers * state + results
-    seconds = replications * (firm_months * SECONDS_PER_FIRM_MONTH[engine] + firms * SECONDS_PER_FIRM[engine]) / workers
+    in_flight = workers * state
+    if engine == "fast":  # replications advance in groups of up to 512 that share the engine's memory budget
+        from ._engine_fast import MEMORY_BUDGET
+
+        in_flight = max(in_flight, min(MEMORY_BUDGET, min(512, replications) * state))
+    memory = FIXED_BYTES[engine] + in_flight + results
+    seconds = RUN_SECONDS + replications * (firm_months * SECONDS_PER_FIRM_MONTH[engine] + firms * SECONDS_PER_FIRM[engine]) / workers
     drivers.append(("simulation.years", str(Y), f"{H} months a replication"))
     drivers.append(("replications", f"{replications:,}", f"results: {_bytes(results)}"))
     if scn.simulation.weight > 1 or firms > 100_000:
