@@ -324,6 +324,8 @@ def _cmd_trace(args) -> int:
     scn = load_scenario(args.scenario, args.overrides)
     _warn(scn)
     _one_replication(scn)
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"{args.out}: is a file; expected an output folder")
     ev = trace(scn, seed=args.seed, replication=args.replication)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
