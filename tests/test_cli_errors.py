@@ -166,7 +166,7 @@ def test_validate_missing_file(capsys, tmp_path):
 
 def test_validate_directory_instead_of_file(capsys, tmp_path):
     rc, out, err = run(capsys, "validate", tmp_path)
-    assert_clean_error(rc, out, err, str(tmp_path), "cannot read")
+    assert_clean_error(rc, out, err, str(tmp_path), "is a directory; expected a scenario (TOML) file")
 
 
 def test_extends_missing_file(capsys, tmp_path):

@@ -37,6 +37,7 @@ _PUBLIC = {
     "Triangular": ("._dists", "Triangular"),
     "Uniform": ("._dists", "Uniform"),
     "InputError": ("._errors", "InputError"),
+    "ParameterWarning": ("._errors", "ParameterWarning"),
     "Problem": ("._errors", "Problem"),
     "ScenarioError": ("._errors", "ScenarioError"),
     "PIPELINE_COLUMNS": ("._inputs", "PIPELINE_COLUMNS"),
@@ -77,7 +78,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from ._assumptions import active_levers, uncertain_parameters
     from ._compare import Comparison, compare
     from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
-    from ._errors import InputError, Problem, ScenarioError
+    from ._errors import InputError, ParameterWarning, Problem, ScenarioError
     from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
     from ._loader import load_scenario, scenario_from_dict, scenario_hash
     from ._montecarlo import PortfolioResult, RunResult, simulate
@@ -94,6 +95,7 @@ __all__ = [
     "InputError",
     "LogNormal",
     "Normal",
+    "ParameterWarning",
     "Problem",
     "Scenario",
     "PortfolioResult",

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from ._engines import CHOICES, ENGINES
-from ._errors import InputError, ScenarioError
+from ._errors import InputError, ParameterWarning, ScenarioError
 
 #: ``--engine``'s help, from the registry
 ENGINE_HELP = "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values()) + "; auto (default): the first of these that can run it"
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: a run's checkpoint in its output folder
+CHECKPOINT = "checkpoint.blocks"
 
 
 def _add_scenario(p: argparse.ArgumentParser) -> None:
@@ -68,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.npz (same scenario and seed)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.blocks (same scenario and seed)")
     p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
@@ -124,23 +127,57 @@ HEADLINE = [
 ]
 
 
+def _warn(scn) -> None:
+    """Print the scenario's values outside their plausible range (accepted, but most often a unit slip)."""
+    for problem in scn.warnings:
+        print(f"parksim: warning: {problem}", file=sys.stderr)
+
+
+def _one_replication(scn) -> None:
+    """simulate and trace replay one SimPy replication: refuse one that cannot fit in memory, announce a long one."""
+    from ._estimate import check_memory, estimate
+
+    est = estimate(scn, 1, "simpy", 1)
+    check_memory(est)
+    if est.seconds > 60:
+        print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
+
+
 def _cmd_validate(args) -> int:
     from ._assumptions import active_levers, uncertain_parameters
     from ._engine_simpy import ParkModel
+    from ._estimate import SECONDS_PER_FIRM, VALIDATE_MAX_SECONDS, check_memory, estimate
     from ._loader import load_scenario
+    from ._montecarlo import resolve_engine
     from ._random import Streams
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
     members = scn._members or [(scn.name, scn)]
-    for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
-        start = ParkModel(member, Streams(0, 0))
+    engine = resolve_engine(scn, "auto", quiet=True)
+    est = estimate(scn, 200, engine, os.cpu_count() or 1)
+    check_memory(estimate(scn, 1, "simpy", 1))  # one replication must fit, or nothing can run
+    start = None
+    build_s = est.start_firms * SECONDS_PER_FIRM["simpy"]
+    if build_s <= VALIDATE_MAX_SECONDS:
+        for _, member in members:  # builds each starting state: catches inconsistencies a run would meet
+            start = ParkModel(member, Streams(0, 0))
     n_reg = 0 if scn._register is None else len(scn._register)
     n_proj = 0 if scn._projects is None else len(scn._projects)
     unc = uncertain_parameters(scn)
     print(f"{args.scenario}: valid — {scn.name}")
     print(f"  {scn.simulation.years} years from {scn.simulation.start_year}; sectors: {', '.join(scn.sectors)}")
     print(f"  register rows: {n_reg}; known projects: {n_proj}; uncertain parameters: {len(unc)}")
-    print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
+    if scn.warnings:
+        print(f"  {len(scn.warnings)} value(s) outside their plausible range (see the warnings above)")
+    if start is not None:
+        print(f"  starting state (replication 0): {start.firms.n * start.w} firms; {len(scn.targets)} targets")
+    else:
+        print(
+            f"  starting state not built: {est.start_firms:,} simulated starting firms would take about {build_s:.0f} s"
+            f" (raise simulation.weight to simulate fewer); {len(scn.targets)} targets"
+        )
+    print(f"  a run of 200 replications: {est.describe()}")
     if scn.portfolio is not None:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
         counts = [f"{name} {len(m.targets)}" for name, m in members]
@@ -161,7 +198,7 @@ def _cmd_simulate(args) -> int:
     import pandas as pd
 
     from ._loader import load_scenario
-    from ._output import atomic_write_text
+    from ._output import atomic_write_text, csv_text
     from ._replay import format_value, replay
     from .rules.indicators import INDICATORS
 
@@ -170,6 +207,8 @@ def _cmd_simulate(args) -> int:
             raise InputError(f"--out {args.out}: is a directory; expected the path of a CSV file to write")
         _out_dir(args.out.parent)
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    _one_replication(scn)
     rp = replay(scn, seed=args.seed, replication=args.replication, engine=args.engine, park=args.park)
     df = rp.indicators
     wide = df.pivot(index="indicator", columns="year", values="value")
@@ -201,42 +240,45 @@ def _cmd_simulate(args) -> int:
     if len(rp.statuses):
         print("assessment status after each year's assessment: " + ", ".join(f"{y} {st}" for y, st in rp.statuses.itertuples(index=False)))
     if args.out:
-        atomic_write_text(args.out, df.to_csv(index=False))
+        atomic_write_text(args.out, csv_text(df))
         print(f"wrote {args.out}")
     return EXIT_OK
 
 
 def _cmd_run(args) -> int:
     from ._loader import load_scenario
+    from ._lock import output_lock
     from ._montecarlo import simulate
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     out = _out_dir(args.out or Path("out") / Path(args.scenario).stem)
-    ckpt = out / "checkpoint.npz"
-    if ckpt.exists() and not args.resume:
-        print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
-    if args.resume and not ckpt.exists():  # said even under -q: the user asked for something that cannot be done
-        print(f"note: --resume: no checkpoint at {ckpt}; starting afresh", file=sys.stderr)
-    try:
-        res = simulate(
-            scn,
-            replications=args.replications,
-            precision=args.precision,
-            max_replications=args.max_replications,
-            seed=args.seed,
-            jobs=args.jobs,
-            quiet=args.quiet,
-            checkpoint=ckpt,
-            resume=args.resume,
-            engine=args.engine,
-        )
-    except KeyboardInterrupt:
-        print(_interrupted(args, ckpt), file=sys.stderr)
-        return 130
-    written = res.write(out)
-    ckpt.unlink(missing_ok=True)  # the run's files are complete
+    ckpt = out / CHECKPOINT
+    with output_lock(out):  # one run at a time in a folder: a second one refuses, naming the holder
+        if ckpt.exists() and not args.resume:
+            print(f"note: {ckpt} holds an interrupted run; starting afresh (use --resume to continue it)")
+        if args.resume and not ckpt.exists():  # said even under -q: the user asked for something that cannot be done
+            print(f"note: --resume: no checkpoint at {ckpt}; starting afresh", file=sys.stderr)
+        try:
+            res = simulate(
+                scn,
+                replications=args.replications,
+                precision=args.precision,
+                max_replications=args.max_replications,
+                seed=args.seed,
+                jobs=args.jobs,
+                quiet=args.quiet,
+                checkpoint=ckpt,
+                resume=args.resume,
+                engine=args.engine,
+            )
+        except KeyboardInterrupt:
+            print(_interrupted(args, ckpt), file=sys.stderr)
+            return 130
+        written = res.write(out)
+        ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
     if args.precision is not None:
         hw = (res.targets.ci_high.iloc[-1] - res.targets.ci_low.iloc[-1]) / 2
@@ -266,10 +308,9 @@ def _interrupted(args, ckpt: Path) -> str:
 
     if not ckpt.exists():
         return "parksim: interrupted before the first batch of replications was complete; no checkpoint was kept"
-    import numpy as np
+    from ._checkpoint import saved_replications
 
-    with np.load(ckpt) as z:
-        n = len(z["values"])
+    n = saved_replications(ckpt)
     cmd = ["parksim", "run", args.scenario, "--seed", str(args.seed), "--out", str(ckpt.parent), "--engine", args.engine]
     if args.replications is not None:
         cmd += ["-n", str(args.replications)]
@@ -302,17 +343,21 @@ def _cmd_compare(args) -> int:
 
     from ._compare import compare, rank_order
     from ._loader import load_scenario
+    from ._lock import output_lock
 
     if args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     base = load_scenario(args.base)
     variants = [load_scenario(v) for v in args.variants]
+    for s in (base, *variants):
+        _warn(s)
     out = _out_dir(args.out or Path("out") / f"compare-{Path(args.base).stem}")
-    cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
-    table = cmp.table
-    if args.target not in set(table.target):
-        raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
-    written = cmp.write(out, args.target)
+    with output_lock(out):
+        cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
+        table = cmp.table
+        if args.target not in set(table.target):
+            raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
+        written = cmp.write(out, args.target)
     t = table[table.target == args.target]
     n_var = len(variants)
     print(
@@ -381,14 +426,16 @@ def _cmd_report(args) -> int:
 def _cmd_trace(args) -> int:
     from ._api import trace
     from ._loader import load_scenario
-    from ._output import atomic_write_text
+    from ._output import atomic_write_text, csv_text
 
     scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    _one_replication(scn)
     _out_dir(args.out)
     ev = trace(scn, seed=args.seed, replication=args.replication, park=args.park)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "events.csv"
-    atomic_write_text(path, ev.to_csv(index=False))
+    atomic_write_text(path, csv_text(ev))
     counts = ev.event.value_counts()
     park = f" ({args.park})" if args.park else ""
     print(f"wrote {path}: {len(ev)} events of replication {args.replication}, seed {args.seed}{park}, SimPy engine")
@@ -462,9 +509,12 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
 
         _compiling.start_early(args.jobs)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # the commands print the scenario's warnings themselves, once
+            warnings.simplefilter("ignore", ParameterWarning)
+            return COMMANDS[args.command](args)
     except ScenarioError as err:
-        print(f"parksim: error: invalid scenario input\n{err}", file=sys.stderr)
+        what = "invalid checkpoint" if type(err).__name__ == "CheckpointError" else "invalid scenario input"
+        print(f"parksim: error: {what}\n{err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `parksim run ... | head`: stop quietly (before OSError, its base class)
         import os

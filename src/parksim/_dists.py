@@ -40,6 +40,8 @@ __all__ = [
     "Uniform",
     "ENTITY",
     "support",
+    "draw_range",
+    "typical",
     "ppf",
 ]
 
@@ -54,9 +56,13 @@ def _quantity(v: Any):
     if isinstance(v, bool) or not isinstance(v, (int, float, dict)):
         raise ValueError(f'expected a number or a distribution table such as {{dist = "uniform", low = 1, high = 2}}, got {v!r}')
     if isinstance(v, (int, float)):
-        if math.isnan(v):
+        try:
+            x = float(v)
+        except OverflowError:  # a TOML integer of hundreds of digits
+            raise ValueError(f"expected a finite number, got an integer of {len(str(abs(v)))} digits") from None
+        if math.isnan(x):
             raise ValueError("expected a number, got nan")
-        return float(v)
+        return x
     name = v.get("dist")
     cls = _BY_NAME.get(name) if isinstance(name, str) else None
     if cls is None:
@@ -93,6 +99,11 @@ class Fixed(_Spec):
     dist: Literal["fixed"]
     value: Param
 
+    @model_validator(mode="after")
+    def _check(self):
+        _check_finite(self, "value")
+        return self
+
     def ppf(self, u):
         return np.full_like(np.asarray(u, dtype=float), _f(self.value)) if np.ndim(u) else _f(self.value)
 
@@ -106,6 +117,7 @@ class Uniform(_Spec):
 
     @model_validator(mode="after")
     def _order(self):
+        _check_finite(self, "low", "high")
         _check_order(self, "low", "high")
         return self
 
@@ -124,6 +136,7 @@ class Triangular(_Spec):
 
     @model_validator(mode="after")
     def _order(self):
+        _check_finite(self, "low", "mode", "high")
         _check_order(self, "low", "mode")
         _check_order(self, "mode", "high")
         return self
@@ -151,6 +164,7 @@ class Normal(_Spec):
 
     @model_validator(mode="after")
     def _check(self):
+        _check_finite(self, "mean", "sd")
         _check_nonneg(self, "sd")
         _check_order(self, "low", "high")
         if isinstance(self.mean, (int, float)) and not (self.low <= self.mean <= self.high):
@@ -183,6 +197,7 @@ class LogNormal(_Spec):
 
     @model_validator(mode="after")
     def _check(self):
+        _check_finite(self, "median", "sigma")
         _check_positive(self, "median")
         _check_nonneg(self, "sigma")
         return self
@@ -206,6 +221,14 @@ def _f(x) -> float:
     if isinstance(x, _Spec):
         raise TypeError("distribution parameters must be realised before sampling")
     return float(x)
+
+
+def _check_finite(obj, *names):
+    """A distribution's parameters are finite (or finite distributions themselves)."""
+    for name in names:
+        lo, hi = draw_range(getattr(obj, name))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{name} must be a finite number, got {_show(getattr(obj, name))}")
 
 
 def _check_order(obj, a, b):
@@ -257,6 +280,61 @@ def support(value) -> tuple[float, float]:
     raise TypeError(f"not a scenario quantity: {value!r}")
 
 
+#: the extreme uniform numbers a sampler turns into a normal quantile (both engines clip to them)
+_Q_LO, _Q_HI = 1e-300, 1.0 - 1e-16
+_Z_LO, _Z_HI = float(ndtri(_Q_LO)), float(ndtri(_Q_HI))  # about -37.0 and 8.2
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def draw_range(value) -> tuple[float, float]:
+    """Smallest and largest value sampling can actually produce (parameters realised anywhere in their own range).
+
+    Unlike :func:`support`, which is the mathematical support (a log-normal's is unbounded), this is what a
+    replication can see: both engines turn a uniform number into a normal quantile only within
+    [1e-300, 1 - 1e-16], so a normal reaches at most mean + 8.2 sd and a log-normal median x exp(8.2 sigma).
+    Bounds that must hold for every draw (a hard limit of the schema) are checked on this range.
+    """
+    if isinstance(value, bool):
+        return float(value), float(value)
+    if isinstance(value, int):
+        try:
+            return float(value), float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return (math.inf, math.inf) if value > 0 else (-math.inf, -math.inf)
+    if isinstance(value, float):
+        return value, value
+    if isinstance(value, Fixed):
+        return draw_range(value.value)
+    if isinstance(value, (Uniform, Triangular)):
+        return draw_range(value.low)[0], draw_range(value.high)[1]
+    if isinstance(value, Normal):
+        m_lo, m_hi = draw_range(value.mean)
+        s_hi = draw_range(value.sd)[1]
+        lo = m_lo + s_hi * _Z_LO if s_hi > 0 else m_lo
+        hi = m_hi + s_hi * _Z_HI if s_hi > 0 else m_hi
+        return max(lo, float(value.low)), min(hi, float(value.high))
+    if isinstance(value, LogNormal):
+        m_lo, m_hi = draw_range(value.median)
+        s_hi = draw_range(value.sigma)[1]
+        return m_lo * _exp(s_hi * _Z_LO), m_hi * _exp(s_hi * _Z_HI)
+    raise TypeError(f"not a scenario quantity: {value!r}")
+
+
+def typical(value) -> float:
+    """The median of a number or distribution, its own uncertain parameters taken at their medians."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    updates = {name: typical(getattr(value, name)) for name in type(value).model_fields if isinstance(getattr(value, name), _Spec)}
+    spec = value.model_copy(update=updates) if updates else value
+    return float(spec.ppf(0.5))
+
+
 def ppf(value, u):
     """Inverse CDF of a realised number or distribution at ``u`` in [0, 1)."""
     if isinstance(value, (int, float)):
@@ -276,4 +354,5 @@ def in_range(lo: float | None = None, hi: float | None = None, *, strict_lo: boo
             raise ValueError(f"must be <= {hi}, got {_show(v)}")
         return v
 
+    check.bounds = (lo, hi, strict_lo)  # read by the parameter reference (``parksim params``)
     return check

@@ -29,6 +29,29 @@ def _model_of(annotation):
     return None
 
 
+def _range(f, extra: dict) -> str:
+    """The field's plausible range and hard limit, as the bounds checks apply them."""
+    from ._bounds import fmt
+
+    lo = hi = None
+    strict = False
+    for m in f.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+        if hasattr(getattr(m, "func", None), "bounds"):
+            lo, hi, strict = m.func.bounds
+    if "limit" in extra:
+        lo, hi = extra["limit"]
+    parts = []
+    if "plausible" in extra:
+        a, b = extra["plausible"]
+        parts.append(f"plausible {fmt(a)} to {fmt(b)}")
+    if lo is not None or hi is not None:
+        a = "-inf" if lo is None else ("above " if strict else "") + fmt(lo)
+        parts.append(f"allowed {a} to {fmt(hi) if hi is not None else 'inf'}")
+    return "; ".join(parts)
+
+
 def _rows(model: type[BaseModel], prefix: str, out: list) -> None:
     inst = model.model_construct()
     for name, f in model.model_fields.items():
@@ -36,7 +59,7 @@ def _rows(model: type[BaseModel], prefix: str, out: list) -> None:
         sub = _model_of(f.annotation)
         if sub is not None and sub not in (Sector, SectorBaseline):
             if typing.get_origin(f.annotation) is list:
-                out.append((key, "-", "[]", f.description or "", "scenario", "list of tables"))
+                out.append((key, "-", "[]", f.description or "", "scenario", "list of tables", ""))
                 _rows(sub, key + "[].", out)
             else:
                 _rows(sub, key + ".", out)
@@ -46,11 +69,11 @@ def _rows(model: type[BaseModel], prefix: str, out: list) -> None:
         default = getattr(inst, name, None) if not f.is_required() else "(required)"
         if name == "sectors" and prefix == "":
             default = "{industry = {}}"
-            out.append((key, "-", default, f.description or "", "scenario", ""))
+            out.append((key, "-", default, f.description or "", "scenario", "", ""))
             _rows(Sector, "sectors.NAME.", out)
             continue
         if name == "sectors" and prefix == "baseline.":
-            out.append((key, "-", "{}", f.description or "", "scenario", ""))
+            out.append((key, "-", "{}", f.description or "", "scenario", "", ""))
             _rows(SectorBaseline, "baseline.sectors.NAME.", out)
             continue
         out.append(
@@ -61,6 +84,7 @@ def _rows(model: type[BaseModel], prefix: str, out: list) -> None:
                 f.description or "",
                 extra.get("source", ""),
                 kind,
+                _range(f, extra),
             )
         )
 
@@ -80,10 +104,17 @@ def parameters_markdown() -> str:
         "`triangular` (low, mode, high), `normal` (mean, sd, optional low/high truncation),",
         "`lognormal` (median, sigma = SD of the log).",
         "",
-        "| key | unit | default | meaning | source of default | kind |",
-        "|---|---|---|---|---|---|",
+        "Every number must be finite (a patience or the factory floor may be `inf`), and so must every value a distribution",
+        "can draw; a number without an allowed range of its own must lie within ±1e15.",
+        "*range*: outside the **plausible** range (real parks; for a distribution, its median) `validate` and `run`",
+        "warn, naming key, value and unit (most often a value in another unit); outside the **allowed** range a",
+        "value cannot describe a park and is refused, also when a distribution can draw it (a normal reaches",
+        "mean + 8.2 sd, a log-normal median x exp(8.2 sigma): the draws' 1 - 1e-16 quantile).",
+        "",
+        "| key | unit | default | range | meaning | source of default | kind |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for key, unit, default, doc, src, kind in rows:
+    for key, unit, default, doc, src, kind, rng in rows:
         doc = doc.replace("|", "\\|")
-        lines.append(f"| `{key}` | {unit} | `{default}` | {doc} | {src} | {kind} |")
+        lines.append(f"| `{key}` | {unit} | `{default}` | {rng} | {doc} | {src} | {kind} |")
     return "\n".join(lines) + "\n"

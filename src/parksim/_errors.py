@@ -34,3 +34,7 @@ class ScenarioError(InputError):
 
     def __reduce__(self):  # keep the problems when raised in a worker process
         return (type(self), (self.problems,))
+
+
+class ParameterWarning(UserWarning):
+    """A scenario value outside its plausible range (accepted; most often a value in another unit)."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import io
 import math
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -114,19 +117,59 @@ def _parse(kind: str, text: str, sectors) -> object:
     raise AssertionError(kind)  # pragma: no cover
 
 
+#: largest input files read: a scenario (TOML) and a register or pipeline (CSV, about a million rows)
+MAX_TOML_BYTES = 16 * 2**20
+MAX_CSV_BYTES = 128 * 2**20
+
+
+def read_bytes(path: str | Path, limit: int, what: str) -> bytes:
+    """The content of ``path`` if it is a regular file of at most ``limit`` bytes, else a :class:`ScenarioError`.
+
+    A directory, a device (``/dev/zero``), a named pipe or a socket is refused before it is opened (reading a
+    pipe would wait for a writer, a device would never end).
+    """
+    name = str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, "", "file not found")]) from None
+    except OSError as err:
+        raise ScenarioError([Problem(name, "", f"cannot read: {err.strerror or err}")]) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError([Problem(name, "", f"is a directory; expected a {what} file")])
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError([Problem(name, "", f"is not a regular file (a device, pipe or socket); expected a {what} file")])
+    if st.st_size > limit:
+        raise ScenarioError([Problem(name, "", f"is {st.st_size:,} bytes; expected a {what} file of at most {limit:,} bytes")])
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as err:
+        raise ScenarioError([Problem(name, "", f"cannot read: {err.strerror or err}")]) from None
+    if len(data) > limit:  # grew since stat
+        raise ScenarioError([Problem(name, "", f"is more than {limit:,} bytes; expected a {what} file of at most {limit:,} bytes")])
+    return data
+
+
 def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
     name = str(path)
-    if not path.exists():
-        raise ScenarioError([Problem(name, "", "file not found")])
+    data = read_bytes(path, MAX_CSV_BYTES, "CSV")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            lines = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
+        text = data.decode("utf-8-sig")
+        lines = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
     except (UnicodeDecodeError, csv.Error) as err:
         raise ScenarioError([Problem(name, "", f"not a readable UTF-8 CSV file: {err}")]) from None
     if not lines:
         raise ScenarioError([Problem(name, "", f"empty file; expected a header line with columns {list(columns)}")])
     problems: list[Problem] = []
     header = [c.strip() for c in lines[0]]
+    for col in dict.fromkeys(header):
+        where = [i + 1 for i, c in enumerate(header) if c == col]
+        if len(where) > 1:
+            places = ", ".join(str(i) for i in where)
+            problems.append(
+                Problem(name, f"column {col!r}", f"appears {len(where)} times in the header (columns {places}); expected each column once")
+            )
     for col in header:
         if col not in columns:
             problems.append(Problem(name, f"column {col!r}", f"unknown column; expected columns are {list(columns)}"))

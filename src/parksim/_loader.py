@@ -12,20 +12,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._bounds import plausibility_problems
 from ._errors import Problem, ScenarioError
-from ._inputs import read_pipeline, read_register
+from ._inputs import MAX_TOML_BYTES, read_bytes, read_pipeline, read_register
 from ._scenario import Scenario
 
 __all__ = ["load_scenario", "scenario_from_dict", "parse_override", "scenario_hash"]
 
 
 def _read_toml(path: Path) -> dict:
+    data = read_bytes(path, MAX_TOML_BYTES, "scenario (TOML)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError([Problem(str(path), "", f"cannot read: {err}")]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(str(path), "", f"cannot read: not UTF-8 text ({err})")]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -229,6 +229,7 @@ def scenario_from_dict(
         raise ScenarioError(_problems(err, data, origins, source)) from None
     scn._raw = data
     scn._source = source
+    scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source))
     base = Path(base_dir) if base_dir is not None else Path.cwd()
 
     def where_defined(key: tuple) -> Path:
@@ -255,7 +256,8 @@ def scenario_from_dict(
             try:
                 setattr(scn, attr, reader(path, scn))
             except ScenarioError as err:
-                problems += err.problems
+                named_by = f"{'.'.join(key)} of {_origin(key, origins, source)}"
+                problems += [p if p.where else Problem(p.file, p.where, f"{p.message} (the file named by {named_by})") for p in err.problems]
     parks = [p.name for p in scn.portfolio.parks] if scn.portfolio is not None else None
     for i, t in enumerate(scn.targets):  # a target's parks: only in a portfolio, and only its parks
         if t.parks is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ._engines import ENGINES, resolve_engine
-from ._errors import InputError
+from ._errors import InputError, ParameterWarning
+from ._estimate import check_memory, estimate
+from ._finite import check_finite, unlimited
 from ._random import normalize_seed
 from ._stats import compare, wilson, wilson_half_width
 from .rules.assessment import OUTCOMES
@@ -55,9 +58,13 @@ def expand_targets(scenario) -> list[TargetSpec]:
 _WORKER_SCENARIO = None
 
 
-def _init_worker(scenario) -> None:
+def _init_worker(scenario, parent_pid: int | None = None) -> None:
     global _WORKER_SCENARIO
     _WORKER_SCENARIO = scenario
+    if parent_pid is not None:  # a pool worker: it must not outlive a killed run
+        from ._procs import die_with_parent
+
+        die_with_parent(parent_pid)
 
 
 def park_names(scenario) -> list[str]:
@@ -102,6 +109,13 @@ def _stack(parts, scenario) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty((0, scenario.simulation.years, len(column_names(scenario))))
 
 
+#: hard limits of a run: more replications than this cannot sharpen a probability usefully (its 95% interval is
+#: already below ±0.0003), and a batch is what one checkpoint holds
+MAX_REPLICATIONS, MAX_BATCH = 10_000_000, 1_000_000
+#: more worker threads or processes than this would only wait for each other (and a process each costs memory)
+MAX_JOBS = 256
+
+
 class _FastRunner:
     """Runs replication index ranges with the fast engine on ``jobs`` threads (in groups that fit its memory budget)."""
 
@@ -139,7 +153,7 @@ class _Runner:
         self.scenario = scenario
         self.pool = None
         if jobs > 1:
-            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario,))
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario, os.getpid()))
         else:
             _init_worker(scenario)
 
@@ -384,48 +398,18 @@ class RunResult:
 
 # --- entry point -----------------------------------------------------------------------
 def save_checkpoint(path, scenario, seed: int, values: np.ndarray, engine: str = "simpy") -> None:
-    """Save the replications done so far (atomically), tagged with scenario hash, seed and engine."""
-    from ._loader import scenario_hash
-    from ._output import atomic_write
+    """Save ``values`` (replications from 0) as the checkpoint of this scenario, seed and engine (atomically)."""
+    from ._checkpoint import Checkpoint
 
-    def write(p):
-        with open(p, "wb") as fh:
-            np.savez(
-                fh,
-                values=values,
-                seed=np.uint64(seed),
-                sha256=np.array(scenario_hash(scenario)),
-                names=np.array(column_names(scenario)),
-                engine=np.array(engine),
-            )
-
-    atomic_write(path, write)
+    Checkpoint(path, scenario, seed, engine).add(values, 0)
 
 
 def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndarray | None:
-    """Replications saved by :func:`save_checkpoint` for this scenario, seed and engine (None if no file)."""
-    from pathlib import Path
+    """Replications saved in the checkpoint of this scenario, seed and engine (None if no file), validated:
+    a corrupt, forged or foreign checkpoint raises :class:`parksim._checkpoint.CheckpointError`."""
+    from ._checkpoint import Checkpoint
 
-    from ._loader import scenario_hash
-
-    path = Path(path)
-    if not path.exists():
-        return None
-    with np.load(path) as z:
-        same = int(z["seed"]) == seed and str(z["sha256"]) == scenario_hash(scenario) and list(z["names"]) == column_names(scenario)
-        saved_engine = str(z["engine"]) if "engine" in z.files else "simpy"
-        values = z["values"]
-    # a checkpoint that does not fit is not a scenario problem: say what it holds and what to do
-    if same and saved_engine != engine:
-        raise InputError(
-            f"{path}: checkpoint of the {saved_engine} engine; this run uses the {engine} engine (use --engine {saved_engine})"
-        )
-    if not same:
-        raise InputError(
-            f"{path}: checkpoint of another scenario, seed or parksim version; --resume needs the same scenario and seed"
-            " (delete the file, or run without --resume, to start afresh)"
-        )
-    return values
+    return Checkpoint(path, scenario, seed, engine).load()
 
 
 def _progress(total: int | None, quiet: bool, desc: str):
@@ -470,11 +454,16 @@ def simulate(
     quiet : bool
         No progress bar (it only shows on a terminal, after 2 seconds).
     checkpoint : path, optional
-        After every batch of ``batch`` replications, save those done so far
-        here (atomically), so that an interrupted run loses at most one batch.
+        After every batch of ``batch`` replications, append it to this file
+        (the first batch creates it atomically; each later one is one block
+        added and synced), so that an interrupted run loses at most one batch.
     resume : bool
         Continue from ``checkpoint`` if it holds replications of the same
-        scenario (hash) and seed; the result equals an uninterrupted run.
+        scenario (hash), seed and engine; the result equals an uninterrupted
+        run. The checkpoint is validated first (its header, each block's shape,
+        order and checksum, every value finite and within its indicator's
+        range): one that does not check out is refused with
+        :class:`parksim.ScenarioError` naming the file.
     engine : {"auto", "fast", "simpy"}
         ``auto`` (default): the fast engine when it can run the scenario, else
         SimPy. ``fast``: the compiled batch engine on ``jobs`` threads (falls
@@ -488,6 +477,11 @@ def simulate(
     -------
     RunResult
 
+    Warns
+    -----
+    ParameterWarning
+        For each scenario value outside its plausible range (``scenario.warnings``).
+
     Examples
     --------
     >>> import parksim
@@ -498,23 +492,36 @@ def simulate(
     from ._api import _as_scenario
 
     scn = _as_scenario(scenario)
+    for problem in scn.warnings:
+        warnings.warn(str(problem), ParameterWarning, stacklevel=2)
     seed = normalize_seed(seed)
     jobs = os.cpu_count() or 1 if jobs is None else jobs
-    if not isinstance(jobs, int) or jobs < 1:
-        raise InputError(f'"jobs" must be a whole number >= 1, got {jobs!r}')
+    if not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise InputError(f'"jobs" must be a whole number between 1 and {MAX_JOBS}, got {jobs!r}')
     if precision is not None and not (0 < precision < 0.5):
         raise InputError(f'"precision" must be between 0 and 0.5 (a half-width of a probability), got {precision!r}')
-    if replications is not None and replications < 1:
-        raise InputError(f'"replications" must be >= 1, got {replications!r}')
+    for name, value, most in (("replications", replications, MAX_REPLICATIONS), ("max_replications", max_replications, MAX_REPLICATIONS)):
+        if value is not None and not (isinstance(value, int | np.integer) and not isinstance(value, bool) and 1 <= value <= most):
+            raise InputError(f'"{name}" must be a whole number between 1 and {most:,}, got {value!r}')
+    if batch is not None and not (isinstance(batch, int | np.integer) and not isinstance(batch, bool) and 1 <= batch <= MAX_BATCH):
+        raise InputError(f'"batch" must be a whole number between 1 and {MAX_BATCH:,}, got {batch!r}')
     engine = resolve_engine(scn, engine, quiet)
     batch = ENGINES[engine].batch if batch is None else batch
-    if max_replications < 1 or batch < 1:
-        raise InputError('"max_replications" and "batch" must be >= 1')
+    planned = (200 if replications is None else int(replications)) if precision is None else int(replications or max_replications)
+    est = estimate(scn, planned, engine, jobs)
+    check_memory(est)
+    if not quiet and est.seconds > 60:
+        print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
     specs = expand_targets(scn)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     parts = []
-    if resume and checkpoint is not None:
-        done = load_checkpoint(checkpoint, scn, seed, engine)
+    store = None
+    if checkpoint is not None:
+        from ._checkpoint import Checkpoint
+
+        store = Checkpoint(checkpoint, scn, seed, engine)
+    if resume and store is not None:
+        done = store.load()
         if done is not None and len(done):
             parts.append(done)
     n = sum(len(p) for p in parts)
@@ -541,9 +548,9 @@ def simulate(
         while n < cap and stopped != "precision":
             step = min(batch, cap - n)
             parts.append(runner.run(n, n + step, bar, last=n + step >= cap))
+            if store is not None:  # one block appended: saving costs a batch, not the whole run
+                store.add(parts[-1], n)
             n += step
-            if checkpoint is not None:
-                save_checkpoint(checkpoint, scn, seed, np.concatenate(parts), engine)
             if reached():
                 stopped = "precision"
         if bar is not None:
@@ -551,6 +558,7 @@ def simulate(
     finally:
         runner.close()
     values = _stack(parts, scn)[:cap]
+    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None, infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 

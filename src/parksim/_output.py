@@ -36,3 +36,30 @@ def _umask() -> int:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+#: a CSV cell starting with one of these is a formula when the file is opened in a spreadsheet
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a spreadsheet shows it, never as a formula: a leading ``'`` before ``= + - @`` (and tab, CR)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_text(frame) -> str:
+    """``frame`` as CSV text, every text cell and column name that would be a spreadsheet formula neutralised.
+
+    Labels come from scenario files (target labels, park, sector and status names, project ids); a label such as
+    ``=HYPERLINK(...)`` would run when the CSV is opened in Excel. Numbers are written as they are (a negative
+    number is a number, not a formula); Parquet and JSON outputs keep the text unchanged.
+    """
+    import pandas as pd
+
+    out = frame.copy(deep=False)
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.map(lambda x: neutralise(x) if isinstance(x, str) else x)
+    out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
+    return out.to_csv(index=False)

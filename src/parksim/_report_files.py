@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ._loader import scenario_hash
-from ._output import atomic_write, atomic_write_text
+from ._lock import output_lock
+from ._output import atomic_write, atomic_write_text, csv_text
 
 DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
 
@@ -56,14 +58,37 @@ def manifest(result) -> dict:
 
 
 def write_run(result, out) -> list[Path]:
+    from ._finite import check_finite, unlimited
+    from ._montecarlo import _COLUMNS
+
+    for r in result.parks.values() if hasattr(result, "parks") else [result]:  # nothing is written unless every value is a number
+        check_finite(r.values, list(_COLUMNS), r.years[0], r.seed, r.assessment_def is not None, infinite_ok=unlimited(r.scenario))
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_run(result, out)
+
+
+def _invalidate(out: Path) -> None:
+    """Remove a previous run's manifest before the first new file is written: a folder whose write was killed
+    has no manifest, never an old manifest beside new data files."""
+    manifest_path = out / "manifest.json"
+    if manifest_path.exists():
+        manifest_path.unlink()
+        fd = os.open(out, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the removal reaches the disk before any new file does
+        finally:
+            os.close(fd)
+
+
+def _write_run(result, out: Path) -> list[Path]:
     written = [
-        atomic_write_text(out / "targets.csv", result.targets.to_csv(index=False)),
-        atomic_write_text(out / "quantiles.csv", result.quantiles.to_csv(index=False)),
-        atomic_write_text(out / "binding.csv", result.binding.to_csv(index=False)),
-        atomic_write_text(out / "shortfall.csv", result.shortfall.to_csv(index=False)),
-        atomic_write_text(out / "gaps.csv", result.gaps.to_csv(index=False)),
+        atomic_write_text(out / "targets.csv", csv_text(result.targets)),
+        atomic_write_text(out / "quantiles.csv", csv_text(result.quantiles)),
+        atomic_write_text(out / "binding.csv", csv_text(result.binding)),
+        atomic_write_text(out / "shortfall.csv", csv_text(result.shortfall)),
+        atomic_write_text(out / "gaps.csv", csv_text(result.gaps)),
         atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
     ]
     from ._plots import fan_figure
@@ -78,8 +103,8 @@ def write_run(result, out) -> list[Path]:
 
     plt.close(fig)
     if result.scenario.assessment is not None:
-        written.append(atomic_write_text(out / "assessment.csv", result.assessment.to_csv(index=False)))
-        written.append(atomic_write_text(out / "first_passage.csv", result.first_passage.to_csv(index=False)))
+        written.append(atomic_write_text(out / "assessment.csv", csv_text(result.assessment)))
+        written.append(atomic_write_text(out / "first_passage.csv", csv_text(result.first_passage)))
         ax = result.plot_assessment()
         fig2 = ax.figure
         fig2.tight_layout()
@@ -94,17 +119,22 @@ def write_run(result, out) -> list[Path]:
 def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
     """compare.csv, mcnemar.csv, compare.png, manifest.json, and each scenario's targets.csv."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_compare(comparison, out, target)
+
+
+def _write_compare(comparison, out: Path, target: str) -> list[Path]:
     written = [
-        atomic_write_text(out / "compare.csv", comparison.table.to_csv(index=False)),
-        atomic_write_text(out / "mcnemar.csv", comparison.mcnemar.to_csv(index=False)),
-        atomic_write_text(out / "levels.csv", comparison.levels.to_csv(index=False)),
+        atomic_write_text(out / "compare.csv", csv_text(comparison.table)),
+        atomic_write_text(out / "mcnemar.csv", csv_text(comparison.mcnemar)),
+        atomic_write_text(out / "levels.csv", csv_text(comparison.levels)),
     ]
     for k, (name, res) in enumerate(zip(comparison.names, comparison.results, strict=True)):
         if k == 0:  # the base's full run files: the report shows its fan charts, binding target, assessment
             written += write_run(res, out / "scenarios" / name)
         else:
-            written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", res.targets.to_csv(index=False)))
+            written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", csv_text(res.targets)))
     ax = comparison.plot(target)
     fig = ax.figure
     fig.tight_layout()
