@@ -305,11 +305,19 @@ def main() -> None:
         "--max-rss-gb", type=float, default=None, help="kill a measurement above this resident memory (default: 80%% of available)"
     )
     ap.add_argument("--quick", action="store_true", help="small counts, for a smoke check of this script")
+    ap.add_argument("--log", metavar="FILE", help="also append what is printed to FILE as a dated section (e.g. benchmarks/log.md)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(MARK + json.dumps(child(json.loads(args.child))), flush=True)
         return
+    from _log import logged
+
+    with logged(args.log, sys.argv):
+        _measure_all(args)
+
+
+def _measure_all(args) -> None:
     if args.quick:
         args.replications, args.memory_replications, args.simpy_replications = 2_000, 1_000, 6
         args.large_replications, args.first_run_replications, args.limit_replications = 4, 50, 200

@@ -39,7 +39,7 @@ def test_public_api_is_explicit():
     assert parksim.report is parksim._report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
     # the error simulate, load_scenario and compare raise for bad input, and its scenario subclass, can be caught by name
     assert issubclass(parksim.ScenarioError, parksim.InputError) and issubclass(parksim.InputError, ValueError)
-    with pytest.raises(parksim.InputError, match='"replications" must be >= 1'):
+    with pytest.raises(parksim.InputError, match='"replications" must be a whole number between 1 and'):
         parksim.simulate(parksim.scenario_from_dict({"sectors": {"a": {}}}), replications=0, quiet=True)
     with pytest.raises(AttributeError, match="no attribute 'simulat'"):
         parksim.simulat  # noqa: B018
