@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 
 import numba
@@ -79,7 +80,15 @@ def _loop_binomial(s, n, trials, p):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=float, default=1e7)
-    n = int(ap.parse_args().draws)
+    ap.add_argument("--log", metavar="FILE", help="also append what is printed to FILE as a dated section (e.g. benchmarks/log.md)")
+    args = ap.parse_args()
+    from _log import logged
+
+    with logged(args.log, sys.argv):
+        _measure(int(args.draws))
+
+
+def _measure(n: int) -> None:
     cases = [
         ("next_u64", _loop_u64, ()),
         ("uniform", _loop_uniform, ()),

@@ -10,6 +10,7 @@ signings a month, 72 months (about 21,700 enterprise-months per replication).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -21,8 +22,6 @@ from parksim._engine_simpy import ParkModel
 try:
     from reference_simpy import replication as reference_replication
 except ImportError:  # run from another directory
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from reference_simpy import replication as reference_replication
 from parksim._random import Streams
@@ -42,7 +41,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replications", type=int, default=30)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "bench.toml"))
+    ap.add_argument("--log", metavar="FILE", help="also append what is printed to FILE as a dated section (e.g. benchmarks/log.md)")
     args = ap.parse_args()
+    from _log import logged
+
+    with logged(args.log, sys.argv):
+        _measure(args)
+
+
+def _measure(args) -> None:
     scn = parksim.load_scenario(args.scenario)
     ParkModel(scn, Streams(0, 0)).run()  # warm-up (imports, caches)
     em = 0
