@@ -180,9 +180,9 @@ def test_out_pointing_at_a_file_is_a_clean_error(capsys, tmp_path, park):
     f = tmp_path / "file"
     f.write_text("x")
     rc, _, err = run(capsys, "run", park, "-n", "3", "-j", "1", "--engine", "simpy", "-q", "--out", f)
-    assert rc == 2 and "is a file; expected an output folder" in err
+    assert rc == 2 and f"--out {f}: is a file; expected a directory" in err
     rc, _, err = run(capsys, "trace", park, "--out", f)
-    assert rc == 2 and f"{f}: is a file; expected an output folder" in err and "Errno" not in err
+    assert rc == 2 and f"--out {f}: is a file; expected a directory" in err and "Errno" not in err
 
 
 def _children(pid: int) -> list[int]:

@@ -14,7 +14,7 @@ def park(**levers):
         {
             "simulation": {"years": 2},
             "pipeline": {"signings_per_month": 3.0},
-            "capacity": {"factory_floor_m2": 1e9},
+            "capacity": {"factory_floor_m2": 1e8},
             "sectors": {"a": {"rd_active": 1.0}},
             "baseline": {"sectors": {"a": {"firms": 40}}},
             "levers": levers,
@@ -176,7 +176,7 @@ def renting_park(engine_levers=None, **over):
     d = {
         "simulation": {"years": 2},
         "pipeline": {"signings_per_month": 4.0, "rent_share": 1.0, "landing": {"dropout": 0.0}, "rent": {"dropout": 0.4}},
-        "capacity": {"factory_floor_m2": 1e9},
+        "capacity": {"factory_floor_m2": 1e8},
         "sectors": {"a": {}},
         "baseline": {"sectors": {"a": {"firms": 20, "renting_share": 1.0}}},
         "levers": engine_levers or {},

@@ -9,7 +9,7 @@ import pytest
 from conftest import SMALL_PARK
 
 import parksim
-from parksim._cli import main
+from parksim._cli import CHECKPOINT, main
 from parksim._montecarlo import column_names, save_checkpoint
 
 
@@ -21,7 +21,7 @@ def small(write):
 def test_resume_without_checkpoint_says_it_starts_afresh_even_quiet(small, tmp_path, capsys):
     assert main(["run", str(small), "-n", "5", "-j", "1", "-q", "--engine", "simpy", "--out", str(tmp_path / "r"), "--resume"]) == 0
     err = capsys.readouterr().err
-    assert f"--resume: no checkpoint at {tmp_path / 'r' / 'checkpoint.npz'}; starting afresh" in err
+    assert f"--resume: no checkpoint at {tmp_path / 'r' / CHECKPOINT}; starting afresh" in err
 
 
 def test_ctrl_c_says_checkpoint_kept_and_how_to_resume(small, tmp_path, capsys, monkeypatch):
@@ -38,7 +38,7 @@ def test_ctrl_c_says_checkpoint_kept_and_how_to_resume(small, tmp_path, capsys, 
     code = main(["run", str(small), "-n", "50", "--seed", "4", "-q", "--out", str(out), "--set", "pipeline.signings_per_month=2.0"])
     assert code == 130
     err = capsys.readouterr().err
-    assert f"interrupted; 7 replications are kept in {out / 'checkpoint.npz'}" in err
+    assert f"interrupted; 7 replications are kept in {out / CHECKPOINT}" in err
     assert f"parksim run {small} --seed 4 --out {out} --engine auto -n 50 --set pipeline.signings_per_month=2.0 --resume" in err
     assert scn.name  # the checkpoint was written for the scenario the run loaded
 
@@ -57,11 +57,11 @@ def test_ctrl_c_before_any_checkpoint_says_none_was_kept(small, tmp_path, capsys
 def test_checkpoint_mismatch_is_not_reported_as_invalid_scenario(small, tmp_path, capsys):
     out = tmp_path / "r"
     scn = parksim.load_scenario(small)
-    save_checkpoint(out / "checkpoint.npz", scn, 1, np.zeros((3, 2, len(column_names(scn)))), "simpy")
+    save_checkpoint(out / CHECKPOINT, scn, 1, np.zeros((3, 2, len(column_names(scn)))), "simpy")
     assert main(["run", str(small), "-n", "5", "--seed", "2", "-q", "--engine", "simpy", "--out", str(out), "--resume"]) == 2
     err = capsys.readouterr().err
     assert "invalid scenario input" not in err
-    assert f"{out / 'checkpoint.npz'}: checkpoint of another scenario, seed or parksim version" in err
+    assert f"{out / CHECKPOINT}: checkpoint of another scenario, seed or parksim version" in err
     assert "Traceback" not in err
 
 

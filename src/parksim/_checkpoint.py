@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import Problem, ScenarioError
+from ._errors import InputError, Problem
 from ._finite import ResultError, check_finite, check_ranges, unlimited
 
 MAGIC = b"PARKSIM-CHECKPOINT 1\n"
@@ -36,12 +36,12 @@ _LEN = struct.Struct("<Q")
 MAX_HEADER_BYTES = 2**20
 
 
-class CheckpointError(ScenarioError):
-    """A checkpoint that cannot be resumed from: corrupt, forged, or of another run."""
+class CheckpointError(InputError):
+    """A checkpoint that cannot be resumed from: corrupt, forged, or of another run (not a scenario problem)."""
 
 
 def _err(path, message: str) -> CheckpointError:
-    return CheckpointError([Problem(str(path), "", message)])
+    return CheckpointError(f"invalid checkpoint: {Problem(str(path), '', message)}")
 
 
 class Checkpoint:

@@ -513,8 +513,7 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
             warnings.simplefilter("ignore", ParameterWarning)
             return COMMANDS[args.command](args)
     except ScenarioError as err:
-        what = "invalid checkpoint" if type(err).__name__ == "CheckpointError" else "invalid scenario input"
-        print(f"parksim: error: {what}\n{err}", file=sys.stderr)
+        print(f"parksim: error: invalid scenario input\n{err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `parksim run ... | head`: stop quietly (before OSError, its base class)
         import os

@@ -418,12 +418,13 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, F_DEATH, i] = F.exit_time(
         birth, e_exit, age0, rd_active, PV[pr, V_RD_EXIT_FACTOR], SV[pr, s, S_HY], SV[pr, s, S_HM], SV[pr, s, S_YOUNG]
     )
-    # the R&D intensity of each year from the one it is born in: only year ends after the firm's creation read them
-    # (its birth is its creation, or before it for a starting firm); earlier years are marked NaN, never read
+    # the R&D intensity of each year from the one it is born in (its birth is its creation, or before it for a
+    # starting firm); earlier years have none: a year end read them only for a firm born at that very instant (the
+    # SimPy engine may start a project's production at a year end before it runs), whose year's output is 0
     sd = SV[pr, s, S_RD_NOISE]
     first = min(Y, max(0, int(birth // 12.0)))
     for y in range(first):
-        FF[r, NF0 + y, i] = np.nan
+        FF[r, NF0 + y, i] = 0.0
     for y in range(first, Y):
         # (rd_efficiency of an R&D-inactive firm is 0 whatever its noise: numbers of its own sequence, read by nothing else)
         FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y))) if rd_active else 0.0

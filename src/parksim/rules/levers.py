@@ -157,9 +157,17 @@ def effects(levers, num, months: int) -> Effects:
 def yearly_cost(e: Effects, d: CostDrivers):
     """The levers' cost of one year (yuan), from the year's :class:`CostDrivers`."""
     cost = e.cost_per_year + (e.cost_first_year if d.year == 0 else 0.0)
-    cost = cost + e.cost_per_rd_yuan * d.rd_yuan
-    cost = cost + e.cost_per_application * d.hnte_applications
-    return cost + e.cost_per_occupied_m2 * d.factory_used_m2
+    # each driver only where its lever pays for it: an unlimited factory floor (inf) has no finite occupied space,
+    # and nothing is owed on it when no rent is subsidised
+    cost = cost + _priced(e.cost_per_rd_yuan, d.rd_yuan)
+    cost = cost + _priced(e.cost_per_application, d.hnte_applications)
+    return cost + _priced(e.cost_per_occupied_m2, d.factory_used_m2)
+
+
+def _priced(price, quantity):
+    """``price x quantity``, 0 where the price is 0 (whatever the quantity, inf or NaN included)."""
+    price, quantity = np.asarray(price, dtype=float), np.asarray(quantity, dtype=float)
+    return np.where(price != 0, price * np.where(price != 0, quantity, 0.0), 0.0)
 
 
 def drivers_from_record(rec, year: int) -> CostDrivers:
