@@ -53,3 +53,20 @@ indicator = "total_output"
 threshold = 30.0
 year = 2024
 """
+
+
+def tiny_park(name: str, target: bool = True) -> str:
+    """A two-year park of 12 firms and 2 signings a month, with a firm-count target unless ``target`` is False."""
+    text = f"""\
+name = "{name}"
+[simulation]
+years = 2
+[pipeline]
+signings_per_month = 2.0
+[sectors.a]
+[baseline.sectors.a]
+firms = 12
+"""
+    if target:
+        text += '[[targets]]\nlabel = "firms"\nindicator = "firms"\nthreshold = 12.0\nyear = 2024\n'
+    return text

@@ -10,27 +10,14 @@ import struct
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny_park
 
 import parksim
 from parksim._checkpoint import MAGIC, Checkpoint, saved_replications
 from parksim._cli import CHECKPOINT, main
 from parksim._montecarlo import _INDEX, load_checkpoint, save_checkpoint
 
-PARK = """\
-name = "Checkpoint park"
-[simulation]
-years = 2
-[pipeline]
-signings_per_month = 2.0
-[sectors.a]
-[baseline.sectors.a]
-firms = 12
-[[targets]]
-label = "firms"
-indicator = "firms"
-threshold = 12.0
-year = 2024
-"""
+PARK = tiny_park("Checkpoint park")
 RUN = ["-n", "30", "--seed", "1", "-j", "1", "--engine", "simpy", "-q"]
 
 

@@ -15,27 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import tiny_park
 
 from parksim._cli import main
 from parksim._loader import load_scenario, scenario_hash
 from parksim._lock import LOCK_NAME, OutputLock
 
 ROOT = Path(__file__).resolve().parents[1]
-PARK = """\
-name = "Lock park"
-[simulation]
-years = 2
-[pipeline]
-signings_per_month = 2.0
-[sectors.a]
-[baseline.sectors.a]
-firms = 12
-[[targets]]
-label = "firms"
-indicator = "firms"
-threshold = 12.0
-year = 2024
-"""
+PARK = tiny_park("Lock park")
 
 
 @pytest.fixture

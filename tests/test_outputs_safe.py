@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import tiny_park
 
 import parksim
 from parksim import _montecarlo
@@ -15,16 +16,7 @@ from parksim._cli import main
 from parksim._finite import ResultError, check_finite
 from parksim._output import csv_text, neutralise
 
-PARK = """\
-name = "Output park"
-[simulation]
-years = 2
-[pipeline]
-signings_per_month = 2.0
-[sectors.a]
-[baseline.sectors.a]
-firms = 12
-"""
+PARK = tiny_park("Output park", target=False)
 
 
 def target(label: str, threshold: float = 1.0) -> str:
