@@ -1452,11 +1452,6 @@ class _Values:
         return np.broadcast_to(R.encode(value), (self.B, R.CODE)).copy()
 
 
-def _table(rows) -> np.ndarray:
-    a = np.asarray(rows, dtype=float).reshape(-1, 2)
-    return np.ascontiguousarray(a[np.argsort(a[:, 0], kind="stable")])
-
-
 def _nan(x) -> float:
     return np.nan if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
@@ -1699,6 +1694,7 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
             KP[k, K_INVEST] = _nan(row.investment)
             KP[k, K_LANDED] = 0.0 if row.status == "signed" else 1.0
             KP[k, K_JOBS] = _nan(row.jobs)
+    ts_staff, ts_rd, ts_ip2 = C.point_tables(t)
     return dict(
         E=E,
         PV=PV,
@@ -1711,9 +1707,9 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
         WR=WR,
         KP=KP,
         REG=REG,
-        TS_STAFF=_table(t.staff_points),
-        TS_RD=_table(t.rd_points),
-        TS_IP2=np.concatenate([[0.0], np.asarray(t.ip_class2_points, dtype=float)]),
+        TS_STAFF=ts_staff,
+        TS_RD=ts_rd,
+        TS_IP2=ts_ip2,
     )
 
 

@@ -9,7 +9,6 @@ value in a ``data-value`` attribute, so a test can check it against the CSVs.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 from pathlib import Path
@@ -18,7 +17,8 @@ import pandas as pd
 
 from ._errors import InputError
 from ._output import atomic_write_text
-from ._report_sections import font_face, gaps_section
+from ._report_sections import _e, font_face, gaps_section
+from ._report_sections import num as _num
 
 CSS = """
 body{font-family:'parksim-cjk',-apple-system,'Segoe UI',Roboto,'DejaVu Sans','Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:1100px;color:#222;line-height:1.45}
@@ -28,22 +28,6 @@ th{background:#f3f3f3} td.l,th.l{text-align:left} tr.all td{font-weight:bold;bac
 .meta{color:#555;font-size:.9em} .bar{display:inline-block;height:.7em;background:#4c78a8;vertical-align:middle}
 img{max-width:100%;border:1px solid #eee} .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em 1em}
 """
-
-
-def _e(x) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _num(value, fmt: str = "{:.3f}", cls: str = "") -> str:
-    """A table cell showing ``value`` formatted, with the exact value in data-value."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return f'<td class="l">{_e(value)}</td>'
-    if math.isnan(v):
-        return '<td data-value="nan"></td>'
-    c = f' class="{cls}"' if cls else ""
-    return f'<td{c} data-value="{v!r}">{_e(fmt.format(v))}</td>'
 
 
 def _img(path: Path, alt: str) -> str:

@@ -14,9 +14,11 @@ Modules:
   专精特新 and above-size status.
 * :mod:`parksim.rules.pipeline` -- signing times, project choices and stage timing.
 * :mod:`parksim.rules.indicators` -- the park's yearly indicators.
-* :mod:`parksim.rules.assessment` -- yearly assessment rules and the status state machine.
+* :mod:`parksim.rules.levers` -- each policy lever's effects and yearly cost.
+* :mod:`parksim.rules.assessment` -- yearly assessment rules, the status state machine,
+  and the yearly cycle both engines run (:func:`parksim.rules.assessment.drive`).
 """
 
-from . import assessment, certification, firms, growth, indicators, pipeline
+from . import assessment, certification, firms, growth, indicators, levers, pipeline
 
-__all__ = ["assessment", "certification", "firms", "growth", "indicators", "pipeline"]
+__all__ = ["assessment", "certification", "firms", "growth", "indicators", "levers", "pipeline"]

@@ -1,8 +1,8 @@
 """Array primitives the rules use, compiled without allocation for a single firm.
 
-In Python (the SimPy engine, on arrays of firms) :func:`where` is
+In Python (on arrays of firms, e.g. in checks) :func:`where` is
 ``np.where`` and :func:`total` is ``np.sum``. Compiled by numba for plain
-numbers (the fast engine, one firm at a time) ``where`` is a branch that
+numbers (the firms' procedures of both engines, one firm at a time) ``where`` is a branch that
 returns a number (``np.where`` would build a 0-d array, an allocation per call)
 and ``total`` is the number itself, so a rule written once sums over an array
 of firms or adds up one firm's part. :func:`ndtri` (the standard normal

@@ -16,9 +16,9 @@
 Thresholds are scenario parameters (``certification.*``), passed in as ``p``
 (the scenario's section; for the tech-based SME the point tables as arrays:
 :func:`tech_sme_params`). The functions are written in the subset of NumPy that
-numba compiles (with ``where`` of :mod:`parksim.rules._ops`): the SimPy engine
-applies them to arrays of firms, the fast engine applies their compiled form to
-one firm at a time, where they are plain arithmetic on numbers.
+numba compiles (with ``where`` of :mod:`parksim.rules._ops`): the firms' compiled
+month end, which both engines run, applies them to one firm at a time, where they
+are plain arithmetic on numbers; in Python they also take arrays of firms.
 """
 
 from __future__ import annotations
@@ -72,22 +72,22 @@ class TechSmeParams(NamedTuple):
     hnte_qualifies: bool
 
 
-def tech_sme_params(p) -> TechSmeParams:
-    """:class:`TechSmeParams` of a scenario's ``certification.tech_sme`` section."""
+def point_tables(p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The point tables of a scenario's ``certification.tech_sme`` section as :class:`TechSmeParams` holds them:
+    S&T staff and R&D (threshold, points) rows sorted by threshold, and Class II IP points from 0 items on."""
 
     def table(rows):
         a = np.asarray(rows, dtype=float).reshape(-1, 2)
-        return a[np.argsort(a[:, 0], kind="stable")]
+        return np.ascontiguousarray(a[np.argsort(a[:, 0], kind="stable")])
 
+    return table(p.staff_points), table(p.rd_points), np.concatenate([[0.0], np.asarray(p.ip_class2_points, dtype=float)])
+
+
+def tech_sme_params(p) -> TechSmeParams:
+    """:class:`TechSmeParams` of a (realised) scenario's ``certification.tech_sme`` section."""
+    staff, rd, ip2 = point_tables(p)
     return TechSmeParams(
-        float(p.max_staff),
-        float(p.max_revenue),
-        float(p.pass_score),
-        table(p.staff_points),
-        table(p.rd_points),
-        float(p.ip_class1_points),
-        np.concatenate([[0.0], np.asarray(p.ip_class2_points, dtype=float)]),
-        bool(p.hnte_qualifies),
+        float(p.max_staff), float(p.max_revenue), float(p.pass_score), staff, rd, float(p.ip_class1_points), ip2, bool(p.hnte_qualifies)
     )
 
 

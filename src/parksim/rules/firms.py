@@ -16,10 +16,9 @@ high-tech service share) have scores of their own.
   (:func:`present`): so a high orientation raises R&D activity, IP, field,
   niche, institutions and registering together.
 
-The engines draw the scores from their own streams (the SimPy engine as normal
-quantiles of uniforms, the fast engine as normals) and pass them here. Every
-function takes plain numbers or NumPy arrays and is compiled by numba for the
-fast engine (:mod:`parksim.rules`).
+The firm-creation procedure both engines call draws the scores as normals from
+the firm's keyed stream and passes them here. Every function takes plain numbers
+or NumPy arrays and is compiled by numba into that procedure (:mod:`parksim.rules`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ so that a target reads as the seed writes it (R&D intensity >= 3 means 3%).
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass
 
 import numpy as np
 from numba.extending import register_jitable
@@ -64,49 +63,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
 TEN_THOUSAND = 1e4  # 万元 per 亿元
 
 
-@dataclass
-class YearState:
-    """What an engine knows at a year end, one entry per firm ever simulated."""
-
-    weight: int
-    alive: np.ndarray
-    industrial: np.ndarray
-    revenue: np.ndarray
-    revenue_prev: np.ndarray
-    rd: np.ndarray
-    rd_prev: np.ndarray
-    hightech_service_share: np.ndarray
-    employees: np.ndarray
-    hnte_valid: np.ndarray
-    tech_based: np.ndarray
-    zjtx_valid: np.ndarray
-    rd_active: np.ndarray
-    rd_institution: np.ndarray
-    listed: np.ndarray
-    prev_above: np.ndarray
-    prev_tech: np.ndarray
-    above_size_revenue: float
-    new_hnte: int
-    new_zjtx: int
-    institutions: int
-    incubation_m2: float
-    industrial_land_km2: float
-    factory_floor_m2: float
-    factory_used_m2: float
-    land_quota_left_mu: float
-    projects_signed: int
-    projects_landed: int
-    projects_producing: int
-    projects_dropped: int
-    projects_waiting: int
-    investment_cum: float
-    hnte_applications: float = 0.0
-    policy_cost: float = 0.0
-    baseline_output: float | None = None
-    listed_initial: int = 0
-
-
-#: what :func:`year_sums` adds up over the firms, in order
+#: what :func:`add_year_sums` adds up over the firms, in order
 FIRM_SUMS = (
     "revenue",
     "revenue_prev",
@@ -182,8 +139,8 @@ def add_year_sums(
 ):
     """Add to ``out`` the firm sums (:data:`FIRM_SUMS`) of one year end.
 
-    The arguments are arrays (one entry per firm ever simulated: the SimPy
-    engine) or numbers (one firm: the fast engine adds the firms one by one).
+    The arguments are numbers (one firm: the year end, compiled, adds the firms
+    one by one, for both engines) or arrays (one entry per firm, e.g. in a check).
     Revenue and R&D count every firm (an exit's part-year output is the park's);
     stocks (firms, certificates, workers) count the firms alive at the year end.
     """
@@ -213,13 +170,6 @@ def add_year_sums(
     out[18] += total(where(a, employees, 0.0))
     out[19] += total(where(a & ind, employees, 0.0))
     out[20] += total(a & (listed != 0))
-
-
-def year_sums(*firms):
-    """The firm sums (:data:`FIRM_SUMS`) of one year end over arrays of firms (see :func:`add_year_sums`)."""
-    out = np.zeros(len(FIRM_SUMS))
-    add_year_sums(out, *firms)
-    return out
 
 
 def _pct(num, den):
@@ -299,34 +249,3 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "investment_cum": g("investment_cum"),
         "policy_cost": g("policy_cost"),
     }
-
-
-def record(s: YearState) -> np.ndarray:
-    """The year-end record (:data:`RECORD`) of a :class:`YearState`."""
-    sums = year_sums(
-        s.alive,
-        s.industrial,
-        s.revenue,
-        s.revenue_prev,
-        s.rd,
-        s.rd_prev,
-        s.hightech_service_share,
-        s.employees,
-        s.hnte_valid,
-        s.tech_based,
-        s.zjtx_valid,
-        s.rd_active,
-        s.rd_institution,
-        s.listed,
-        s.prev_above,
-        s.prev_tech,
-        s.above_size_revenue,
-    )
-    park = [getattr(s, name) for name in PARK_VALUES]
-    park = [np.nan if v is None else v for v in park]  # baseline_output None: use the starting firms' revenue
-    return np.concatenate([sums, np.asarray(park, dtype=float)])
-
-
-def compute(s: YearState) -> dict[str, float]:
-    """All indicators of :data:`INDICATORS` for one year end."""
-    return {name: float(v) for name, v in from_record(record(s)).items()}
