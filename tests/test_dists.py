@@ -79,7 +79,7 @@ def test_entity_distribution_varies_between_firms_parameter_does_not():
     assert len(np.unique(prod)) == 50 and prod.min() >= 100 and prod.max() <= 200
     # one growth value for the replication, the same in the realised scenario and in the firms' procedures' plan
     g = m.scn.sectors["a"].growth
-    assert isinstance(g, float) and 0 <= g <= 0.2 and m.P["SV"][0, 0, E.S_GROWTH] == g
+    assert isinstance(g, float) and 0 <= g <= 0.2 and m.P["SV"][0, 0, E.Sec.GROWTH] == g
 
 
 def test_param_uniforms_are_the_first_numbers_of_the_param_streams():

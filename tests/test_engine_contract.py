@@ -199,11 +199,11 @@ def test_both_engines_start_from_the_same_firms(root):
     P = E.plan(scn, 7, reps, None, scn.assessment)
     blk = E._Block(scn, P, reps, *E._capacity(P))
     blk.advance(0, len(reps), 0, 0, 7, 0, P)  # months 0..0: the initialisation only
-    columns = [k for k in range(blk.FF.shape[1]) if k != E.F_SHARE]
+    columns = [k for k in range(blk.FF.shape[1]) if k != E.FirmF.SHARE]
     for r in reps:
         m = ParkModel(scn, Streams(7, r))
         n = m.firms.n
-        assert n == blk.RI[r, E.N_FIRMS] > 100
+        assert n == blk.RI[r, E.RepI.FIRMS] > 100
         np.testing.assert_array_equal(m.FF[0, columns, :n], blk.FF[r, columns, :n])
         np.testing.assert_array_equal(m.FI[0, :, :n], blk.FI[r, :, :n])
         np.testing.assert_array_equal(m.SH[0, :, : scn.simulation.years], blk.SH[r, :, : scn.simulation.years])

@@ -38,6 +38,7 @@ parameter values for a seed and replication).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -98,214 +99,357 @@ _I = np.int64
 FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
 HISTORY = 3
 
+
+def layout(name: str, *fields: str):
+    """Columns by name: a named tuple whose fields hold their own positions (``FirmF.LOGB`` is the column of a firm's
+    log output level in ``FF``). Compiled code reads a field of a module-level layout as a constant."""
+    return collections.namedtuple(name, fields)(*range(len(fields)))
+
+
 # --- plan: scalar parameters ------------------------------------------------------------
-(
-    V_W,
-    V_RENT_SHARE,
-    V_LAND_DF,
-    V_RENT_DF,
-    V_BUILD_DF,
-    V_LAND_DROP,
-    V_RENT_DROP,
-    V_BUILD_DROP,
-    V_RENT_INV_SHARE,
-    V_FACTORY_TOTAL,
-    V_FACTORY_OCC,
-    V_CARRY,
-    V_EXTRA_QUOTA,
-    V_REG_PROB,
-    V_RD_EXIT_FACTOR,
-    V_RD_MULT,
-    V_CREDIT_BONUS,
-    V_ABOVE,
-    V_INST0,
-    V_INST_NEW,
-    V_INST_CLOSE,
-    V_INCUB0,
-    V_INCUB_ADD,
-    V_LIST0,
-    V_LIST_MIN,
-    V_LIST_PROB,
-    V_CULT_APPLY,
-    V_CULT_APPROVE,
-    V_BASELINE_OUT,
-    V_LAND_KM2,
-    V_WARM_UP,
-    V_WARM_RATE,
+Par = layout(
+    "Par",
+    "W",
+    "RENT_SHARE",
+    "LAND_DF",
+    "RENT_DF",
+    "BUILD_DF",
+    "LAND_DROP",
+    "RENT_DROP",
+    "BUILD_DROP",
+    "RENT_INV_SHARE",
+    "FACTORY_TOTAL",
+    "FACTORY_OCC",
+    "CARRY",
+    "EXTRA_QUOTA",
+    "REG_PROB",
+    "RD_EXIT_FACTOR",
+    "RD_MULT",
+    "CREDIT_BONUS",
+    "ABOVE",
+    "INST0",
+    "INST_NEW",
+    "INST_CLOSE",
+    "INCUB0",
+    "INCUB_ADD",
+    "LIST0",
+    "LIST_MIN",
+    "LIST_PROB",
+    "CULT_APPLY",
+    "CULT_APPROVE",
+    "BASELINE_OUT",
+    "LAND_KM2",
+    "WARM_UP",
+    "WARM_RATE",
     # high-tech enterprise
-    V_H_SMALL,
-    V_H_MEDIUM,
-    V_H_LARGE,
-    V_H_BAND_S,
-    V_H_BAND_M,
-    V_H_ST,
-    V_H_HT,
-    V_H_SCORE,
-    V_H_AGE,
-    V_H_VALID,
-    V_H_MONTH,
-    V_H_APPLY,
-    V_H_REAPPLY,
-    V_H_APPROVE,
-    V_H_VIOL,
-    V_H_REVOKE,
+    "H_SMALL",
+    "H_MEDIUM",
+    "H_LARGE",
+    "H_BAND_S",
+    "H_BAND_M",
+    "H_ST",
+    "H_HT",
+    "H_SCORE",
+    "H_AGE",
+    "H_VALID",
+    "H_MONTH",
+    "H_APPLY",
+    "H_REAPPLY",
+    "H_APPROVE",
+    "H_VIOL",
+    "H_REVOKE",
     # tech-based SME
-    V_T_STAFF,
-    V_T_REVENUE,
-    V_T_PASS,
-    V_T_IP1,
-    V_T_HNTE,
-    V_T_MONTH,
+    "T_STAFF",
+    "T_REVENUE",
+    "T_PASS",
+    "T_IP1",
+    "T_HNTE",
+    "T_MONTH",
     # 专精特新
-    V_Z_AGE,
-    V_Z_RD,
-    V_Z_RATIO,
-    V_Z_REVENUE,
-    V_Z_VALID,
-    V_Z_MONTH,
-    V_Z_APPLY,
-    V_Z_APPROVE,
-    V_MACRO_SD,
+    "Z_AGE",
+    "Z_RD",
+    "Z_RATIO",
+    "Z_REVENUE",
+    "Z_VALID",
+    "Z_MONTH",
+    "Z_APPLY",
+    "Z_APPROVE",
+    "MACRO_SD",
     # the initial status's effects (rules.assessment.status_effects)
-    V_SF0,
-    V_QF0,
-    V_GB0,
-    NV,
-) = range(67)
+    "SF0",
+    "QF0",
+    "GB0",
+)
+NV = len(Par)
 
 # project entity distributions
-(D_LAND_DELAY, D_RENT_DELAY, D_BUILD_DELAY, D_RENT_PATIENCE, D_BUILD_PATIENCE, D_PLANNED, D_REALISE, D_FLOOR, D_LAND, D_INVEST, ND) = range(
-    11
+ProjDist = layout(
+    "ProjDist",
+    "LAND_DELAY",
+    "RENT_DELAY",
+    "BUILD_DELAY",
+    "RENT_PATIENCE",
+    "BUILD_PATIENCE",
+    "PLANNED",
+    "REALISE",
+    "FLOOR",
+    "LAND",
+    "INVEST",
 )
+ND = len(ProjDist)
 # sector scalars
-(
-    S_IND,
-    S_GROWTH,
-    S_SHOCK_SD,
-    S_NOISE_SD,
-    S_HY,
-    S_HM,
-    S_YOUNG,
-    S_RAMP_M,
-    S_RAMP_S,
-    S_RD_NOISE,
-    S_WEIGHT,
-    S_RHO,
-    S_RD_ACTIVE,
-    S_IP1,
-    S_IP2_MEAN,
-    S_FIELD,
-    S_NICHE,
-    S_RD_INST,
-    S_KEY,
-    NS,
-) = range(20)
+Sec = layout(
+    "Sec",
+    "IND",
+    "GROWTH",
+    "SHOCK_SD",
+    "NOISE_SD",
+    "HY",
+    "HM",
+    "YOUNG",
+    "RAMP_M",
+    "RAMP_S",
+    "RD_NOISE",
+    "WEIGHT",
+    "RHO",
+    "RD_ACTIVE",
+    "IP1",
+    "IP2_MEAN",
+    "FIELD",
+    "NICHE",
+    "RD_INST",
+    "KEY",
+)
+NS = len(Sec)
 # sector entity distributions
-(SD_PROD, SD_RD_SHARE, SD_ST, SD_HT, SD_HTS, SD_SCORE, NSD) = range(7)
+SecDist = layout(
+    "SecDist",
+    "PROD",
+    "RD_SHARE",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+)
+NSD = len(SecDist)
 # synthetic baseline per sector
-(B_N, B_TOTAL, B_HNTE, B_TSME, B_ZJTX, B_RENT, B_HAS, NB) = range(8)
-(BD_REVENUE, BD_AGE, BD_FLOOR, NBD) = range(4)
+Base = layout(
+    "Base",
+    "N",
+    "TOTAL",
+    "HNTE",
+    "TSME",
+    "ZJTX",
+    "RENT",
+    "HAS",
+)
+NB = len(Base)
+BaseDist = layout(
+    "BaseDist",
+    "REVENUE",
+    "AGE",
+    "FLOOR",
+)
+NBD = len(BaseDist)
 # per month
-(M_RATE, M_FADD, M_LADD, M_QUOTA, NM) = range(5)
+Month = layout(
+    "Month",
+    "RATE",
+    "FADD",
+    "LADD",
+    "QUOTA",
+)
+NM = len(Month)
 
 # register rows (nan: not given)
-(
-    G_SECTOR,
-    G_REVENUE,
-    G_AGE,
-    G_EMPLOYEES,
-    G_RD,
-    G_ST,
-    G_HT,
-    G_HTS,
-    G_IP1,
-    G_IP2,
-    G_NICHE,
-    G_RDINST,
-    G_LISTED,
-    G_HEXP,
-    G_TSME,
-    G_ZEXP,
-    G_FLOOR,
-    NG,
-) = range(18)
+Reg = layout(
+    "Reg",
+    "SECTOR",
+    "REVENUE",
+    "AGE",
+    "EMPLOYEES",
+    "RD",
+    "ST",
+    "HT",
+    "HTS",
+    "IP1",
+    "IP2",
+    "NICHE",
+    "RDINST",
+    "LISTED",
+    "HEXP",
+    "TSME",
+    "ZEXP",
+    "FLOOR",
+)
+NG = len(Reg)
 # known projects
-(K_SIGN, K_SECTOR, K_RENT, K_PLANNED, K_FLOOR, K_LAND, K_INVEST, K_LANDED, K_JOBS, NK) = range(10)
+Known = layout(
+    "Known",
+    "SIGN",
+    "SECTOR",
+    "RENT",
+    "PLANNED",
+    "FLOOR",
+    "LAND",
+    "INVEST",
+    "LANDED",
+    "JOBS",
+)
+NK = len(Known)
 
 # --- block state ------------------------------------------------------------------------
-(F_BIRTH, F_DEATH, F_LOGB, F_RAMP_M, F_RAMP_S, F_PROD, F_ST, F_HT, F_HTS, F_SCORE, F_HEXP, F_ZEXP, F_FLOOR, F_SHARE, NF0) = range(15)
-(
-    I_SECTOR,
-    I_IND,
-    I_ALIVE,
-    I_RDACT,
-    I_IP1,
-    I_IP2,
-    I_FIELD,
-    I_NICHE,
-    I_RDINST,
-    I_REG,
-    I_HON,
-    I_HEVER,
-    I_TSME,
-    I_ZON,
-    I_ZEVER,
-    I_LISTED,
-    I_PABOVE,
-    I_PTECH,
-    I_KEY,
-    NI,
-) = range(20)
+FirmF = layout(
+    "FirmF",
+    "BIRTH",
+    "DEATH",
+    "LOGB",
+    "RAMP_M",
+    "RAMP_S",
+    "PROD",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+    "HEXP",
+    "ZEXP",
+    "FLOOR",
+    "SHARE",
+)
+NF0 = len(FirmF)
+FirmI = layout(
+    "FirmI",
+    "SECTOR",
+    "IND",
+    "ALIVE",
+    "RDACT",
+    "IP1",
+    "IP2",
+    "FIELD",
+    "NICHE",
+    "RDINST",
+    "REG",
+    "HON",
+    "HEVER",
+    "TSME",
+    "ZON",
+    "ZEVER",
+    "LISTED",
+    "PABOVE",
+    "PTECH",
+    "KEY",
+)
+NI = len(FirmI)
 # yearly decision uniforms (as the SimPy engine's)
-(U_HAPPLY, U_HAPPROVE, U_HVIOL, U_HREVOKE, U_ZAPPLY, U_ZAPPROVE, U_LISTING) = range(7)
+Draw = layout(
+    "Draw",
+    "HAPPLY",
+    "HAPPROVE",
+    "HVIOL",
+    "HREVOKE",
+    "ZAPPLY",
+    "ZAPPROVE",
+    "LISTING",
+)
 # projects
-(
-    P_SIGN,
-    P_NEXT,
-    P_AMOUNT,
-    P_LANDMU,
-    P_INVEST,
-    P_LEVEL,
-    P_PRODUCTIVITY,
-    P_PATIENCE,
-    P_STAGE_DELAY,
-    P_ELAPSED,
-    P_U_LANDDROP,
-    P_U_STAGEDROP,
-    NPF,
-) = range(13)
-(Q_STATE, Q_SECTOR, Q_RENT, Q_KEY, Q_ORDER, Q_QUEUED, NPI) = range(7)
-ST_DONE, ST_LAND, ST_QUEUE, ST_STAGE, ST_SIGN = range(5)
+ProjF = layout(
+    "ProjF",
+    "SIGN",
+    "NEXT",
+    "AMOUNT",
+    "LANDMU",
+    "INVEST",
+    "LEVEL",
+    "PRODUCTIVITY",
+    "PATIENCE",
+    "STAGE_DELAY",
+    "ELAPSED",
+    "U_LANDDROP",
+    "U_STAGEDROP",
+)
+NPF = len(ProjF)
+ProjI = layout(
+    "ProjI",
+    "STATE",
+    "SECTOR",
+    "RENT",
+    "KEY",
+    "ORDER",
+    "QUEUED",
+)
+NPI = len(ProjI)
+Stage = layout(
+    "Stage",
+    "DONE",
+    "LAND",
+    "QUEUE",
+    "STAGE",
+    "SIGN",
+)
 # replication scalars
-(R_FLEVEL, R_FTOTAL, R_LLEVEL, R_QLEFT, R_INVEST, R_LANDACQ, R_NEXTSIGN, R_INCUB, R_GBONUS, R_QFACTOR, NRS) = range(11)
-(
-    N_FIRMS,
-    N_PROJ,
-    N_ACTIVE,
-    N_QF,  # end of the factory-space queue (entries N_QFH .. N_QF-1 of QF)
-    N_QL,  # end of the land queue
-    N_QFH,  # head of the factory-space queue
-    N_QLH,  # head of the land queue
-    N_SEQ,
-    C_SIGNED,
-    C_LANDED,
-    C_PRODUCING,
-    C_DROPPED,
-    C_NEWH,
-    C_NEWZ,
-    C_APPLY,
-    N_WAITING,
-    N_INST,
-    N_ERROR,
-    NRI,
-) = range(19)
+RepF = layout(
+    "RepF",
+    "FLEVEL",
+    "FTOTAL",
+    "LLEVEL",
+    "QLEFT",
+    "INVEST",
+    "LANDACQ",
+    "NEXTSIGN",
+    "INCUB",
+    "GBONUS",
+    "QFACTOR",
+)
+NRS = len(RepF)
+RepI = layout(
+    "RepI",
+    "FIRMS",
+    "PROJ",
+    "ACTIVE",
+    "QF",  # end of the factory-space queue (entries RepI.QFH .. RepI.QF-1 of QF)
+    "QL",  # end of the land queue
+    "QFH",  # head of the factory-space queue
+    "QLH",  # head of the land queue
+    "SEQ",
+    "SIGNED",
+    "LANDED",
+    "PRODUCING",
+    "DROPPED",
+    "NEWH",
+    "NEWZ",
+    "APPLY",
+    "WAITING",
+    "INST",
+    "ERROR",
+)
+NRI = len(RepI)
 ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
 #: a new firm's normal scores: numbers of the counter-based sequence of its creation root (R.keyed_normal_at);
-#: its yearly R&D noise is numbers Z_RD_YEAR + year
-(Z_PROD, Z_RD_ACTIVE, Z_RD_SHARE, Z_ST, Z_HT, Z_HTS, Z_SCORE, Z_IP1, Z_IP2, Z_FIELD, Z_NICHE, Z_RDINST, Z_REG, Z_LATENT, Z_RD_YEAR) = range(
-    15
+#: its yearly R&D noise is numbers Score.RD_YEAR + year
+Score = layout(
+    "Score",
+    "PROD",
+    "RD_ACTIVE",
+    "RD_SHARE",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+    "IP1",
+    "IP2",
+    "FIELD",
+    "NICHE",
+    "RDINST",
+    "REG",
+    "LATENT",
+    "RD_YEAR",
 )
-(RR_ARRIVALS, RR_INST, NRR) = range(3)
+Root = layout(
+    "Root",
+    "ARRIVALS",
+    "INST",
+)
+NRR = len(Root)
 
 # internal functions are only called from compiled code: no Python wrappers (they cost most of the compile time)
 _JIT = dict(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -364,7 +508,7 @@ def _firm_year(seed, park, key, y):
 def _firm_level(FF, r, i, t):
     """Output rate of firm i at month end t (for its workers: rate / labour productivity), as the month's step left it:
     its full-capacity level ``exp(logb)`` times its ramp-up factor."""
-    return R.exp(FF[r, F_LOGB, i]) * G.ramp(t - FF[r, F_BIRTH, i], FF[r, F_RAMP_M, i], FF[r, F_RAMP_S, i])
+    return R.exp(FF[r, FirmF.LOGB, i]) * G.ramp(t - FF[r, FirmF.BIRTH, i], FF[r, FirmF.RAMP_M, i], FF[r, FirmF.RAMP_S, i])
 
 
 @numba.njit(**_LEAN)
@@ -381,68 +525,68 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     # the attributes' normal scores are numbers 0, 1, ... of a counter-based sequence rooted at one draw of the
     # stream (independent of one another, so computed side by side), then the exit time's exponential
     h = R.next_u64(st)
-    z_prod = R.keyed_normal_at(h, _I(Z_PROD))
-    z_rd_active = R.keyed_normal_at(h, _I(Z_RD_ACTIVE))
-    z_rd_share = R.keyed_normal_at(h, _I(Z_RD_SHARE))
-    z_st = R.keyed_normal_at(h, _I(Z_ST))
-    z_ht = R.keyed_normal_at(h, _I(Z_HT))
-    z_hts = R.keyed_normal_at(h, _I(Z_HTS))
-    z_score = R.keyed_normal_at(h, _I(Z_SCORE))
-    z_ip1 = R.keyed_normal_at(h, _I(Z_IP1))
-    z_ip2 = R.keyed_normal_at(h, _I(Z_IP2))
-    z_field = R.keyed_normal_at(h, _I(Z_FIELD))
-    z_niche = R.keyed_normal_at(h, _I(Z_NICHE))
-    z_rdinst = R.keyed_normal_at(h, _I(Z_RDINST))
-    z_reg = R.keyed_normal_at(h, _I(Z_REG))
-    z_latent = R.keyed_normal_at(h, _I(Z_LATENT))
+    z_prod = R.keyed_normal_at(h, _I(Score.PROD))
+    z_rd_active = R.keyed_normal_at(h, _I(Score.RD_ACTIVE))
+    z_rd_share = R.keyed_normal_at(h, _I(Score.RD_SHARE))
+    z_st = R.keyed_normal_at(h, _I(Score.ST))
+    z_ht = R.keyed_normal_at(h, _I(Score.HT))
+    z_hts = R.keyed_normal_at(h, _I(Score.HTS))
+    z_score = R.keyed_normal_at(h, _I(Score.SCORE))
+    z_ip1 = R.keyed_normal_at(h, _I(Score.IP1))
+    z_ip2 = R.keyed_normal_at(h, _I(Score.IP2))
+    z_field = R.keyed_normal_at(h, _I(Score.FIELD))
+    z_niche = R.keyed_normal_at(h, _I(Score.NICHE))
+    z_rdinst = R.keyed_normal_at(h, _I(Score.RDINST))
+    z_reg = R.keyed_normal_at(h, _I(Score.REG))
+    z_latent = R.keyed_normal_at(h, _I(Score.LATENT))
     e_exit = R.exponential(st)
     # normal scores (rules.firms): the tech attributes share the firm's latent tech orientation z0
     z0 = z_latent if math.isnan(latent) else latent
-    rho = SV[pr, s, S_RHO]
-    drawn_active = F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, S_RD_ACTIVE])
+    rho = SV[pr, s, Sec.RHO]
+    drawn_active = F.present(F.tech_score(rho, z0, z_rd_active), SV[pr, s, Sec.RD_ACTIVE])
     # the drawn share is read only for a firm drawn R&D-active without a register's share
     drawn_share = (
-        R.ppf_z_at4(SD, pr, s, _I(SD_RD_SHARE), F.tech_score(rho, z0, z_rd_share)) if drawn_active and math.isnan(known_rd) else 0.0
+        R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), F.tech_score(rho, z0, z_rd_share)) if drawn_active and math.isnan(known_rd) else 0.0
     )
     rd_active, rd_share = F.research(drawn_active, drawn_share, known_rd)
-    FI[r, I_SECTOR, i] = s
-    FI[r, I_IND, i] = np.int64(SV[pr, s, S_IND])
-    FI[r, I_ALIVE, i] = 1
-    FI[r, I_KEY, i] = key
-    FF[r, F_BIRTH, i] = birth
-    FF[r, F_LOGB, i] = math.log(max(level, 1e-9))
-    FF[r, F_RAMP_M, i] = SV[pr, s, S_RAMP_M] if ramp else 0.0
-    FF[r, F_RAMP_S, i] = SV[pr, s, S_RAMP_S]
-    FF[r, F_PROD, i] = R.ppf_z_at4(SD, pr, s, _I(SD_PROD), z_prod) if math.isnan(known_prod) else known_prod
-    FI[r, I_RDACT, i] = 1 if rd_active else 0
-    FF[r, F_DEATH, i] = F.exit_time(
-        birth, e_exit, age0, rd_active, PV[pr, V_RD_EXIT_FACTOR], SV[pr, s, S_HY], SV[pr, s, S_HM], SV[pr, s, S_YOUNG]
+    FI[r, FirmI.SECTOR, i] = s
+    FI[r, FirmI.IND, i] = np.int64(SV[pr, s, Sec.IND])
+    FI[r, FirmI.ALIVE, i] = 1
+    FI[r, FirmI.KEY, i] = key
+    FF[r, FirmF.BIRTH, i] = birth
+    FF[r, FirmF.LOGB, i] = math.log(max(level, 1e-9))
+    FF[r, FirmF.RAMP_M, i] = SV[pr, s, Sec.RAMP_M] if ramp else 0.0
+    FF[r, FirmF.RAMP_S, i] = SV[pr, s, Sec.RAMP_S]
+    FF[r, FirmF.PROD, i] = R.ppf_z_at4(SD, pr, s, _I(SecDist.PROD), z_prod) if math.isnan(known_prod) else known_prod
+    FI[r, FirmI.RDACT, i] = 1 if rd_active else 0
+    FF[r, FirmF.DEATH, i] = F.exit_time(
+        birth, e_exit, age0, rd_active, PV[pr, Par.RD_EXIT_FACTOR], SV[pr, s, Sec.HY], SV[pr, s, Sec.HM], SV[pr, s, Sec.YOUNG]
     )
     # the R&D intensity of each year from the one it is born in (its birth is its creation, or before it for a
     # starting firm); earlier years have none: a year end read them only for a firm born at that very instant (the
     # SimPy engine may start a project's production at a year end before it runs), whose year's output is 0
-    sd = SV[pr, s, S_RD_NOISE]
+    sd = SV[pr, s, Sec.RD_NOISE]
     first = min(Y, max(0, int(birth // 12.0)))
     for y in range(first):
         FF[r, NF0 + y, i] = 0.0
     for y in range(first, Y):
         # (rd_efficiency of an R&D-inactive firm is 0 whatever its noise: numbers of its own sequence, read by nothing else)
-        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Z_RD_YEAR + y))) if rd_active else 0.0
-    FF[r, F_ST, i] = R.ppf_z_at4(SD, pr, s, _I(SD_ST), F.tech_score(rho, z0, z_st))
-    FF[r, F_HT, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HT), F.tech_score(rho, z0, z_ht))
-    FF[r, F_HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SD_HTS), z_hts)
-    FF[r, F_SCORE, i] = R.ppf_z_at4(SD, pr, s, _I(SD_SCORE), F.tech_score(rho, z0, z_score))
-    FI[r, I_IP1, i] = 1 if F.present(F.tech_score(rho, z0, z_ip1), SV[pr, s, S_IP1]) else 0
-    FI[r, I_IP2, i] = poisson_ppf(R.ndtr(F.tech_score(rho, z0, z_ip2)), SV[pr, s, S_IP2_MEAN])
-    FI[r, I_FIELD, i] = 1 if F.present(F.tech_score(rho, z0, z_field), SV[pr, s, S_FIELD]) else 0
-    FI[r, I_NICHE, i] = 1 if F.present(F.tech_score(rho, z0, z_niche), SV[pr, s, S_NICHE]) else 0
-    FI[r, I_RDINST, i] = 1 if F.present(F.tech_score(rho, z0, z_rdinst), SV[pr, s, S_RD_INST]) else 0
-    FI[r, I_REG, i] = 1 if F.present(F.tech_score(rho, z0, z_reg), PV[pr, V_REG_PROB]) else 0
-    for k in (I_HON, I_HEVER, I_TSME, I_ZON, I_ZEVER, I_LISTED, I_PABOVE, I_PTECH):
+        FF[r, NF0 + y, i] = F.rd_efficiency(rd_share, rd_active, sd, R.keyed_normal_at(h, _I(Score.RD_YEAR + y))) if rd_active else 0.0
+    FF[r, FirmF.ST, i] = R.ppf_z_at4(SD, pr, s, _I(SecDist.ST), F.tech_score(rho, z0, z_st))
+    FF[r, FirmF.HT, i] = R.ppf_z_at4(SD, pr, s, _I(SecDist.HT), F.tech_score(rho, z0, z_ht))
+    FF[r, FirmF.HTS, i] = R.ppf_z_at4(SD, pr, s, _I(SecDist.HTS), z_hts)
+    FF[r, FirmF.SCORE, i] = R.ppf_z_at4(SD, pr, s, _I(SecDist.SCORE), F.tech_score(rho, z0, z_score))
+    FI[r, FirmI.IP1, i] = 1 if F.present(F.tech_score(rho, z0, z_ip1), SV[pr, s, Sec.IP1]) else 0
+    FI[r, FirmI.IP2, i] = poisson_ppf(R.ndtr(F.tech_score(rho, z0, z_ip2)), SV[pr, s, Sec.IP2_MEAN])
+    FI[r, FirmI.FIELD, i] = 1 if F.present(F.tech_score(rho, z0, z_field), SV[pr, s, Sec.FIELD]) else 0
+    FI[r, FirmI.NICHE, i] = 1 if F.present(F.tech_score(rho, z0, z_niche), SV[pr, s, Sec.NICHE]) else 0
+    FI[r, FirmI.RDINST, i] = 1 if F.present(F.tech_score(rho, z0, z_rdinst), SV[pr, s, Sec.RD_INST]) else 0
+    FI[r, FirmI.REG, i] = 1 if F.present(F.tech_score(rho, z0, z_reg), PV[pr, Par.REG_PROB]) else 0
+    for k in (FirmI.HON, FirmI.HEVER, FirmI.TSME, FirmI.ZON, FirmI.ZEVER, FirmI.LISTED, FirmI.PABOVE, FirmI.PTECH):
         FI[r, k, i] = 0
-    FF[r, F_HEXP, i] = -np.inf
-    FF[r, F_ZEXP, i] = -np.inf
-    FF[r, F_FLOOR, i] = 0.0
+    FF[r, FirmF.HEXP, i] = -np.inf
+    FF[r, FirmF.ZEXP, i] = -np.inf
+    FF[r, FirmF.FLOOR, i] = 0.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
     FR[r, i] = R.next_u64(st)  # the root of the firm's monthly noise (R.keyed_normal(root, month))
@@ -461,26 +605,26 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
     for g in range(REG.shape[0]):
         if n >= cap:
             return -1
-        s = int(REG[g, G_SECTOR])
+        s = int(REG[g, Reg.SECTOR])
         key = _key(_I(REGISTER), _I(g))
         _stream(st, seed, _I(REGISTER), park, key)
         for j in range(10):
             u[j] = R.uniform(st)
-        revenue = REG[g, G_REVENUE]
-        has_base = BV[pr, s, B_HAS] > 0
-        if not math.isnan(REG[g, G_AGE]):
-            age = 12.0 * REG[g, G_AGE]
+        revenue = REG[g, Reg.REVENUE]
+        has_base = BV[pr, s, Base.HAS] > 0
+        if not math.isnan(REG[g, Reg.AGE]):
+            age = 12.0 * REG[g, Reg.AGE]
         elif has_base:
-            age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
+            age = 12.0 * R.ppf(BD[pr, s, BaseDist.AGE], u[1])
         else:
             age = 60.0
-        level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
+        level = G.year_end_level(revenue, SV[pr, s, Sec.GROWTH])
         known_prod = np.nan
-        if not math.isnan(REG[g, G_EMPLOYEES]) and REG[g, G_EMPLOYEES] > 0:
-            known_prod = F.register_productivity(revenue, REG[g, G_EMPLOYEES])
+        if not math.isnan(REG[g, Reg.EMPLOYEES]) and REG[g, Reg.EMPLOYEES] > 0:
+            known_prod = F.register_productivity(revenue, REG[g, Reg.EMPLOYEES])
         known_rd = np.nan
-        if not math.isnan(REG[g, G_RD]):
-            known_rd = F.register_rd_share(REG[g, G_RD], revenue)
+        if not math.isnan(REG[g, Reg.RD]):
+            known_rd = F.register_rd_share(REG[g, Reg.RD], revenue)
         _new_firm(
             r,
             _I(n),
@@ -505,69 +649,69 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
             SD,
             PV,
         )
-        if not math.isnan(REG[g, G_ST]):
-            FF[r, F_ST, n] = REG[g, G_ST]
-        if not math.isnan(REG[g, G_HT]):
-            FF[r, F_HT, n] = REG[g, G_HT]
-        if not math.isnan(REG[g, G_HTS]):
-            FF[r, F_HTS, n] = REG[g, G_HTS]
-        if not math.isnan(REG[g, G_IP1]):
-            FI[r, I_IP1, n] = int(REG[g, G_IP1])
-        if not math.isnan(REG[g, G_IP2]):
-            FI[r, I_IP2, n] = int(REG[g, G_IP2])
-        if not math.isnan(REG[g, G_NICHE]):
-            FI[r, I_NICHE, n] = int(REG[g, G_NICHE])
-        if not math.isnan(REG[g, G_RDINST]):
-            FI[r, I_RDINST, n] = int(REG[g, G_RDINST])
-        if not math.isnan(REG[g, G_LISTED]):
-            FI[r, I_LISTED, n] = int(REG[g, G_LISTED])
-        _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
-        if not math.isnan(REG[g, G_HEXP]) and REG[g, G_HEXP] > 0:
-            FI[r, I_HON, n] = 1
-            FI[r, I_HEVER, n] = 1
-            FF[r, F_HEXP, n] = REG[g, G_HEXP]
-        FI[r, I_TSME, n] = 1 if REG[g, G_TSME] > 0 else 0
-        if not math.isnan(REG[g, G_ZEXP]) and REG[g, G_ZEXP] > 0:
-            FI[r, I_ZON, n] = 1
-            FI[r, I_ZEVER, n] = 1
-            FF[r, F_ZEXP, n] = REG[g, G_ZEXP]
-        FF[r, F_FLOOR, n] = 0.0 if math.isnan(REG[g, G_FLOOR]) else REG[g, G_FLOOR]
-        FI[r, I_PABOVE, n] = 1 if C.above_size(revenue, FI[r, I_IND, n], PV[pr, V_ABOVE]) else 0
-        FI[r, I_PTECH, n] = 1 if (FI[r, I_TSME, n] == 1 or FI[r, I_HON, n] == 1) else 0
+        if not math.isnan(REG[g, Reg.ST]):
+            FF[r, FirmF.ST, n] = REG[g, Reg.ST]
+        if not math.isnan(REG[g, Reg.HT]):
+            FF[r, FirmF.HT, n] = REG[g, Reg.HT]
+        if not math.isnan(REG[g, Reg.HTS]):
+            FF[r, FirmF.HTS, n] = REG[g, Reg.HTS]
+        if not math.isnan(REG[g, Reg.IP1]):
+            FI[r, FirmI.IP1, n] = int(REG[g, Reg.IP1])
+        if not math.isnan(REG[g, Reg.IP2]):
+            FI[r, FirmI.IP2, n] = int(REG[g, Reg.IP2])
+        if not math.isnan(REG[g, Reg.NICHE]):
+            FI[r, FirmI.NICHE, n] = int(REG[g, Reg.NICHE])
+        if not math.isnan(REG[g, Reg.RDINST]):
+            FI[r, FirmI.RDINST, n] = int(REG[g, Reg.RDINST])
+        if not math.isnan(REG[g, Reg.LISTED]):
+            FI[r, FirmI.LISTED, n] = int(REG[g, Reg.LISTED])
+        _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, FirmI.RDACT, n] == 1 else 0.0, age)
+        if not math.isnan(REG[g, Reg.HEXP]) and REG[g, Reg.HEXP] > 0:
+            FI[r, FirmI.HON, n] = 1
+            FI[r, FirmI.HEVER, n] = 1
+            FF[r, FirmF.HEXP, n] = REG[g, Reg.HEXP]
+        FI[r, FirmI.TSME, n] = 1 if REG[g, Reg.TSME] > 0 else 0
+        if not math.isnan(REG[g, Reg.ZEXP]) and REG[g, Reg.ZEXP] > 0:
+            FI[r, FirmI.ZON, n] = 1
+            FI[r, FirmI.ZEVER, n] = 1
+            FF[r, FirmF.ZEXP, n] = REG[g, Reg.ZEXP]
+        FF[r, FirmF.FLOOR, n] = 0.0 if math.isnan(REG[g, Reg.FLOOR]) else REG[g, Reg.FLOOR]
+        FI[r, FirmI.PABOVE, n] = 1 if C.above_size(revenue, FI[r, FirmI.IND, n], PV[pr, Par.ABOVE]) else 0
+        FI[r, FirmI.PTECH, n] = 1 if (FI[r, FirmI.TSME, n] == 1 or FI[r, FirmI.HON, n] == 1) else 0
         n += 1
     for s in range(nsec):
         first = n
-        for j in range(int(BV[pr, s, B_N])):
+        for j in range(int(BV[pr, s, Base.N])):
             if n >= cap:
                 return -1
-            key = _key(_I(SYNTHETIC_FIRM), (np.int64(SV[pr, s, S_KEY]) << 20) | j)
+            key = _key(_I(SYNTHETIC_FIRM), (np.int64(SV[pr, s, Sec.KEY]) << 20) | j)
             _stream(st, seed, _I(SYNTHETIC_FIRM), park, key)
             for k in range(10):
                 u[k] = R.uniform(st)
-            revenue = R.ppf(BD[pr, s, BD_REVENUE], u[0])
-            age = 12.0 * R.ppf(BD[pr, s, BD_AGE], u[1])
+            revenue = R.ppf(BD[pr, s, BaseDist.REVENUE], u[0])
+            age = 12.0 * R.ppf(BD[pr, s, BaseDist.AGE], u[1])
             latent = F.starting_orientation(u[2])  # the certified share are the firms of highest orientation
-            level = G.year_end_level(revenue, SV[pr, s, S_GROWTH])
+            level = G.year_end_level(revenue, SV[pr, s, Sec.GROWTH])
             _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV)
-            _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, I_RDACT, n] == 1 else 0.0, age)
+            _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, FirmI.RDACT, n] == 1 else 0.0, age)
             hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
-                u[2], u[3], u[5], u[6], BV[pr, s, B_HNTE], BV[pr, s, B_TSME], BV[pr, s, B_ZJTX], PV[pr, V_H_VALID], PV[pr, V_Z_VALID]
+                u[2], u[3], u[5], u[6], BV[pr, s, Base.HNTE], BV[pr, s, Base.TSME], BV[pr, s, Base.ZJTX], PV[pr, Par.H_VALID], PV[pr, Par.Z_VALID]
             )
             if hnte:
-                FI[r, I_HON, n] = 1
-                FI[r, I_HEVER, n] = 1
-                FF[r, F_HEXP, n] = hnte_expiry
-            FI[r, I_TSME, n] = 1 if tech_sme else 0
+                FI[r, FirmI.HON, n] = 1
+                FI[r, FirmI.HEVER, n] = 1
+                FF[r, FirmF.HEXP, n] = hnte_expiry
+            FI[r, FirmI.TSME, n] = 1 if tech_sme else 0
             if zjtx:
-                FI[r, I_ZON, n] = 1
-                FI[r, I_ZEVER, n] = 1
-                FF[r, F_ZEXP, n] = zjtx_expiry
-            if u[7] < BV[pr, s, B_RENT]:
-                FF[r, F_FLOOR, n] = R.ppf(BD[pr, s, BD_FLOOR], u[8])
-            FI[r, I_PABOVE, n] = 1 if C.above_size(revenue, FI[r, I_IND, n], PV[pr, V_ABOVE]) else 0
-            FI[r, I_PTECH, n] = 1 if (FI[r, I_TSME, n] == 1 or FI[r, I_HON, n] == 1) else 0
+                FI[r, FirmI.ZON, n] = 1
+                FI[r, FirmI.ZEVER, n] = 1
+                FF[r, FirmF.ZEXP, n] = zjtx_expiry
+            if u[7] < BV[pr, s, Base.RENT]:
+                FF[r, FirmF.FLOOR, n] = R.ppf(BD[pr, s, BaseDist.FLOOR], u[8])
+            FI[r, FirmI.PABOVE, n] = 1 if C.above_size(revenue, FI[r, FirmI.IND, n], PV[pr, Par.ABOVE]) else 0
+            FI[r, FirmI.PTECH, n] = 1 if (FI[r, FirmI.TSME, n] == 1 or FI[r, FirmI.HON, n] == 1) else 0
             n += 1
-        total = BV[pr, s, B_TOTAL]
+        total = BV[pr, s, Base.TOTAL]
         if not math.isnan(total) and n > first:
             drawn = 0.0
             for i in range(first, n):
@@ -575,11 +719,11 @@ def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
             if drawn > 0:
                 factor, log_factor = F.calibration(total, drawn)
                 for i in range(first, n):
-                    FF[r, F_LOGB, i] += log_factor
+                    FF[r, FirmF.LOGB, i] += log_factor
                     for k in range(HISTORY):
                         FF[r, REV + k, i] *= factor
                         FF[r, RD + k, i] *= factor
-                    FI[r, I_PABOVE, i] = 1 if C.above_size(FF[r, REV + HISTORY - 1, i], FI[r, I_IND, i], PV[pr, V_ABOVE]) else 0
+                    FI[r, FirmI.PABOVE, i] = 1 if C.above_size(FF[r, REV + HISTORY - 1, i], FI[r, FirmI.IND, i], PV[pr, Par.ABOVE]) else 0
     return n
 
 
@@ -597,8 +741,8 @@ def _schedule(r, j, t, AL, RI):
     """Push project j's next event at time t on the replication's event heap (stale entries are skipped when popped)."""
     if math.isinf(t):
         return
-    k = RI[r, N_ACTIVE]
-    RI[r, N_ACTIVE] = k + 1
+    k = RI[r, RepI.ACTIVE]
+    RI[r, RepI.ACTIVE] = k + 1
     while k > 0:
         parent = (k - 1) // 2
         if AL[r, parent, 0] <= t:
@@ -613,8 +757,8 @@ def _schedule(r, j, t, AL, RI):
 @numba.njit(**_LEAN)
 def _pop(r, AL, RI):
     """Remove the earliest entry of the event heap."""
-    n = RI[r, N_ACTIVE] - 1
-    RI[r, N_ACTIVE] = n
+    n = RI[r, RepI.ACTIVE] - 1
+    RI[r, RepI.ACTIVE] = n
     if n == 0:
         return
     t, j = AL[r, n, 0], AL[r, n, 1]
@@ -661,61 +805,61 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     productivity = np.nan
     if known < 0:
         nsec = SV.shape[1]
-        s = choose(u_sector, SV[pr, :, S_WEIGHT]) if nsec > 1 else 0
-        rent = u_rent < PV[pr, V_RENT_SHARE]
-        planned = R.ppf_z_at(PD, pr, _I(D_PLANNED), z_planned)
-        floor = R.ppf_z_at(PD, pr, _I(D_FLOOR), z_floor)
-        land = R.ppf_z_at(PD, pr, _I(D_LAND), z_land)
-        invest = investment(R.ppf_z_at(PD, pr, _I(D_INVEST), z_invest), rent, PV[pr, V_RENT_INV_SHARE])
+        s = choose(u_sector, SV[pr, :, Sec.WEIGHT]) if nsec > 1 else 0
+        rent = u_rent < PV[pr, Par.RENT_SHARE]
+        planned = R.ppf_z_at(PD, pr, _I(ProjDist.PLANNED), z_planned)
+        floor = R.ppf_z_at(PD, pr, _I(ProjDist.FLOOR), z_floor)
+        land = R.ppf_z_at(PD, pr, _I(ProjDist.LAND), z_land)
+        invest = investment(R.ppf_z_at(PD, pr, _I(ProjDist.INVEST), z_invest), rent, PV[pr, Par.RENT_INV_SHARE])
     else:
-        s = int(KP[known, K_SECTOR])
-        rent = KP[known, K_RENT] > 0
-        planned = KP[known, K_PLANNED]
-        floor = 0.0 if math.isnan(KP[known, K_FLOOR]) else KP[known, K_FLOOR]
-        land = 0.0 if math.isnan(KP[known, K_LAND]) else KP[known, K_LAND]
-        if math.isnan(KP[known, K_INVEST]):
-            invest = investment(R.ppf_z_at(PD, pr, _I(D_INVEST), z_invest), rent, PV[pr, V_RENT_INV_SHARE])
+        s = int(KP[known, Known.SECTOR])
+        rent = KP[known, Known.RENT] > 0
+        planned = KP[known, Known.PLANNED]
+        floor = 0.0 if math.isnan(KP[known, Known.FLOOR]) else KP[known, Known.FLOOR]
+        land = 0.0 if math.isnan(KP[known, Known.LAND]) else KP[known, Known.LAND]
+        if math.isnan(KP[known, Known.INVEST]):
+            invest = investment(R.ppf_z_at(PD, pr, _I(ProjDist.INVEST), z_invest), rent, PV[pr, Par.RENT_INV_SHARE])
         else:
-            invest = KP[known, K_INVEST]
-        status_landed = KP[known, K_LANDED] > 0
-        if not math.isnan(KP[known, K_JOBS]) and KP[known, K_JOBS] > 0:
-            productivity = planned / KP[known, K_JOBS]
-    realisation = R.ppf_z_at(PD, pr, _I(D_REALISE), z_realise)
+            invest = KP[known, Known.INVEST]
+        status_landed = KP[known, Known.LANDED] > 0
+        if not math.isnan(KP[known, Known.JOBS]) and KP[known, Known.JOBS] > 0:
+            productivity = planned / KP[known, Known.JOBS]
+    realisation = R.ppf_z_at(PD, pr, _I(ProjDist.REALISE), z_realise)
     elapsed = max(0.0, -signed_at)
-    land_delay = stage_delay(R.ppf_z_at(PD, pr, _I(D_LAND_DELAY), z_land_delay), PV[pr, V_LAND_DF])
+    land_delay = stage_delay(R.ppf_z_at(PD, pr, _I(ProjDist.LAND_DELAY), z_land_delay), PV[pr, Par.LAND_DF])
     later_delay = stage_delay(
-        R.ppf_z_at(PD, pr, _I(D_RENT_DELAY if rent else D_BUILD_DELAY), z_rent_delay if rent else z_build_delay),
-        PV[pr, V_RENT_DF] if rent else PV[pr, V_BUILD_DF],
+        R.ppf_z_at(PD, pr, _I(ProjDist.RENT_DELAY if rent else ProjDist.BUILD_DELAY), z_rent_delay if rent else z_build_delay),
+        PV[pr, Par.RENT_DF] if rent else PV[pr, Par.BUILD_DF],
     )
-    if known < 0 and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u_land_drop < PV[pr, V_LAND_DROP]):
-        PI[r, Q_STATE, j] = ST_DONE  # a synthetic project signed before the start (warm-up) that the baseline stands for
+    if known < 0 and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u_land_drop < PV[pr, Par.LAND_DROP]):
+        PI[r, ProjI.STATE, j] = Stage.DONE  # a synthetic project signed before the start (warm-up) that the baseline stands for
         return
     if signed_at >= 0:
-        RI[r, C_SIGNED] += 1
-    PI[r, Q_SECTOR, j] = s
-    PI[r, Q_RENT, j] = 1 if rent else 0
-    PF[r, P_SIGN, j] = signed_at
-    PF[r, P_AMOUNT, j] = max(floor if rent else land, 1e-9)
-    PF[r, P_LANDMU, j] = land
-    PF[r, P_INVEST, j] = invest
-    PF[r, P_LEVEL, j] = planned * realisation
-    PF[r, P_PRODUCTIVITY, j] = productivity
-    PF[r, P_PATIENCE, j] = R.ppf_z_at(PD, pr, _I(D_RENT_PATIENCE if rent else D_BUILD_PATIENCE), z_patience)
-    PF[r, P_STAGE_DELAY, j] = later_delay
-    PF[r, P_U_LANDDROP, j] = u_land_drop
-    PF[r, P_U_STAGEDROP, j] = u_stage_drop
-    PI[r, Q_QUEUED, j] = 0
+        RI[r, RepI.SIGNED] += 1
+    PI[r, ProjI.SECTOR, j] = s
+    PI[r, ProjI.RENT, j] = 1 if rent else 0
+    PF[r, ProjF.SIGN, j] = signed_at
+    PF[r, ProjF.AMOUNT, j] = max(floor if rent else land, 1e-9)
+    PF[r, ProjF.LANDMU, j] = land
+    PF[r, ProjF.INVEST, j] = invest
+    PF[r, ProjF.LEVEL, j] = planned * realisation
+    PF[r, ProjF.PRODUCTIVITY, j] = productivity
+    PF[r, ProjF.PATIENCE, j] = R.ppf_z_at(PD, pr, _I(ProjDist.RENT_PATIENCE if rent else ProjDist.BUILD_PATIENCE), z_patience)
+    PF[r, ProjF.STAGE_DELAY, j] = later_delay
+    PF[r, ProjF.U_LANDDROP, j] = u_land_drop
+    PF[r, ProjF.U_STAGEDROP, j] = u_stage_drop
+    PI[r, ProjI.QUEUED, j] = 0
     if status_landed:
-        PF[r, P_ELAPSED, j] = elapsed
-        PI[r, Q_STATE, j] = ST_LAND
-        PF[r, P_NEXT, j] = t
+        PF[r, ProjF.ELAPSED, j] = elapsed
+        PI[r, ProjI.STATE, j] = Stage.LAND
+        PF[r, ProjF.NEXT, j] = t
         _schedule(r, j, t, AL, RI)
-        PF[r, P_U_LANDDROP, j] = 2.0  # already landed: no landing drop-out, not counted as landing
+        PF[r, ProjF.U_LANDDROP, j] = 2.0  # already landed: no landing drop-out, not counted as landing
     else:
-        wait, PF[r, P_ELAPSED, j] = remaining(land_delay, elapsed)
-        PI[r, Q_STATE, j] = ST_LAND
-        PF[r, P_NEXT, j] = t + wait
-        _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
+        wait, PF[r, ProjF.ELAPSED, j] = remaining(land_delay, elapsed)
+        PI[r, ProjI.STATE, j] = Stage.LAND
+        PF[r, ProjF.NEXT, j] = t + wait
+        _schedule(r, j, PF[r, ProjF.NEXT, j], AL, RI)
 
 
 @numba.njit(**_LEAN)
@@ -727,11 +871,11 @@ def _queue_insert(Q, r, head, tail, j, PF, PI):
     for projects. A project that gives up stays in place, marked by its state, and is skipped when it
     reaches the head: removal is O(1), where shifting the queue made a long queue quadratic.
     """
-    key_t, key_o = PF[r, P_SIGN, j], PI[r, Q_ORDER, j]
+    key_t, key_o = PF[r, ProjF.SIGN, j], PI[r, ProjI.ORDER, j]
     pos = tail
     while pos > head:
         k = Q[r, pos - 1]
-        if PF[r, P_SIGN, k] < key_t or (PF[r, P_SIGN, k] == key_t and PI[r, Q_ORDER, k] < key_o):
+        if PF[r, ProjF.SIGN, k] < key_t or (PF[r, ProjF.SIGN, k] == key_t and PI[r, ProjI.ORDER, k] < key_o):
             break
         Q[r, pos] = k
         pos -= 1
@@ -742,31 +886,31 @@ def _queue_insert(Q, r, head, tail, j, PF, PI):
 @numba.njit(**_LEAN)
 def _granted(r, j, t, PF, PI, RS, RI, AL):
     """Project j obtains its space at t: invest, then the stage delay runs (minus time already elapsed)."""
-    if PI[r, Q_QUEUED, j] == 1:
-        RI[r, N_WAITING] -= 1
-        PI[r, Q_QUEUED, j] = 0
-    RS[r, R_INVEST] += PF[r, P_INVEST, j]
-    if PI[r, Q_RENT, j] == 0:
-        RS[r, R_LANDACQ] += PF[r, P_LANDMU, j]
-        RS[r, R_QLEFT] = quota_after(RS[r, R_QLEFT], PF[r, P_AMOUNT, j])
-    wait, _ = remaining(PF[r, P_STAGE_DELAY, j], PF[r, P_ELAPSED, j])
-    PI[r, Q_STATE, j] = ST_STAGE
-    PF[r, P_NEXT, j] = t + wait
+    if PI[r, ProjI.QUEUED, j] == 1:
+        RI[r, RepI.WAITING] -= 1
+        PI[r, ProjI.QUEUED, j] = 0
+    RS[r, RepF.INVEST] += PF[r, ProjF.INVEST, j]
+    if PI[r, ProjI.RENT, j] == 0:
+        RS[r, RepF.LANDACQ] += PF[r, ProjF.LANDMU, j]
+        RS[r, RepF.QLEFT] = quota_after(RS[r, RepF.QLEFT], PF[r, ProjF.AMOUNT, j])
+    wait, _ = remaining(PF[r, ProjF.STAGE_DELAY, j], PF[r, ProjF.ELAPSED, j])
+    PI[r, ProjI.STATE, j] = Stage.STAGE
+    PF[r, ProjF.NEXT, j] = t + wait
     _schedule(r, j, t + wait, AL, RI)
 
 
 @numba.njit(**_LEAN)
 def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
     """Serve the waiting queue of factory space (rent) or land in signing order; the head blocks."""
-    lvl = R_FLEVEL if rent else R_LLEVEL
-    tail = N_QF if rent else N_QL
-    head = N_QFH if rent else N_QLH
+    lvl = RepF.FLEVEL if rent else RepF.LLEVEL
+    tail = RepI.QF if rent else RepI.QL
+    head = RepI.QFH if rent else RepI.QLH
     while RI[r, head] < RI[r, tail]:
         j = Q[r, RI[r, head]]
-        if PI[r, Q_STATE, j] != ST_QUEUE:  # gave up while waiting
+        if PI[r, ProjI.STATE, j] != Stage.QUEUE:  # gave up while waiting
             RI[r, head] += 1
             continue
-        amount = PF[r, P_AMOUNT, j]
+        amount = PF[r, ProjF.AMOUNT, j]
         if RS[r, lvl] < amount:
             break
         RS[r, lvl] -= amount
@@ -777,10 +921,10 @@ def _serve(r, rent, t, Q, PF, PI, RS, RI, AL):
 @numba.njit(**_LEAN)
 def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
     if rent:
-        RS[r, R_FLEVEL] += amount
+        RS[r, RepF.FLEVEL] += amount
         _serve(r, _I(1), t, QF, PF, PI, RS, RI, AL)
     else:
-        RS[r, R_LLEVEL] += amount
+        RS[r, RepF.LLEVEL] += amount
         _serve(r, _I(0), t, QL, PF, PI, RS, RI, AL)
 
 
@@ -788,65 +932,65 @@ def _put(r, rent, amount, t, QF, QL, PF, PI, RS, RI, AL):
 def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
     """Process the due event of project j at time t; return True if the project is finished."""
     pr = 0 if PV.shape[0] == 1 else r
-    state = PI[r, Q_STATE, j]
-    rent = PI[r, Q_RENT, j] == 1
-    if state == ST_LAND:
-        u_drop = PF[r, P_U_LANDDROP, j]
+    state = PI[r, ProjI.STATE, j]
+    rent = PI[r, ProjI.RENT, j] == 1
+    if state == Stage.LAND:
+        u_drop = PF[r, ProjF.U_LANDDROP, j]
         if u_drop <= 1.0:  # (a project already landed at the start skips this)
-            if u_drop < PV[pr, V_LAND_DROP]:
-                RI[r, C_DROPPED] += 1
+            if u_drop < PV[pr, Par.LAND_DROP]:
+                RI[r, RepI.DROPPED] += 1
                 return True
-            RI[r, C_LANDED] += 1
+            RI[r, RepI.LANDED] += 1
         # ask for space: queue in signing order, served at once if it is the head and space suffices
         Q = QF if rent else QL
-        tail = N_QF if rent else N_QL
-        RI[r, tail] = _queue_insert(Q, r, RI[r, N_QFH if rent else N_QLH], RI[r, tail], j, PF, PI)
-        PI[r, Q_STATE, j] = ST_QUEUE
-        PF[r, P_NEXT, j] = np.inf
+        tail = RepI.QF if rent else RepI.QL
+        RI[r, tail] = _queue_insert(Q, r, RI[r, RepI.QFH if rent else RepI.QLH], RI[r, tail], j, PF, PI)
+        PI[r, ProjI.STATE, j] = Stage.QUEUE
+        PF[r, ProjF.NEXT, j] = np.inf
         _serve(r, _I(rent), t, Q, PF, PI, RS, RI, AL)
-        if PI[r, Q_STATE, j] == ST_QUEUE:
-            PI[r, Q_QUEUED, j] = 1
-            RI[r, N_WAITING] += 1
-            PF[r, P_NEXT, j] = t + PF[r, P_PATIENCE, j]
-            _schedule(r, j, PF[r, P_NEXT, j], AL, RI)
+        if PI[r, ProjI.STATE, j] == Stage.QUEUE:
+            PI[r, ProjI.QUEUED, j] = 1
+            RI[r, RepI.WAITING] += 1
+            PF[r, ProjF.NEXT, j] = t + PF[r, ProjF.PATIENCE, j]
+            _schedule(r, j, PF[r, ProjF.NEXT, j], AL, RI)
         return False
-    if state == ST_QUEUE:  # patience ran out
+    if state == Stage.QUEUE:  # patience ran out
         Q = QF if rent else QL
-        PI[r, Q_STATE, j] = ST_DONE  # left in the queue, skipped when it reaches the head
-        RI[r, N_WAITING] -= 1
-        PI[r, Q_QUEUED, j] = 0
-        RI[r, C_DROPPED] += 1
+        PI[r, ProjI.STATE, j] = Stage.DONE  # left in the queue, skipped when it reaches the head
+        RI[r, RepI.WAITING] -= 1
+        PI[r, ProjI.QUEUED, j] = 0
+        RI[r, RepI.DROPPED] += 1
         _serve(r, _I(rent), t, Q, PF, PI, RS, RI, AL)  # the requests behind it try again
         return True
-    if state == ST_STAGE:
-        drop = PF[r, P_U_STAGEDROP, j] < (PV[pr, V_RENT_DROP] if rent else PV[pr, V_BUILD_DROP])
+    if state == Stage.STAGE:
+        drop = PF[r, ProjF.U_STAGEDROP, j] < (PV[pr, Par.RENT_DROP] if rent else PV[pr, Par.BUILD_DROP])
         if drop:
             if rent:
-                _put(r, _I(1), PF[r, P_AMOUNT, j], t, QF, QL, PF, PI, RS, RI, AL)
-            RI[r, C_DROPPED] += 1
+                _put(r, _I(1), PF[r, ProjF.AMOUNT, j], t, QF, QL, PF, PI, RS, RI, AL)
+            RI[r, RepI.DROPPED] += 1
             return True
-        RI[r, C_PRODUCING] += 1
-        i = RI[r, N_FIRMS]
+        RI[r, RepI.PRODUCING] += 1
+        i = RI[r, RepI.FIRMS]
         if i >= FF.shape[2]:
-            RI[r, N_ERROR] = ERR_OVERFLOW
+            RI[r, RepI.ERROR] = ERR_OVERFLOW
             return True
-        RI[r, N_FIRMS] += 1
+        RI[r, RepI.FIRMS] += 1
         _new_firm(  # the firm continues its project's stream
             r,
             i,
-            PI[r, Q_SECTOR, j],
+            PI[r, ProjI.SECTOR, j],
             t,
-            PF[r, P_LEVEL, j],
+            PF[r, ProjF.LEVEL, j],
             0.0,
             _I(1),
             np.nan,
             np.nan,
-            PF[r, P_PRODUCTIVITY, j],
+            PF[r, ProjF.PRODUCTIVITY, j],
             Y,
             pr,
             seed,
             park,
-            PI[r, Q_KEY, j],
+            PI[r, ProjI.KEY, j],
             PR[r, j],
             FF,
             FI,
@@ -856,21 +1000,21 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
             PV,
         )
         if rent:
-            FF[r, F_FLOOR, i] = PF[r, P_AMOUNT, j]
+            FF[r, FirmF.FLOOR, i] = PF[r, ProjF.AMOUNT, j]
         return True
     return True
 
 
 @numba.njit(**_LEAN)
 def _new_project(r, kind, index, t, signed_at, known, seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL):
-    j = RI[r, N_PROJ]
+    j = RI[r, RepI.PROJ]
     if j >= PF.shape[2]:
-        RI[r, N_ERROR] = ERR_OVERFLOW
+        RI[r, RepI.ERROR] = ERR_OVERFLOW
         return
-    RI[r, N_PROJ] += 1
+    RI[r, RepI.PROJ] += 1
     key = _key(kind, index)
-    PI[r, Q_KEY, j] = key
-    PI[r, Q_ORDER, j] = j
+    PI[r, ProjI.KEY, j] = key
+    PI[r, ProjI.ORDER, j] = j
     _stream(PR[r, j], seed, _I(kind), park, key)
     _start_project(r, j, t, signed_at, _I(known), PF, PI, PR, RI, PV, PD, SV, KP, AL)
 
@@ -879,76 +1023,76 @@ def _new_project(r, kind, index, t, signed_at, known, seed, park, PF, PI, PR, RI
 @numba.njit(**_LEAN)
 def _start_of_month(r, m, pr, PF, PI, QF, QL, RS, RI, PV, MV, AL):
     t = float(m)
-    add = MV[pr, m, M_FADD]
+    add = MV[pr, m, Month.FADD]
     if add > 0:
-        RS[r, R_FTOTAL] += add
+        RS[r, RepF.FTOTAL] += add
         _put(r, _I(1), add, t, QF, QL, PF, PI, RS, RI, AL)
-    ladd = MV[pr, m, M_LADD]
+    ladd = MV[pr, m, Month.LADD]
     if ladd > 0:
         _put(r, _I(0), ladd, t, QF, QL, PF, PI, RS, RI, AL)
     if m % 12 == 0:
-        RS[r, R_LLEVEL] -= quota_lapse(RS[r, R_LLEVEL], RS[r, R_QLEFT], PV[pr, V_CARRY] > 0)
-        quota = (MV[pr, m, M_QUOTA] + PV[pr, V_EXTRA_QUOTA]) * RS[r, R_QFACTOR]
-        RS[r, R_QLEFT] = quota / PV[pr, V_W]
+        RS[r, RepF.LLEVEL] -= quota_lapse(RS[r, RepF.LLEVEL], RS[r, RepF.QLEFT], PV[pr, Par.CARRY] > 0)
+        quota = (MV[pr, m, Month.QUOTA] + PV[pr, Par.EXTRA_QUOTA]) * RS[r, RepF.QFACTOR]
+        RS[r, RepF.QLEFT] = quota / PV[pr, Par.W]
         if quota > 0:
-            _put(r, _I(0), quota / PV[pr, V_W], t, QF, QL, PF, PI, RS, RI, AL)
+            _put(r, _I(0), quota / PV[pr, Par.W], t, QF, QL, PF, PI, RS, RI, AL)
 
 
 @numba.njit(**_LEAN)
 def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
     """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
-    n = RI[r, N_FIRMS]
+    n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     p = _HnteP(
-        PV[pr, V_H_SMALL],
-        PV[pr, V_H_MEDIUM],
-        PV[pr, V_H_LARGE],
-        PV[pr, V_H_BAND_S],
-        PV[pr, V_H_BAND_M],
-        PV[pr, V_H_ST],
-        PV[pr, V_H_HT],
-        PV[pr, V_H_SCORE],
-        PV[pr, V_H_AGE],
+        PV[pr, Par.H_SMALL],
+        PV[pr, Par.H_MEDIUM],
+        PV[pr, Par.H_LARGE],
+        PV[pr, Par.H_BAND_S],
+        PV[pr, Par.H_BAND_M],
+        PV[pr, Par.H_ST],
+        PV[pr, Par.H_HT],
+        PV[pr, Par.H_SCORE],
+        PV[pr, Par.H_AGE],
     )
-    approval = min(1.0, PV[pr, V_H_APPROVE] + PV[pr, V_CULT_APPROVE])
+    approval = min(1.0, PV[pr, Par.H_APPROVE] + PV[pr, Par.CULT_APPROVE])
     for i in range(n):
-        if FI[r, I_ALIVE, i] == 0:
+        if FI[r, FirmI.ALIVE, i] == 0:
             continue
         expired = False
-        if FI[r, I_HON, i] == 1 and FF[r, F_HEXP, i] <= t:
-            FI[r, I_HON, i] = 0
+        if FI[r, FirmI.HON, i] == 1 and FF[r, FirmF.HEXP, i] <= t:
+            FI[r, FirmI.HON, i] = 0
             expired = True
-        if FI[r, I_HON, i] == 1:
-            h = _firm_year(seed, park, FI[r, I_KEY, i], y)
-            if R.keyed_uniform(h, _I(U_HREVOKE)) < PV[pr, V_H_REVOKE]:
-                FI[r, I_HON, i] = 0
-                FF[r, F_HEXP, i] = t
-        if FI[r, I_HON, i] == 1:
+        if FI[r, FirmI.HON, i] == 1:
+            h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+            if R.keyed_uniform(h, _I(Draw.HREVOKE)) < PV[pr, Par.H_REVOKE]:
+                FI[r, FirmI.HON, i] = 0
+                FF[r, FirmF.HEXP, i] = t
+        if FI[r, FirmI.HON, i] == 1:
             continue
         rd3 = 0.0
         sales3 = 0.0
         for c in range(y, y + HISTORY):
             rd3 += FF[r, RD + c, i]
             sales3 += FF[r, REV + c, i]
-        age, latest = t - FF[r, F_BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
-        ip = (FI[r, I_IP1, i] == 1) | (FI[r, I_IP2, i] > 0)
-        st, ht, score, field = FF[r, F_ST, i], FF[r, F_HT, i], FF[r, F_SCORE, i], FI[r, I_FIELD, i]
+        age, latest = t - FF[r, FirmF.BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
+        ip = (FI[r, FirmI.IP1, i] == 1) | (FI[r, FirmI.IP2, i] > 0)
+        st, ht, score, field = FF[r, FirmF.ST, i], FF[r, FirmF.HT, i], FF[r, FirmF.SCORE, i], FI[r, FirmI.FIELD, i]
         # a firm that fails the conditions without a violation fails them with one: its violation draw (the year's
-        # uniform U_HVIOL, computed where it is used) is needed only by a firm that meets all the others
+        # uniform Draw.HVIOL, computed where it is used) is needed only by a firm that meets all the others
         if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, False, p):
             continue
-        h = _firm_year(seed, park, FI[r, I_KEY, i], y)
-        if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, R.keyed_uniform(h, _I(U_HVIOL)) < PV[pr, V_H_VIOL], p):
+        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+        if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, R.keyed_uniform(h, _I(Draw.HVIOL)) < PV[pr, Par.H_VIOL], p):
             continue
-        prob = min(1.0, (PV[pr, V_H_REAPPLY] if expired else PV[pr, V_H_APPLY]) + PV[pr, V_CULT_APPLY])
-        if R.keyed_uniform(h, _I(U_HAPPLY)) < prob:
-            RI[r, C_APPLY] += 1
-            if R.keyed_uniform(h, _I(U_HAPPROVE)) < approval:
-                if FI[r, I_HEVER, i] == 0:
-                    RI[r, C_NEWH] += 1
-                FI[r, I_HON, i] = 1
-                FI[r, I_HEVER, i] = 1
-                FF[r, F_HEXP, i] = t + 12.0 * PV[pr, V_H_VALID]
+        prob = min(1.0, (PV[pr, Par.H_REAPPLY] if expired else PV[pr, Par.H_APPLY]) + PV[pr, Par.CULT_APPLY])
+        if R.keyed_uniform(h, _I(Draw.HAPPLY)) < prob:
+            RI[r, RepI.APPLY] += 1
+            if R.keyed_uniform(h, _I(Draw.HAPPROVE)) < approval:
+                if FI[r, FirmI.HEVER, i] == 0:
+                    RI[r, RepI.NEWH] += 1
+                FI[r, FirmI.HON, i] = 1
+                FI[r, FirmI.HEVER, i] = 1
+                FF[r, FirmF.HEXP, i] = t + 12.0 * PV[pr, Par.H_VALID]
 
 
 @numba.njit(**_LEAN)
@@ -957,26 +1101,26 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
     p = C.TechSmeParams(
-        PV[pr, V_T_STAFF], PV[pr, V_T_REVENUE], PV[pr, V_T_PASS], TS_STAFF, TS_RD, PV[pr, V_T_IP1], TS_IP2, PV[pr, V_T_HNTE] > 0
+        PV[pr, Par.T_STAFF], PV[pr, Par.T_REVENUE], PV[pr, Par.T_PASS], TS_STAFF, TS_RD, PV[pr, Par.T_IP1], TS_IP2, PV[pr, Par.T_HNTE] > 0
     )
     for i in range(n):
-        if FI[r, I_ALIVE, i] == 0:
+        if FI[r, FirmI.ALIVE, i] == 0:
             continue
-        if FI[r, I_REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
-            FI[r, I_TSME, i] = 0
+        if FI[r, FirmI.REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
+            FI[r, FirmI.TSME, i] = 0
             continue
         rev = FF[r, REV + last, i]
         ok = C.tech_sme_eligible(
-            _firm_level(FF, r, i, t) / FF[r, F_PROD, i],
+            _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i],
             rev,
-            FF[r, F_ST, i],
+            FF[r, FirmF.ST, i],
             C._ratio(FF[r, RD + last, i], rev),
-            FI[r, I_IP1, i],
-            FI[r, I_IP2, i],
-            FI[r, I_HON, i],
+            FI[r, FirmI.IP1, i],
+            FI[r, FirmI.IP2, i],
+            FI[r, FirmI.HON, i],
             p,
         )
-        FI[r, I_TSME, i] = 1 if ok else 0
+        FI[r, FirmI.TSME, i] = 1 if ok else 0
 
 
 @numba.njit(**_LEAN)
@@ -984,24 +1128,24 @@ def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
     """The yearly 专精特新 round: expiry, then applications of eligible firms not holding it."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
-    p = _ZjtxP(PV[pr, V_Z_AGE], PV[pr, V_Z_RD], PV[pr, V_Z_RATIO], PV[pr, V_Z_REVENUE])
+    p = _ZjtxP(PV[pr, Par.Z_AGE], PV[pr, Par.Z_RD], PV[pr, Par.Z_RATIO], PV[pr, Par.Z_REVENUE])
     for i in range(n):
-        if FI[r, I_ALIVE, i] == 0:
+        if FI[r, FirmI.ALIVE, i] == 0:
             continue
-        if FI[r, I_ZON, i] == 1 and FF[r, F_ZEXP, i] <= t:
-            FI[r, I_ZON, i] = 0
-        ok = C.zjtx_eligible(t - FF[r, F_BIRTH, i], FI[r, I_NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
-        if ok and FI[r, I_ZON, i] == 0:
-            h = _firm_year(seed, park, FI[r, I_KEY, i], y)
-            ok = R.keyed_uniform(h, _I(U_ZAPPLY)) < PV[pr, V_Z_APPLY] and R.keyed_uniform(h, _I(U_ZAPPROVE)) < PV[pr, V_Z_APPROVE]
+        if FI[r, FirmI.ZON, i] == 1 and FF[r, FirmF.ZEXP, i] <= t:
+            FI[r, FirmI.ZON, i] = 0
+        ok = C.zjtx_eligible(t - FF[r, FirmF.BIRTH, i], FI[r, FirmI.NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
+        if ok and FI[r, FirmI.ZON, i] == 0:
+            h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+            ok = R.keyed_uniform(h, _I(Draw.ZAPPLY)) < PV[pr, Par.Z_APPLY] and R.keyed_uniform(h, _I(Draw.ZAPPROVE)) < PV[pr, Par.Z_APPROVE]
         else:
             ok = False
         if ok:
-            if FI[r, I_ZEVER, i] == 0:
-                RI[r, C_NEWZ] += 1
-            FI[r, I_ZON, i] = 1
-            FI[r, I_ZEVER, i] = 1
-            FF[r, F_ZEXP, i] = t + 12.0 * PV[pr, V_Z_VALID]
+            if FI[r, FirmI.ZEVER, i] == 0:
+                RI[r, RepI.NEWZ] += 1
+            FI[r, FirmI.ZON, i] = 1
+            FI[r, FirmI.ZEVER, i] = 1
+            FF[r, FirmF.ZEXP, i] = t + 12.0 * PV[pr, Par.Z_VALID]
 
 
 @numba.njit(**_LEAN)
@@ -1012,80 +1156,80 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
     listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
-    n = RI[r, N_FIRMS]
+    n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
-    st = RR[r, RR_INST]
-    births = R.poisson(st, PV[pr, V_INST_NEW])
-    closures = R.binomial(st, RI[r, N_INST], PV[pr, V_INST_CLOSE])
-    RI[r, N_INST] += births - closures
-    RS[r, R_INCUB] += PV[pr, V_INCUB_ADD]
-    w = PV[pr, V_W]
-    above_rev = PV[pr, V_ABOVE]
+    st = RR[r, Root.INST]
+    births = R.poisson(st, PV[pr, Par.INST_NEW])
+    closures = R.binomial(st, RI[r, RepI.INST], PV[pr, Par.INST_CLOSE])
+    RI[r, RepI.INST] += births - closures
+    RS[r, RepF.INCUB] += PV[pr, Par.INCUB_ADD]
+    w = PV[pr, Par.W]
+    above_rev = PV[pr, Par.ABOVE]
     sums = REC[r, y]  # the firm sums are added up in place (nothing allocated)
     k = len(I.FIRM_SUMS)
     for c in range(k):
         sums[c] = 0.0
-    mult = PV[pr, V_RD_MULT]
+    mult = PV[pr, Par.RD_MULT]
     t = 12.0 * (y + 1)
     for i in range(n):
-        alive = FI[r, I_ALIVE, i] == 1
+        alive = FI[r, FirmI.ALIVE, i] == 1
         revenue = FF[r, REV + col, i]
         # the year's R&D: its monthly output times the firm's R&D intensity that year (and the lever's multiplier)
         FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * mult
         if (
             alive
-            and FI[r, I_LISTED, i] == 0
-            and revenue >= PV[pr, V_LIST_MIN]
-            and R.keyed_uniform(_firm_year(seed, park, FI[r, I_KEY, i], y), _I(U_LISTING)) < PV[pr, V_LIST_PROB]
+            and FI[r, FirmI.LISTED, i] == 0
+            and revenue >= PV[pr, Par.LIST_MIN]
+            and R.keyed_uniform(_firm_year(seed, park, FI[r, FirmI.KEY, i], y), _I(Draw.LISTING)) < PV[pr, Par.LIST_PROB]
         ):
-            FI[r, I_LISTED, i] = 1
-        tech = (FI[r, I_TSME, i] == 1) | (FI[r, I_HON, i] == 1)
+            FI[r, FirmI.LISTED, i] = 1
+        tech = (FI[r, FirmI.TSME, i] == 1) | (FI[r, FirmI.HON, i] == 1)
         I.add_year_sums(
             sums,
-            FI[r, I_ALIVE, i],
-            FI[r, I_IND, i],
+            FI[r, FirmI.ALIVE, i],
+            FI[r, FirmI.IND, i],
             revenue,
             FF[r, REV + col - 1, i],
             FF[r, RD + col, i],
             FF[r, RD + col - 1, i],
-            FF[r, F_HTS, i],
-            _firm_level(FF, r, i, t) / FF[r, F_PROD, i] if alive else 0.0,
-            FI[r, I_HON, i],
+            FF[r, FirmF.HTS, i],
+            _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i] if alive else 0.0,
+            FI[r, FirmI.HON, i],
             tech,
-            FI[r, I_ZON, i],
-            FI[r, I_RDACT, i],
-            FI[r, I_RDINST, i],
-            FI[r, I_LISTED, i],
-            FI[r, I_PABOVE, i],
-            FI[r, I_PTECH, i],
+            FI[r, FirmI.ZON, i],
+            FI[r, FirmI.RDACT, i],
+            FI[r, FirmI.RDINST, i],
+            FI[r, FirmI.LISTED, i],
+            FI[r, FirmI.PABOVE, i],
+            FI[r, FirmI.PTECH, i],
             above_rev,
         )
-        FI[r, I_PABOVE, i] = 1 if C.above_size(revenue, FI[r, I_IND, i], above_rev) else 0
-        FI[r, I_PTECH, i] = 1 if (tech and alive) else 0
+        FI[r, FirmI.PABOVE, i] = 1 if C.above_size(revenue, FI[r, FirmI.IND, i], above_rev) else 0
+        FI[r, FirmI.PTECH, i] = 1 if (tech and alive) else 0
     # the park's values by their names in the record (rules.indicators.PARK_VALUES); the policy cost is priced from
     # the record afterwards (rules.levers.price_record)
     at = I.AT
     sums[at.weight] = w
-    sums[at.new_hnte] = RI[r, C_NEWH]
-    sums[at.new_zjtx] = RI[r, C_NEWZ]
-    sums[at.institutions] = RI[r, N_INST]
-    sums[at.incubation_m2] = RS[r, R_INCUB]
-    sums[at.industrial_land_km2] = PV[pr, V_LAND_KM2] + RS[r, R_LANDACQ] * w / 1500.0
-    sums[at.factory_floor_m2] = RS[r, R_FTOTAL] * w
-    sums[at.factory_used_m2] = (RS[r, R_FTOTAL] - RS[r, R_FLEVEL]) * w
-    sums[at.land_quota_left_mu] = RS[r, R_LLEVEL] * w
-    sums[at.projects_signed] = RI[r, C_SIGNED]
-    sums[at.projects_landed] = RI[r, C_LANDED]
-    sums[at.projects_producing] = RI[r, C_PRODUCING]
-    sums[at.projects_dropped] = RI[r, C_DROPPED]
-    sums[at.projects_waiting] = RI[r, N_WAITING]
-    sums[at.investment_cum] = RS[r, R_INVEST] * w / I.TEN_THOUSAND
-    sums[at.hnte_applications] = RI[r, C_APPLY] * w
+    sums[at.new_hnte] = RI[r, RepI.NEWH]
+    sums[at.new_zjtx] = RI[r, RepI.NEWZ]
+    sums[at.institutions] = RI[r, RepI.INST]
+    sums[at.incubation_m2] = RS[r, RepF.INCUB]
+    sums[at.industrial_land_km2] = PV[pr, Par.LAND_KM2] + RS[r, RepF.LANDACQ] * w / 1500.0
+    sums[at.factory_floor_m2] = RS[r, RepF.FTOTAL] * w
+    sums[at.factory_used_m2] = (RS[r, RepF.FTOTAL] - RS[r, RepF.FLEVEL]) * w
+    sums[at.land_quota_left_mu] = RS[r, RepF.LLEVEL] * w
+    sums[at.projects_signed] = RI[r, RepI.SIGNED]
+    sums[at.projects_landed] = RI[r, RepI.LANDED]
+    sums[at.projects_producing] = RI[r, RepI.PRODUCING]
+    sums[at.projects_dropped] = RI[r, RepI.DROPPED]
+    sums[at.projects_waiting] = RI[r, RepI.WAITING]
+    sums[at.investment_cum] = RS[r, RepF.INVEST] * w / I.TEN_THOUSAND
+    sums[at.hnte_applications] = RI[r, RepI.APPLY] * w
     sums[at.policy_cost] = 0.0
-    sums[at.baseline_output] = PV[pr, V_BASELINE_OUT] if y == 0 else np.nan
-    sums[at.listed_initial] = PV[pr, V_LIST0]
-    for c in (C_SIGNED, C_LANDED, C_PRODUCING, C_DROPPED, C_NEWH, C_NEWZ, C_APPLY):
+    sums[at.baseline_output] = PV[pr, Par.BASELINE_OUT] if y == 0 else np.nan
+    sums[at.listed_initial] = PV[pr, Par.LIST0]
+    for c in (RepI.SIGNED, RepI.LANDED, RepI.PRODUCING, RepI.DROPPED, RepI.NEWH, RepI.NEWZ, RepI.APPLY):
         RI[r, c] = 0
 
 
@@ -1106,26 +1250,26 @@ def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV
     """
     t = float(m + 1)
     y = m // 12
-    n = RI[r, N_FIRMS]
+    n = RI[r, RepI.FIRMS]
     REV = NF0 + Y
-    gb = RS[r, R_GBONUS]
-    cb = PV[pr, V_CREDIT_BONUS]
+    gb = RS[r, RepF.GBONUS]
+    cb = PV[pr, Par.CREDIT_BONUS]
     freed = 0.0
     # one-dimensional views of the columns the loop touches (cheaper indexing than the 3-D arrays)
-    alive, sector, rdact = FI[r, I_ALIVE], FI[r, I_SECTOR], FI[r, I_RDACT]
-    births, deaths, logbs = FF[r, F_BIRTH], FF[r, F_DEATH], FF[r, F_LOGB]
-    ramp_m, ramp_s, floors = FF[r, F_RAMP_M], FF[r, F_RAMP_S], FF[r, F_FLOOR]
-    revs, shares = FF[r, REV + y + HISTORY], FF[r, F_SHARE]
+    alive, sector, rdact = FI[r, FirmI.ALIVE], FI[r, FirmI.SECTOR], FI[r, FirmI.RDACT]
+    births, deaths, logbs = FF[r, FirmF.BIRTH], FF[r, FirmF.DEATH], FF[r, FirmF.LOGB]
+    ramp_m, ramp_s, floors = FF[r, FirmF.RAMP_M], FF[r, FirmF.RAMP_S], FF[r, FirmF.FLOOR]
+    revs, shares = FF[r, REV + y + HISTORY], FF[r, FirmF.SHARE]
     roots = FR[r]
     # G.log_step's parts that are the same for every firm of a sector (and R&D activity), once a month, in the
     # sector rows' last three places (SH[r, s, Y + rd_active], SH[r, s, Y + 2]): nothing is allocated per month
     nsec = SV.shape[1]
     sec = SH[r]
     for s in range(nsec):
-        base = SV[pr, s, S_GROWTH] + gb
+        base = SV[pr, s, Sec.GROWTH] + gb
         sec[s, Y] = G.drift(base + cb * 0, sec[s, y])
         sec[s, Y + 1] = G.drift(base + cb * 1, sec[s, y])
-        sec[s, Y + 2] = G.noise_scale(SV[pr, s, S_NOISE_SD])
+        sec[s, Y + 2] = G.noise_scale(SV[pr, s, Sec.NOISE_SD])
     # the firms' noise, R.keyed_normal(root, m), in two loops: the Ziggurat's fast path for all (vectorised),
     # then the rare rejections; parked in the share column until the step below reads it
     for i in range(n):
@@ -1154,13 +1298,13 @@ def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV
     # the exits' floor space is vacant at once, but the waiting projects get it only after the month end's
     # rounds and year-end record, as in the SimPy engine (a Container.put serves waiting requests when the
     # put event is processed, after the month-end code): the year-end indicators see that space vacant
-    RS[r, R_FLEVEL] += freed
+    RS[r, RepF.FLEVEL] += freed
     month = m % 12 + 1
-    if month == int(PV[pr, V_H_MONTH]):
+    if month == int(PV[pr, Par.H_MONTH]):
         _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV)
-    if month == int(PV[pr, V_Z_MONTH]):
+    if month == int(PV[pr, Par.Z_MONTH]):
         _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV)
-    if month == int(PV[pr, V_T_MONTH]):
+    if month == int(PV[pr, Par.T_MONTH]):
         _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
         _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC)
@@ -1171,37 +1315,37 @@ def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV
 def _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, RATE, PV, PD, SV, SD, KP):
     """Process the signings and project events falling in month m, in time order."""
     end = float(m + 1)
-    while RI[r, N_ERROR] == 0:
+    while RI[r, RepI.ERROR] == 0:
         # the earliest due event: the next signing, or the top of the event heap (skipping stale entries)
         j = -1
         t_heap = np.inf
-        while RI[r, N_ACTIVE] > 0:
+        while RI[r, RepI.ACTIVE] > 0:
             t_top = AL[r, 0, 0]
             jt = int(AL[r, 0, 1])
-            if PI[r, Q_STATE, jt] != ST_DONE and PF[r, P_NEXT, jt] == t_top:
+            if PI[r, ProjI.STATE, jt] != Stage.DONE and PF[r, ProjF.NEXT, jt] == t_top:
                 j, t_heap = jt, t_top
                 break
             _pop(r, AL, RI)
-        t_sign = RS[r, R_NEXTSIGN]
+        t_sign = RS[r, RepF.NEXTSIGN]
         if min(t_sign, t_heap) >= end:
             return
         if t_sign <= t_heap:  # a synthetic signing
-            seq = RI[r, N_SEQ]
-            RI[r, N_SEQ] += 1
+            seq = RI[r, RepI.SEQ]
+            RI[r, RepI.SEQ] += 1
             _new_project(r, _I(PROJECT), seq, t_sign, t_sign, _I(-1), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
-            RS[r, R_NEXTSIGN] = next_signing(t_sign, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
+            RS[r, RepF.NEXTSIGN] = next_signing(t_sign, R.exponential(RR[r, Root.ARRIVALS]), RATE[r], H)
             continue
         _pop(r, AL, RI)
-        if PI[r, Q_STATE, j] == ST_SIGN:
+        if PI[r, ProjI.STATE, j] == Stage.SIGN:
             # a known project's signing date: it starts as a project signed then
-            row = int(PF[r, P_SIGN, j])
-            PI[r, Q_STATE, j] = ST_DONE
+            row = int(PF[r, ProjF.SIGN, j])
+            PI[r, ProjI.STATE, j] = Stage.DONE
             _new_project(
                 r,
                 _I(KNOWN_PROJECT),
                 _I(row),
                 t_heap,
-                KP[row, K_SIGN],
+                KP[row, Known.SIGN],
                 _I(row),
                 seed,
                 park,
@@ -1218,55 +1362,55 @@ def _events(r, m, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, 
             )
             continue
         if _project_event(r, j, t_heap, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, RI, PV, SV, SD, AL):
-            PI[r, Q_STATE, j] = ST_DONE
+            PI[r, ProjI.STATE, j] = Stage.DONE
 
 
 @numba.njit(**_JIT)
 def _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
     """The park at the start, the same in every engine: the sectors' shocks, the starting firms, the floor space they
-    occupy, institutions and incubation space. False (with ``RI[r, N_ERROR]`` set) if the starting state does not fit
+    occupy, institutions and incubation space. False (with ``RI[r, RepI.ERROR]`` set) if the starting state does not fit
     the block or contradicts the scenario."""
     for k in range(RI.shape[1]):
         RI[r, k] = 0
     for k in range(RS.shape[1]):
         RS[r, k] = 0.0
-    w = PV[pr, V_W]
+    w = PV[pr, Par.W]
     # yearly shocks: sector shock + regional shock (shared streams)
     nsec = SV.shape[1]
     st = np.empty(4, np.uint64)
     _stream(st, seed, _I(MACRO), park, _I(0))
     macro = np.empty(Y)
     for y in range(Y):
-        macro[y] = PV[pr, V_MACRO_SD] * R.normal(st)
+        macro[y] = PV[pr, Par.MACRO_SD] * R.normal(st)
     for s in range(nsec):
-        _stream(st, seed, _I(SECTOR), park, _I(SV[pr, s, S_KEY]))
+        _stream(st, seed, _I(SECTOR), park, _I(SV[pr, s, Sec.KEY]))
         for y in range(Y):
-            SH[r, s, y] = SV[pr, s, S_SHOCK_SD] * R.normal(st) + macro[y]
+            SH[r, s, y] = SV[pr, s, Sec.SHOCK_SD] * R.normal(st) + macro[y]
     n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG)
     if n < 0:
-        RI[r, N_ERROR] = ERR_OVERFLOW
+        RI[r, RepI.ERROR] = ERR_OVERFLOW
         return False
-    RI[r, N_FIRMS] = n
-    total = PV[pr, V_FACTORY_TOTAL] / w
-    if math.isnan(PV[pr, V_FACTORY_OCC]):
+    RI[r, RepI.FIRMS] = n
+    total = PV[pr, Par.FACTORY_TOTAL] / w
+    if math.isnan(PV[pr, Par.FACTORY_OCC]):
         occupied = 0.0
         for i in range(n):
-            occupied += FF[r, F_FLOOR, i]
+            occupied += FF[r, FirmF.FLOOR, i]
         total = starting_floor_space(total, occupied)
     else:
-        occupied = PV[pr, V_FACTORY_OCC] / w
+        occupied = PV[pr, Par.FACTORY_OCC] / w
         if occupied > total + 1e-9:
-            RI[r, N_ERROR] = ERR_OCCUPIED
-            RS[r, R_FLEVEL] = occupied * w
+            RI[r, RepI.ERROR] = ERR_OCCUPIED
+            RS[r, RepF.FLEVEL] = occupied * w
             return False
-    RS[r, R_FTOTAL] = total
-    RS[r, R_FLEVEL] = total - occupied
-    RS[r, R_LLEVEL] = 0.0
-    RS[r, R_INCUB] = PV[pr, V_INCUB0]
-    RS[r, R_QFACTOR] = PV[pr, V_QF0]
-    RS[r, R_GBONUS] = PV[pr, V_GB0]
-    RI[r, N_INST] = int(PV[pr, V_INST0])
-    _stream(RR[r, RR_INST], seed, _I(INSTITUTIONS), park, _I(0))
+    RS[r, RepF.FTOTAL] = total
+    RS[r, RepF.FLEVEL] = total - occupied
+    RS[r, RepF.LLEVEL] = 0.0
+    RS[r, RepF.INCUB] = PV[pr, Par.INCUB0]
+    RS[r, RepF.QFACTOR] = PV[pr, Par.QF0]
+    RS[r, RepF.GBONUS] = PV[pr, Par.GB0]
+    RI[r, RepI.INST] = int(PV[pr, Par.INST0])
+    _stream(RR[r, Root.INST], seed, _I(INSTITUTIONS), park, _I(0))
     return True
 
 
@@ -1276,12 +1420,12 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
     if not _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
         return
     # the pipeline: the first signing, the projects in flight at the start (warm-up), the known projects
-    _stream(RR[r, RR_ARRIVALS], seed, _I(ARRIVALS), park, _I(0))
+    _stream(RR[r, Root.ARRIVALS], seed, _I(ARRIVALS), park, _I(0))
     for m in range(H):
-        RATE[r, m] = MV[pr, m, M_RATE] * PV[pr, V_SF0]
-    RS[r, R_NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, RR_ARRIVALS]), RATE[r], H)
+        RATE[r, m] = MV[pr, m, Month.RATE] * PV[pr, Par.SF0]
+    RS[r, RepF.NEXTSIGN] = next_signing(0.0, R.exponential(RR[r, Root.ARRIVALS]), RATE[r], H)
     # warm-up: projects signed before the start that are still in flight
-    months = PV[pr, V_WARM_UP]
+    months = PV[pr, Par.WARM_UP]
     if months > 0:
         whole = int(math.ceil(months))
         rates = WR[pr, :whole]
@@ -1297,16 +1441,16 @@ def _init_rep(r, H, Y, seed, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, R
             seq += 1
     # known projects: those signed before the start begin now, the others at their signing date
     for row in range(KP.shape[0]):
-        t0 = KP[row, K_SIGN]
+        t0 = KP[row, Known.SIGN]
         if t0 > 0:
-            j = RI[r, N_PROJ]
+            j = RI[r, RepI.PROJ]
             if j >= PF.shape[2]:
-                RI[r, N_ERROR] = ERR_OVERFLOW
+                RI[r, RepI.ERROR] = ERR_OVERFLOW
                 return
-            RI[r, N_PROJ] += 1
-            PI[r, Q_STATE, j] = ST_SIGN
-            PF[r, P_SIGN, j] = row
-            PF[r, P_NEXT, j] = t0
+            RI[r, RepI.PROJ] += 1
+            PI[r, ProjI.STATE, j] = Stage.SIGN
+            PF[r, ProjF.SIGN, j] = row
+            PF[r, ProjF.NEXT, j] = t0
             _schedule(r, j, t0, AL, RI)
         else:
             _new_project(r, _I(KNOWN_PROJECT), _I(row), 0.0, t0, _I(row), seed, park, PF, PI, PR, RI, RS, PV, PD, SV, KP, AL)
@@ -1362,7 +1506,7 @@ def _advance(
         if m0 == 0:
             _init_rep(r, H, Y, sk, park, FF, FI, FR, PF, PI, PR, AL, QF, QL, RS, RI, RR, SH, RATE, PV, PD, SV, SD, BV, BD, MV, WR, KP, REG)
         for m in range(m0, m1):
-            if RI[r, N_ERROR] != 0:
+            if RI[r, RepI.ERROR] != 0:
                 break
             # the month's events, its end, and the start of the next month (in this function, not one of its own:
             # every compiled function re-optimises all it calls, and this one would be the whole month again)
@@ -1375,7 +1519,7 @@ def _advance(
 # --- the same procedures for another scheduler (the SimPy engine: one replication, r = 0) --------------------
 @numba.njit(**_ENTRY)
 def park_start(seed, park, Y, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
-    """:func:`_init_park` for replication 0 of a one-replication block; False if it failed (see ``RI[0, N_ERROR]``)."""
+    """:func:`_init_park` for replication 0 of a one-replication block; False if it failed (see ``RI[0, RepI.ERROR]``)."""
     return _init_park(_I(0), _I(0), Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG)
 
 
@@ -1384,10 +1528,10 @@ def firm_from_project(kind, index, s, t, level, productivity, Y, seed, park, FF,
     """Project ``(kind, index)`` of sector ``s`` starts production at ``t`` at output ``level``: its firm is the next
     row of replication 0 (returned; -1 if the block is full). The firm draws from its project's stream after the
     project's own two draws, as a project's firm in :func:`_project_event` does."""
-    i = RI[0, N_FIRMS]
+    i = RI[0, RepI.FIRMS]
     if i >= FF.shape[2]:
         return -1
-    RI[0, N_FIRMS] += 1
+    RI[0, RepI.FIRMS] += 1
     key = _key(kind, index)
     st = np.empty(4, np.uint64)
     _stream(st, seed, kind, park, key)
@@ -1474,81 +1618,81 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
 
     # what the levers change and cost (rules.levers): the only place this engine reads [levers]
     E = LV.effects(L, v.num, H)
-    PV[:, V_W] = w
-    put(V_RENT_SHARE, pl.rent_share, "pipeline.rent_share")
-    PV[:, V_LAND_DF], PV[:, V_RENT_DF], PV[:, V_BUILD_DF] = E.landing_delay_factor, E.rent_delay_factor, E.build_delay_factor
+    PV[:, Par.W] = w
+    put(Par.RENT_SHARE, pl.rent_share, "pipeline.rent_share")
+    PV[:, Par.LAND_DF], PV[:, Par.RENT_DF], PV[:, Par.BUILD_DF] = E.landing_delay_factor, E.rent_delay_factor, E.build_delay_factor
     for k, stage, factor in (
-        (V_LAND_DROP, "landing", E.landing_dropout_factor),
-        (V_RENT_DROP, "rent", E.rent_dropout_factor),
-        (V_BUILD_DROP, "build", E.build_dropout_factor),
+        (Par.LAND_DROP, "landing", E.landing_dropout_factor),
+        (Par.RENT_DROP, "rent", E.rent_dropout_factor),
+        (Par.BUILD_DROP, "build", E.build_dropout_factor),
     ):
         PV[:, k] = _dropout(v.num(getattr(pl, stage).dropout, f"pipeline.{stage}.dropout"), factor)
-    put(V_RENT_INV_SHARE, pl.project.rent_investment_share, "pipeline.project.rent_investment_share")
-    put(V_FACTORY_TOTAL, cap.factory_floor_m2, "capacity.factory_floor_m2")
-    PV[:, V_FACTORY_OCC] = np.nan if cap.factory_occupied_m2 is None else v.num(cap.factory_occupied_m2, "capacity.factory_occupied_m2")
-    PV[:, V_CARRY] = 1.0 if cap.quota_carry_over else 0.0
-    PV[:, V_EXTRA_QUOTA] = E.extra_quota_mu_per_year
-    put(V_REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
-    PV[:, V_REG_PROB] = F.threshold(PV[:, V_REG_PROB])
-    PV[:, V_RD_EXIT_FACTOR] = E.rd_active_exit_factor
-    PV[:, V_CREDIT_BONUS] = E.rd_active_growth_bonus
-    PV[:, V_RD_MULT] = E.rd_multiplier
-    put(V_ABOVE, cert.above_size_revenue, "certification.above_size_revenue")
+    put(Par.RENT_INV_SHARE, pl.project.rent_investment_share, "pipeline.project.rent_investment_share")
+    put(Par.FACTORY_TOTAL, cap.factory_floor_m2, "capacity.factory_floor_m2")
+    PV[:, Par.FACTORY_OCC] = np.nan if cap.factory_occupied_m2 is None else v.num(cap.factory_occupied_m2, "capacity.factory_occupied_m2")
+    PV[:, Par.CARRY] = 1.0 if cap.quota_carry_over else 0.0
+    PV[:, Par.EXTRA_QUOTA] = E.extra_quota_mu_per_year
+    put(Par.REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
+    PV[:, Par.REG_PROB] = F.threshold(PV[:, Par.REG_PROB])
+    PV[:, Par.RD_EXIT_FACTOR] = E.rd_active_exit_factor
+    PV[:, Par.CREDIT_BONUS] = E.rd_active_growth_bonus
+    PV[:, Par.RD_MULT] = E.rd_multiplier
+    put(Par.ABOVE, cert.above_size_revenue, "certification.above_size_revenue")
     inst = scn.institutions
-    PV[:, V_INST0] = inst.initial
-    PV[:, V_INST_NEW] = v.num(inst.new_per_year, "institutions.new_per_year") + E.extra_institutions_per_year
-    put(V_INST_CLOSE, inst.closure_prob, "institutions.closure_prob")
-    put(V_INCUB0, inst.incubation_m2, "institutions.incubation_m2")
-    put(V_INCUB_ADD, inst.incubation_added_m2_per_year, "institutions.incubation_added_m2_per_year")
-    PV[:, V_LIST0] = scn.listing.initial
-    put(V_LIST_MIN, scn.listing.min_revenue, "listing.min_revenue")
-    put(V_LIST_PROB, scn.listing.prob, "listing.prob")
-    PV[:, V_CULT_APPLY] = E.hnte_apply_boost
-    PV[:, V_CULT_APPROVE] = E.hnte_approval_boost
+    PV[:, Par.INST0] = inst.initial
+    PV[:, Par.INST_NEW] = v.num(inst.new_per_year, "institutions.new_per_year") + E.extra_institutions_per_year
+    put(Par.INST_CLOSE, inst.closure_prob, "institutions.closure_prob")
+    put(Par.INCUB0, inst.incubation_m2, "institutions.incubation_m2")
+    put(Par.INCUB_ADD, inst.incubation_added_m2_per_year, "institutions.incubation_added_m2_per_year")
+    PV[:, Par.LIST0] = scn.listing.initial
+    put(Par.LIST_MIN, scn.listing.min_revenue, "listing.min_revenue")
+    put(Par.LIST_PROB, scn.listing.prob, "listing.prob")
+    PV[:, Par.CULT_APPLY] = E.hnte_apply_boost
+    PV[:, Par.CULT_APPROVE] = E.hnte_approval_boost
     bo = scn.baseline.baseline_output
-    PV[:, V_BASELINE_OUT] = np.nan if bo is None else v.num(bo, "baseline.baseline_output")
-    put(V_LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
-    put(V_WARM_UP, pl.warm_up_months, "pipeline.warm_up_months")
-    put(V_MACRO_SD, scn.shocks.macro_sd, "shocks.macro_sd")
+    PV[:, Par.BASELINE_OUT] = np.nan if bo is None else v.num(bo, "baseline.baseline_output")
+    put(Par.LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
+    put(Par.WARM_UP, pl.warm_up_months, "pipeline.warm_up_months")
+    put(Par.MACRO_SD, scn.shocks.macro_sd, "shocks.macro_sd")
     initial = A.status_effects(assessment, assessment.initial_status) if assessment is not None else A.StatusEffects()
-    PV[:, V_SF0], PV[:, V_QF0], PV[:, V_GB0] = initial.signing_factor, initial.land_quota_factor, initial.growth_bonus
+    PV[:, Par.SF0], PV[:, Par.QF0], PV[:, Par.GB0] = initial.signing_factor, initial.land_quota_factor, initial.growth_bonus
     h = cert.hnte
     for k, name in (
-        (V_H_SMALL, "rd_ratio_small"),
-        (V_H_MEDIUM, "rd_ratio_medium"),
-        (V_H_LARGE, "rd_ratio_large"),
-        (V_H_BAND_S, "band_small"),
-        (V_H_BAND_M, "band_medium"),
-        (V_H_ST, "min_st_staff_share"),
-        (V_H_HT, "min_hightech_revenue_share"),
-        (V_H_SCORE, "min_innovation_score"),
-        (V_H_AGE, "min_age_months"),
-        (V_H_APPLY, "apply_prob"),
-        (V_H_REAPPLY, "reapply_prob"),
-        (V_H_APPROVE, "approval_prob"),
-        (V_H_VIOL, "violation_prob"),
-        (V_H_REVOKE, "revocation_prob"),
+        (Par.H_SMALL, "rd_ratio_small"),
+        (Par.H_MEDIUM, "rd_ratio_medium"),
+        (Par.H_LARGE, "rd_ratio_large"),
+        (Par.H_BAND_S, "band_small"),
+        (Par.H_BAND_M, "band_medium"),
+        (Par.H_ST, "min_st_staff_share"),
+        (Par.H_HT, "min_hightech_revenue_share"),
+        (Par.H_SCORE, "min_innovation_score"),
+        (Par.H_AGE, "min_age_months"),
+        (Par.H_APPLY, "apply_prob"),
+        (Par.H_REAPPLY, "reapply_prob"),
+        (Par.H_APPROVE, "approval_prob"),
+        (Par.H_VIOL, "violation_prob"),
+        (Par.H_REVOKE, "revocation_prob"),
     ):
         put(k, getattr(h, name), f"certification.hnte.{name}")
-    PV[:, V_H_VALID] = h.validity_years
-    PV[:, V_H_MONTH] = h.round_month
+    PV[:, Par.H_VALID] = h.validity_years
+    PV[:, Par.H_MONTH] = h.round_month
     t = cert.tech_sme
-    for k, name in ((V_T_STAFF, "max_staff"), (V_T_REVENUE, "max_revenue"), (V_T_PASS, "pass_score"), (V_T_IP1, "ip_class1_points")):
+    for k, name in ((Par.T_STAFF, "max_staff"), (Par.T_REVENUE, "max_revenue"), (Par.T_PASS, "pass_score"), (Par.T_IP1, "ip_class1_points")):
         put(k, getattr(t, name), f"certification.tech_sme.{name}")
-    PV[:, V_T_HNTE] = 1.0 if t.hnte_qualifies else 0.0
-    PV[:, V_T_MONTH] = t.round_month
+    PV[:, Par.T_HNTE] = 1.0 if t.hnte_qualifies else 0.0
+    PV[:, Par.T_MONTH] = t.round_month
     z = cert.zjtx
     for k, name in (
-        (V_Z_AGE, "min_age_months"),
-        (V_Z_RD, "min_rd"),
-        (V_Z_RATIO, "min_rd_ratio"),
-        (V_Z_REVENUE, "min_revenue"),
-        (V_Z_APPLY, "apply_prob"),
-        (V_Z_APPROVE, "approval_prob"),
+        (Par.Z_AGE, "min_age_months"),
+        (Par.Z_RD, "min_rd"),
+        (Par.Z_RATIO, "min_rd_ratio"),
+        (Par.Z_REVENUE, "min_revenue"),
+        (Par.Z_APPLY, "apply_prob"),
+        (Par.Z_APPROVE, "approval_prob"),
     ):
         put(k, getattr(z, name), f"certification.zjtx.{name}")
-    PV[:, V_Z_VALID] = z.validity_years
-    PV[:, V_Z_MONTH] = z.round_month
+    PV[:, Par.Z_VALID] = z.validity_years
+    PV[:, Par.Z_MONTH] = z.round_month
 
     PD = np.zeros((B, ND, R.CODE))
     for k, (value, path) in enumerate(
@@ -1573,73 +1717,73 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     SD = np.zeros((B, nsec, NSD, R.CODE))
     for k, name in enumerate(names):
         sec, p = scn.sectors[name], f"sectors.{name}"
-        SV[:, k, S_IND] = 1.0 if sec.industrial else 0.0
+        SV[:, k, Sec.IND] = 1.0 if sec.industrial else 0.0
         for col, attr in (
-            (S_GROWTH, "growth"),
-            (S_SHOCK_SD, "shock_sd"),
-            (S_NOISE_SD, "firm_noise_sd"),
-            (S_YOUNG, "young_years"),
-            (S_RAMP_M, "ramp_up_months"),
-            (S_RAMP_S, "ramp_start"),
-            (S_RD_NOISE, "rd_noise_sd"),
-            (S_WEIGHT, "signing_weight"),
-            (S_RHO, "tech_correlation"),
-            (S_RD_ACTIVE, "rd_active"),
-            (S_IP1, "ip_class1"),
-            (S_IP2_MEAN, "ip_class2_mean"),
-            (S_FIELD, "hnte_field"),
-            (S_NICHE, "niche"),
-            (S_RD_INST, "rd_institution"),
+            (Sec.GROWTH, "growth"),
+            (Sec.SHOCK_SD, "shock_sd"),
+            (Sec.NOISE_SD, "firm_noise_sd"),
+            (Sec.YOUNG, "young_years"),
+            (Sec.RAMP_M, "ramp_up_months"),
+            (Sec.RAMP_S, "ramp_start"),
+            (Sec.RD_NOISE, "rd_noise_sd"),
+            (Sec.WEIGHT, "signing_weight"),
+            (Sec.RHO, "tech_correlation"),
+            (Sec.RD_ACTIVE, "rd_active"),
+            (Sec.IP1, "ip_class1"),
+            (Sec.IP2_MEAN, "ip_class2_mean"),
+            (Sec.FIELD, "hnte_field"),
+            (Sec.NICHE, "niche"),
+            (Sec.RD_INST, "rd_institution"),
         ):
             SV[:, k, col] = v.num(getattr(sec, attr), f"{p}.{attr}")
-        SV[:, k, S_YOUNG] *= 12.0
-        for col in (S_RD_ACTIVE, S_IP1, S_FIELD, S_NICHE, S_RD_INST):  # yes/no attributes (rules.firms.present)
+        SV[:, k, Sec.YOUNG] *= 12.0
+        for col in (Sec.RD_ACTIVE, Sec.IP1, Sec.FIELD, Sec.NICHE, Sec.RD_INST):  # yes/no attributes (rules.firms.present)
             SV[:, k, col] = F.threshold(SV[:, k, col])
-        SV[:, k, S_HY] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_young, f"{p}.exit_rate_young"), dtype=float))
-        SV[:, k, S_HM] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_mature, f"{p}.exit_rate_mature"), dtype=float))
-        SV[:, k, S_KEY] = key_of(name)
+        SV[:, k, Sec.HY] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_young, f"{p}.exit_rate_young"), dtype=float))
+        SV[:, k, Sec.HM] = G.monthly_hazard(np.asarray(v.num(sec.exit_rate_mature, f"{p}.exit_rate_mature"), dtype=float))
+        SV[:, k, Sec.KEY] = key_of(name)
         for col, attr in (
-            (SD_PROD, "labour_productivity"),
-            (SD_RD_SHARE, "rd_share"),
-            (SD_ST, "st_staff_share"),
-            (SD_HT, "hightech_revenue_share"),
-            (SD_HTS, "hightech_service_share"),
-            (SD_SCORE, "innovation_score"),
+            (SecDist.PROD, "labour_productivity"),
+            (SecDist.RD_SHARE, "rd_share"),
+            (SecDist.ST, "st_staff_share"),
+            (SecDist.HT, "hightech_revenue_share"),
+            (SecDist.HTS, "hightech_service_share"),
+            (SecDist.SCORE, "innovation_score"),
         ):
             SD[:, k, col] = v.code(getattr(sec, attr), f"{p}.{attr}")
     BV = np.zeros((B, nsec, NB))
     BD = np.zeros((B, nsec, NBD, R.CODE))
     for name, base in scn.baseline.sectors.items():
         k, p = names.index(name), f"baseline.sectors.{name}"
-        BV[:, k, B_HAS] = 1.0
-        BV[:, k, B_N] = int(round(base.firms / w))
-        BV[:, k, B_TOTAL] = np.nan if base.total_revenue is None else v.num(base.total_revenue, f"{p}.total_revenue") * I.TEN_THOUSAND / w
-        for col, attr in ((B_HNTE, "hnte_share"), (B_TSME, "tech_sme_share"), (B_ZJTX, "zjtx_share"), (B_RENT, "renting_share")):
+        BV[:, k, Base.HAS] = 1.0
+        BV[:, k, Base.N] = int(round(base.firms / w))
+        BV[:, k, Base.TOTAL] = np.nan if base.total_revenue is None else v.num(base.total_revenue, f"{p}.total_revenue") * I.TEN_THOUSAND / w
+        for col, attr in ((Base.HNTE, "hnte_share"), (Base.TSME, "tech_sme_share"), (Base.ZJTX, "zjtx_share"), (Base.RENT, "renting_share")):
             BV[:, k, col] = v.num(getattr(base, attr), f"{p}.{attr}")
-        for col, attr in ((BD_REVENUE, "revenue"), (BD_AGE, "age_years"), (BD_FLOOR, "floor_space_m2")):
+        for col, attr in ((BaseDist.REVENUE, "revenue"), (BaseDist.AGE, "age_years"), (BaseDist.FLOOR, "floor_space_m2")):
             BD[:, k, col] = v.code(getattr(base, attr), f"{p}.{attr}")
 
     # months: signing rate, factory space and land added, the land quota in force
     MV = np.zeros((B, H, NM))
     rate = (v.num(pl.signings_per_month, "pipeline.signings_per_month") + E.extra_signings_per_month) / w
     profile = np.asarray(pl.monthly_profile, dtype=float)
-    MV[:, :, M_RATE] = np.asarray(rate).reshape(-1, 1) * profile[np.arange(H) % 12][None, :]
+    MV[:, :, Month.RATE] = np.asarray(rate).reshape(-1, 1) * profile[np.arange(H) % 12][None, :]
     for i, add in enumerate(cap.factory_additions):
         m = (add.year - sim.start_year) * 12 + add.month - 1
         if 0 <= m < H:
-            MV[:, m, M_FADD] += v.num(add.amount, f"capacity.factory_additions.{i}.amount") / w
+            MV[:, m, Month.FADD] += v.num(add.amount, f"capacity.factory_additions.{i}.amount") / w
     for m, m2, mu in E.additions:  # the levers' factories and prepared land
-        MV[:, m, M_FADD] += np.asarray(m2) / w
-        MV[:, m, M_LADD] += np.asarray(mu) / w
+        MV[:, m, Month.FADD] += np.asarray(m2) / w
+        MV[:, m, Month.LADD] += np.asarray(mu) / w
     quota = np.broadcast_to(np.asarray(v.num(cap.land_quota_mu_per_year, "capacity.land_quota_mu_per_year"), dtype=float), (B,)).copy()
     for m in range(H):
         year, month = sim.start_year + m // 12, m % 12 + 1
         for i, ch in enumerate(cap.land_quota_changes):
             if ch.year == year and ch.month == month:
                 quota = np.broadcast_to(np.asarray(v.num(ch.amount, f"capacity.land_quota_changes.{i}.amount"), dtype=float), (B,)).copy()
-        MV[:, m, M_QUOTA] = quota
+        MV[:, m, Month.QUOTA] = quota
     # warm-up: the signing rate of each month before the start (calendar profile)
-    months = np.broadcast_to(PV[:, V_WARM_UP], (B,))
+    months = np.broadcast_to(PV[:, Par.WARM_UP], (B,))
     whole_max = int(math.ceil(float(months.max()))) if B else 0
     WR = np.zeros((B, max(whole_max, 1)))
     rate_b = np.broadcast_to(np.asarray(rate, dtype=float), (B,))
@@ -1660,24 +1804,24 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
         REG = np.full((len(reg), NG), np.nan)
         for g, row in enumerate(reg.itertuples(index=False)):
             d = row._asdict()
-            REG[g, G_SECTOR] = names.index(d["sector"])
+            REG[g, Reg.SECTOR] = names.index(d["sector"])
             for col, key in (
-                (G_REVENUE, "revenue"),
-                (G_AGE, "age_years"),
-                (G_EMPLOYEES, "employees"),
-                (G_RD, "rd_spend"),
-                (G_ST, "st_staff_share"),
-                (G_HT, "hightech_revenue_share"),
-                (G_HTS, "hightech_service_share"),
-                (G_IP1, "ip_class1"),
-                (G_IP2, "ip_class2"),
-                (G_NICHE, "niche"),
-                (G_RDINST, "rd_institution"),
-                (G_LISTED, "listed"),
-                (G_HEXP, "hnte_expiry_month"),
-                (G_TSME, "tech_sme"),
-                (G_ZEXP, "zjtx_expiry_month"),
-                (G_FLOOR, "floor_space_m2"),
+                (Reg.REVENUE, "revenue"),
+                (Reg.AGE, "age_years"),
+                (Reg.EMPLOYEES, "employees"),
+                (Reg.RD, "rd_spend"),
+                (Reg.ST, "st_staff_share"),
+                (Reg.HT, "hightech_revenue_share"),
+                (Reg.HTS, "hightech_service_share"),
+                (Reg.IP1, "ip_class1"),
+                (Reg.IP2, "ip_class2"),
+                (Reg.NICHE, "niche"),
+                (Reg.RDINST, "rd_institution"),
+                (Reg.LISTED, "listed"),
+                (Reg.HEXP, "hnte_expiry_month"),
+                (Reg.TSME, "tech_sme"),
+                (Reg.ZEXP, "zjtx_expiry_month"),
+                (Reg.FLOOR, "floor_space_m2"),
             ):
                 REG[g, col] = _nan(d.get(key))
     KP = np.zeros((0, NK))
@@ -1685,15 +1829,15 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     if prj is not None and len(prj):
         KP = np.full((len(prj), NK), np.nan)
         for k, row in enumerate(prj.itertuples(index=False)):
-            KP[k, K_SIGN] = float(row.signing_month)
-            KP[k, K_SECTOR] = names.index(row.sector)
-            KP[k, K_RENT] = 1.0 if row.mode == "rent" else 0.0
-            KP[k, K_PLANNED] = float(row.planned_output)
-            KP[k, K_FLOOR] = _nan(row.floor_space_m2)
-            KP[k, K_LAND] = _nan(row.land_mu)
-            KP[k, K_INVEST] = _nan(row.investment)
-            KP[k, K_LANDED] = 0.0 if row.status == "signed" else 1.0
-            KP[k, K_JOBS] = _nan(row.jobs)
+            KP[k, Known.SIGN] = float(row.signing_month)
+            KP[k, Known.SECTOR] = names.index(row.sector)
+            KP[k, Known.RENT] = 1.0 if row.mode == "rent" else 0.0
+            KP[k, Known.PLANNED] = float(row.planned_output)
+            KP[k, Known.FLOOR] = _nan(row.floor_space_m2)
+            KP[k, Known.LAND] = _nan(row.land_mu)
+            KP[k, Known.INVEST] = _nan(row.investment)
+            KP[k, Known.LANDED] = 0.0 if row.status == "signed" else 1.0
+            KP[k, Known.JOBS] = _nan(row.jobs)
     ts_staff, ts_rd, ts_ip2 = C.point_tables(t)
     return dict(
         E=E,
@@ -1718,11 +1862,11 @@ _dropout = np.vectorize(dropout, otypes=[float])  # the rule, for the per-replic
 
 def _capacity(P) -> tuple[int, int]:
     """Room for firms and projects per replication (generous; a block that overflows is rerun with twice the room)."""
-    signings = float(P["MV"][:, :, M_RATE].sum(axis=1).max()) * 1.5  # status effects may raise the signing rate
+    signings = float(P["MV"][:, :, Month.RATE].sum(axis=1).max()) * 1.5  # status effects may raise the signing rate
     warm = float(P["WR"].sum(axis=1).max())
     expected = signings + warm + len(P["KP"])
     projects = int(expected + 6.0 * math.sqrt(expected + 1.0) + 16)
-    start = len(P["REG"]) + int(P["BV"][:, :, B_N].sum(axis=1).max())
+    start = len(P["REG"]) + int(P["BV"][:, :, Base.N].sum(axis=1).max())
     return start + projects, projects
 
 
@@ -2056,12 +2200,12 @@ def _advance_all(blocks, parks, m0, m1, seed, P_list) -> None:
     for blk, P, park in zip(blocks, P_list, parks, strict=True):
         blk.advance(0, blk.REPS.shape[0], m0, m1, seed, park, P)
     for blk in blocks:
-        err = blk.RI[:, N_ERROR]
+        err = blk.RI[:, RepI.ERROR]
         if (err == ERR_OVERFLOW).any():
             raise _Overflow
         if (err == ERR_OCCUPIED).any():
             r = int(np.flatnonzero(err == ERR_OCCUPIED)[0])
-            raise occupied_error(blk.scenario, blk.RS[r, R_FLEVEL])
+            raise occupied_error(blk.scenario, blk.RS[r, RepF.FLEVEL])
 
 
 def _priced(REC, E, y: int) -> np.ndarray:
@@ -2220,9 +2364,9 @@ def _run(scenario, members, parks, plans, seed, reps, width, scale):
         at[0] = m
 
     def apply(p: int, r: int, eff) -> None:  # from the decision month on (the next year start's quota)
-        blocks[p].RATE[r, at[0] :] = plans[p]["MV"][r, at[0] :, M_RATE] * eff.signing_factor
-        blocks[p].RS[r, R_QFACTOR] = eff.land_quota_factor
-        blocks[p].RS[r, R_GBONUS] = eff.growth_bonus
+        blocks[p].RATE[r, at[0] :] = plans[p]["MV"][r, at[0] :, Month.RATE] * eff.signing_factor
+        blocks[p].RS[r, RepF.QFACTOR] = eff.land_quota_factor
+        blocks[p].RS[r, RepF.GBONUS] = eff.growth_bonus
 
     def record(y: int, p: int, outcomes, statuses) -> None:
         out[:, y, p * width + n_ind] = outcomes

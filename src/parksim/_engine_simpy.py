@@ -104,28 +104,28 @@ class FirmColumns:
     """Named views of a park's firm table (rows ``0 .. n - 1``), e.g. ``model.firms.logB[: model.firms.n]``."""
 
     FLOAT = {
-        "birth": F.F_BIRTH,
-        "death": F.F_DEATH,
-        "logB": F.F_LOGB,
-        "productivity": F.F_PROD,
-        "st_share": F.F_ST,
-        "ht_share": F.F_HT,
-        "hts_share": F.F_HTS,
-        "score": F.F_SCORE,
-        "hnte_expiry": F.F_HEXP,
-        "zjtx_expiry": F.F_ZEXP,
-        "floor_m2": F.F_FLOOR,
+        "birth": F.FirmF.BIRTH,
+        "death": F.FirmF.DEATH,
+        "logB": F.FirmF.LOGB,
+        "productivity": F.FirmF.PROD,
+        "st_share": F.FirmF.ST,
+        "ht_share": F.FirmF.HT,
+        "hts_share": F.FirmF.HTS,
+        "score": F.FirmF.SCORE,
+        "hnte_expiry": F.FirmF.HEXP,
+        "zjtx_expiry": F.FirmF.ZEXP,
+        "floor_m2": F.FirmF.FLOOR,
     }
     INT = {
-        "sector": F.I_SECTOR,
-        "industrial": F.I_IND,
-        "alive": F.I_ALIVE,
-        "rd_active": F.I_RDACT,
-        "rd_inst": F.I_RDINST,
-        "hnte_on": F.I_HON,
-        "tech_sme": F.I_TSME,
-        "zjtx_on": F.I_ZON,
-        "listed": F.I_LISTED,
+        "sector": F.FirmI.SECTOR,
+        "industrial": F.FirmI.IND,
+        "alive": F.FirmI.ALIVE,
+        "rd_active": F.FirmI.RDACT,
+        "rd_inst": F.FirmI.RDINST,
+        "hnte_on": F.FirmI.HON,
+        "tech_sme": F.FirmI.TSME,
+        "zjtx_on": F.FirmI.ZON,
+        "listed": F.FirmI.LISTED,
     }
 
     def __init__(self, model: ParkModel):
@@ -133,7 +133,7 @@ class FirmColumns:
 
     @property
     def n(self) -> int:
-        return int(self._model.RI[0, F.N_FIRMS])
+        return int(self._model.RI[0, F.RepI.FIRMS])
 
     def __getattr__(self, name: str) -> np.ndarray:
         m = self.__dict__["_model"]
@@ -180,18 +180,18 @@ class ParkModel:
             setattr(self, name, np.zeros(*shapes[name]))
         self.REC.fill(np.nan)
         if not F.park_start(self.seed2, self.park, self.Y, self.FF, self.FI, self.FR, self.RS, self.RI, self.RR, self.SH, *self._plan("PV", "SV", "SD", "BV", "BD", "REG")):
-            if self.RI[0, F.N_ERROR] == F.ERR_OCCUPIED:
-                raise F.occupied_error(scenario, float(self.RS[0, F.R_FLEVEL]))
+            if self.RI[0, F.RepI.ERROR] == F.ERR_OCCUPIED:
+                raise F.occupied_error(scenario, float(self.RS[0, F.RepF.FLEVEL]))
             raise RuntimeError("the starting firms do not fit the firm table")  # (its room is the starting firms' count)
         self.labels = self._starting_labels()
         self.firms = FirmColumns(self)
 
-        self.factory_total = float(self.RS[0, F.R_FTOTAL])
-        self.factory = SigningOrderContainer(self.env, init=float(self.RS[0, F.R_FLEVEL]))
+        self.factory_total = float(self.RS[0, F.RepF.FTOTAL])
+        self.factory = SigningOrderContainer(self.env, init=float(self.RS[0, F.RepF.FLEVEL]))
         self.land = SigningOrderContainer(self.env, init=0.0)
         self.land_quota = float(scn.capacity.land_quota_mu_per_year)
         self.quota_left = 0.0  # what is left of this year's land quota (in the land pool), in simulated mu
-        self.quota_factor = float(self.RS[0, F.R_QFACTOR])
+        self.quota_factor = float(self.RS[0, F.RepF.QFACTOR])
         self.year_values: dict[int, dict[str, float]] = {}
 
         pl = scn.pipeline
@@ -221,7 +221,7 @@ class ParkModel:
         reg = self.scn._register
         labels = [] if reg is None else [str(x) for x in reg["firm_id"]]
         for k, name in enumerate(self.names):
-            labels += [f"{name}-{j}" for j in range(int(self.P["BV"][0, k, F.B_N]))]
+            labels += [f"{name}-{j}" for j in range(int(self.P["BV"][0, k, F.Base.N]))]
         return labels
 
     def _log(self, event: str, entity: str, sector: int | None = None, mode: str = "", value: float = float("nan")) -> None:
@@ -231,7 +231,7 @@ class ParkModel:
 
     def _log_each(self, event: str, rows, values=None) -> None:
         """Log ``event`` for each firm in ``rows`` (with ``values[i]`` as its value)."""
-        sectors = self.FI[0, F.I_SECTOR]
+        sectors = self.FI[0, F.FirmI.SECTOR]
         for i in rows:
             self._log(event, self.labels[i], int(sectors[i]), value=float("nan") if values is None else float(values[i]))
 
@@ -320,7 +320,7 @@ class ParkModel:
         if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < land_dropout):
             return  # a synthetic project signed before the start (warm-up) that the baseline stands for
         if signed_at >= 0:
-            self.RI[0, F.C_SIGNED] += 1
+            self.RI[0, F.RepI.SIGNED] += 1
             self._log("signed", label, k, mode, planned)
 
         # landing
@@ -329,10 +329,10 @@ class ParkModel:
             if wait > 0:
                 yield self.env.timeout(wait)
             if u[P_LAND_DROP] < land_dropout:
-                self.RI[0, F.C_DROPPED] += 1
+                self.RI[0, F.RepI.DROPPED] += 1
                 self._log("dropout", label, k, mode, 0)
                 return
-            self.RI[0, F.C_LANDED] += 1
+            self.RI[0, F.RepI.LANDED] += 1
             self._log("landed", label, k, mode)
 
         # space: standard-factory floor space or land quota, in signing order
@@ -350,14 +350,14 @@ class ParkModel:
             self.waiting -= 1
             if not req.triggered:
                 store.withdraw(req)
-                self.RI[0, F.C_DROPPED] += 1
+                self.RI[0, F.RepI.DROPPED] += 1
                 self._log("gave_up", label, k, mode, amount)
                 return
         else:
             yield req
-        self.RS[0, F.R_INVEST] += invest
+        self.RS[0, F.RepF.INVEST] += invest
         if not rent:
-            self.RS[0, F.R_LANDACQ] += land
+            self.RS[0, F.RepF.LANDACQ] += land
             self.quota_left = quota_after(self.quota_left, amount)
         self._log("space_obtained", label, k, mode, amount)
 
@@ -368,13 +368,13 @@ class ParkModel:
         if u[P_STAGE_DROP] < stage_dropout:
             if rent:
                 yield self.factory.put(amount)
-            self.RI[0, F.C_DROPPED] += 1
+            self.RI[0, F.RepI.DROPPED] += 1
             self._log("dropout", label, k, mode, 1)
             return
-        self.RI[0, F.C_PRODUCING] += 1
+        self.RI[0, F.RepI.PRODUCING] += 1
         i = self._new_firm(key, k, planned * realisation, math.nan if productivity is None else productivity, label)
         if rent:
-            self.FF[0, F.F_FLOOR, i] = amount
+            self.FF[0, F.FirmF.FLOOR, i] = amount
         self._log("production_start", label, k, mode, planned * realisation)
 
     # ------------------------------------------------------------------- clock
@@ -417,10 +417,10 @@ class ParkModel:
     def _end_of_month(self, m: int) -> None:
         """The firms' month end (the shared procedure), on this engine's pipeline state at that moment."""
         RS, RI = self.RS, self.RI
-        RS[0, F.R_FTOTAL] = self.factory_total
-        RS[0, F.R_FLEVEL] = self.factory.level
-        RS[0, F.R_LLEVEL] = self.land.level
-        RI[0, F.N_WAITING] = self.waiting
+        RS[0, F.RepF.FTOTAL] = self.factory_total
+        RS[0, F.RepF.FLEVEL] = self.factory.level
+        RS[0, F.RepF.LLEVEL] = self.land.level
+        RI[0, F.RepI.WAITING] = self.waiting
         before = self._certificates() if self.record else None
         freed = F.firms_month_end(
             m, self.Y, self.seed2, self.park, self.FF, self.FI, self.FR, RS, RI, self.RR, self.SH,
@@ -439,35 +439,35 @@ class ParkModel:
 
     # ------------------------------------------------------------- event log
     def _certificates(self):
-        n = int(self.RI[0, F.N_FIRMS])
-        ints = self.FI[0, [F.I_ALIVE, F.I_HON, F.I_TSME, F.I_ZON, F.I_LISTED], :n].copy()
-        return ints, self.FF[0, [F.F_HEXP, F.F_ZEXP], :n].copy()
+        n = int(self.RI[0, F.RepI.FIRMS])
+        ints = self.FI[0, [F.FirmI.ALIVE, F.FirmI.HON, F.FirmI.TSME, F.FirmI.ZON, F.FirmI.LISTED], :n].copy()
+        return ints, self.FF[0, [F.FirmF.HEXP, F.FirmF.ZEXP], :n].copy()
 
     def _log_changes(self, before, t: float) -> None:
         """Log what the month end did to each firm (exits, certificates, listings), from the state before and after."""
         (alive, hnte, tech, zjtx, listed), (hexp, zexp) = before
         n = len(alive)
         FI, FF = self.FI[0, :, :n], self.FF[0, :, :n]
-        now = {k: FI[k] == 1 for k in (F.I_ALIVE, F.I_HON, F.I_TSME, F.I_ZON, F.I_LISTED)}
+        now = {k: FI[k] == 1 for k in (F.FirmI.ALIVE, F.FirmI.HON, F.FirmI.TSME, F.FirmI.ZON, F.FirmI.LISTED)}
         was = [x == 1 for x in (alive, hnte, tech, zjtx, listed)]
-        self._log_each("exit", np.flatnonzero(was[0] & ~now[F.I_ALIVE]))
+        self._log_each("exit", np.flatnonzero(was[0] & ~now[F.FirmI.ALIVE]))
         expired = was[1] & (hexp <= t)
         self._log_each("hnte_expired", np.flatnonzero(expired))
-        self._log_each("hnte_revoked", np.flatnonzero(was[1] & ~expired & ~now[F.I_HON]))
-        granted = now[F.I_HON] & (FF[F.F_HEXP] != hexp)
-        self._log_each("hnte_granted", np.flatnonzero(granted), FF[F.F_HEXP])
+        self._log_each("hnte_revoked", np.flatnonzero(was[1] & ~expired & ~now[F.FirmI.HON]))
+        granted = now[F.FirmI.HON] & (FF[F.FirmF.HEXP] != hexp)
+        self._log_each("hnte_granted", np.flatnonzero(granted), FF[F.FirmF.HEXP])
         self._log_each("zjtx_expired", np.flatnonzero(was[3] & (zexp <= t)))
-        self._log_each("zjtx_granted", np.flatnonzero(now[F.I_ZON] & (FF[F.F_ZEXP] != zexp)), FF[F.F_ZEXP])
-        self._log_each("tech_sme_registered", np.flatnonzero(now[F.I_TSME] & ~was[2]))
-        self._log_each("tech_sme_lapsed", np.flatnonzero(was[2] & ~now[F.I_TSME]))
-        self._log_each("listed", np.flatnonzero(now[F.I_LISTED] & ~was[4]))
+        self._log_each("zjtx_granted", np.flatnonzero(now[F.FirmI.ZON] & (FF[F.FirmF.ZEXP] != zexp)), FF[F.FirmF.ZEXP])
+        self._log_each("tech_sme_registered", np.flatnonzero(now[F.FirmI.TSME] & ~was[2]))
+        self._log_each("tech_sme_lapsed", np.flatnonzero(was[2] & ~now[F.FirmI.TSME]))
+        self._log_each("listed", np.flatnonzero(now[F.FirmI.LISTED] & ~was[4]))
 
     # -------------------------------------------------------------- assessment
     def apply_status(self, effects: A.StatusEffects) -> None:
         """The effects of the park's (new) status act from now on: signings from this month, the land quota
         from the next year start, growth from this month's end."""
         self.quota_factor = effects.land_quota_factor
-        self.RS[0, F.R_GBONUS] = effects.growth_bonus
+        self.RS[0, F.RepF.GBONUS] = effects.growth_bonus
         for m in range(int(self.env.now), self.H):  # (the pending gap keeps its rate)
             self.monthly_rates[m] = self._base_rates[m] * effects.signing_factor
 
