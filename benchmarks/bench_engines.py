@@ -25,7 +25,7 @@ e. first run after a fresh install: ``parksim run scenarios/bench.toml --engine 
 f. scenarios/bench-large.toml (20,000 firms, weight 1: firm by firm), 1,000 replications with
    ``parksim.simulate(engine="fast")``: wall time and peak RSS.
 g. the compute limit as the issue defines it (2 normal and 2 exponential draws per enterprise-month,
-   21,700 per replication), drawn with the fast engine's own generators (parksim._fastrand) in
+   21,700 per replication), drawn with the fast engine's own generators (parksim.model.fastrand) in
    compiled code on ``jobs`` threads, just before and just after the timed run of (b), in the same
    process: the machine's speed at that moment. This virtual machine's speed varies by 20-40% from
    hour to hour; the fast engine's share of the limit does much less, and the issue's figures
@@ -103,8 +103,8 @@ def _calibrate(scn, k: int) -> dict:
     """Exact enterprise-months vs the trapezoid estimate on k SimPy replications (outside any timing)."""
     import numpy as np
 
-    from parksim._engine_simpy import ParkModel
-    from parksim._random import Streams
+    from parksim.engines.simpy import ParkModel
+    from parksim.model.random import Streams
 
     exact = est = 0.0
     for r in range(k):
@@ -124,7 +124,7 @@ def _limit_kernel():
     import numba
     import numpy as np
 
-    from parksim import _fastrand as R
+    from parksim.model import fastrand as R
 
     @numba.njit(nogil=True, cache=True)
     def kernel(seed, reps, em):

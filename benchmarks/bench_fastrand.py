@@ -1,4 +1,4 @@
-"""Nanoseconds per draw of the compiled random-number primitives (parksim._fastrand).
+"""Nanoseconds per draw of the compiled random-number primitives (parksim.model.fastrand).
 
 Usage: python benchmarks/bench_fastrand.py [--draws N]
 
@@ -18,7 +18,7 @@ import time
 import numba
 import numpy as np
 
-from parksim import _fastrand as fr
+from parksim.model import fastrand as fr
 
 
 @numba.njit(cache=True)

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 
 import parksim
-from parksim._engine_simpy import ParkModel
+from parksim.engines.simpy import ParkModel
 
 try:
     from reference_simpy import replication as reference_replication
 except ImportError:  # run from another directory
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from reference_simpy import replication as reference_replication
-from parksim._random import Streams
+from parksim.model.random import Streams
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_sessionstart(session):
     """Compiled test helpers (``numba.njit(cache=True)`` in these modules) call parksim's samplers and rules, and
     numba's cache sees only a change in the test file itself: start their cache afresh when those sources change."""
-    from parksim import _engine_fast as E
+    from parksim.model import jit
 
     here = Path(__file__).parent
-    E._refresh_cache([here / "__pycache__"], E._sources_digest(Path(E.__file__).parent), modules=("test_fastrand", "test_rules_firms"))
+    jit._refresh_cache([here / "__pycache__"], jit._sources_digest(jit.PACKAGE), modules=("test_fastrand", "test_rules_firms"))
 
 
 @pytest.fixture

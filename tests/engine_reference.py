@@ -99,7 +99,7 @@ def _parks(result) -> list[tuple[str, object]]:
 
 def compared_indicator_years(scenario) -> list[tuple[str, int]]:
     """The distinct (indicator, year) pairs the scenario targets; without targets, every indicator in the last year."""
-    from parksim._montecarlo import expand_targets
+    from parksim.experiments.montecarlo import expand_targets
     from parksim.rules.indicators import INDICATORS
 
     pairs = list(dict.fromkeys((s.indicator, int(s.year)) for s in expand_targets(scenario)))
@@ -109,14 +109,14 @@ def compared_indicator_years(scenario) -> list[tuple[str, int]]:
 
 def compared_parks(scenario) -> list[str]:
     """The parks compared: a portfolio's (its targets apply to each park), or "" for a single park."""
-    from parksim._montecarlo import park_names
+    from parksim.experiments.montecarlo import park_names
 
     return park_names(scenario) if scenario.portfolio is not None else [""]
 
 
 def extract(result) -> Extract:
     """The targeted indicator values, met flags and assessment outcomes of a run."""
-    from parksim._montecarlo import _INDEX
+    from parksim.experiments.montecarlo import _INDEX
 
     pairs = compared_indicator_years(result.scenario)
     labels, parks, indicators, years, cols = [], [], [], [], []
@@ -174,7 +174,7 @@ def head_values(scenario, seed: int) -> np.ndarray:
 def generate(path: Path, replications: int | None = None, jobs: int = 2, seed: int = REFERENCE_SEED) -> Path:
     """Run the SimPy engine on ``path`` and store its reference (atomically); returns the file."""
     import parksim
-    from parksim._output import atomic_write
+    from parksim.results.output import atomic_write
 
     scn = parksim.load_scenario(path)
     replications = replications_for(path) if replications is None else replications

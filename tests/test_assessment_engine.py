@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim._cli import main
-from parksim._engine_simpy import run_replication
+from parksim.cli import main
+from parksim.engines.simpy import run_replication
 
 NINGXIA = [
     {"from_status": "recognised", "on": "fail", "to": "warned"},
@@ -141,8 +141,8 @@ def portfolio(n_parks: int, years: int = 1, overrides: dict | None = None):
 def test_identical_parks_rank_last_equally_often():
     from scipy.stats import chisquare
 
-    from parksim._engine_simpy import PortfolioModel
-    from parksim._random import Streams
+    from parksim.engines.simpy import PortfolioModel
+    from parksim.model.random import Streams
 
     scn, reps = portfolio(4), 200
     last = np.zeros(4, dtype=int)
@@ -157,8 +157,8 @@ def test_identical_parks_rank_last_equally_often():
 
 
 def test_portfolio_parks_share_regional_shocks_not_firms():
-    from parksim._engine_simpy import PortfolioModel
-    from parksim._random import Streams
+    from parksim.engines.simpy import PortfolioModel
+    from parksim.model.random import Streams
 
     model = PortfolioModel(portfolio(2), Streams(3, 0))
     a, b = model.parks

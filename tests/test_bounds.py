@@ -12,9 +12,9 @@ import time
 import pytest
 
 from parksim import load_scenario
-from parksim._bounds import fmt
-from parksim._cli import main
-from parksim._dists import LogNormal, Normal, draw_range, typical
+from parksim.cli import main
+from parksim.scenario.bounds import fmt
+from parksim.scenario.dists import LogNormal, Normal, draw_range, typical
 
 SMALL = """\
 name = "Bounds park"

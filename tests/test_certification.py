@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import parksim
-from parksim._engine_simpy import ParkModel
-from parksim._random import Streams
-from parksim._scenario import Hnte, TechSme, Zjtx
+from parksim.engines.simpy import ParkModel
+from parksim.model.random import Streams
 from parksim.rules import certification as C
+from parksim.scenario.spec import Hnte, TechSme, Zjtx
 
 HNTE = Hnte()
 

@@ -13,9 +13,9 @@ import pytest
 from conftest import tiny_park
 
 import parksim
-from parksim._checkpoint import MAGIC, Checkpoint, saved_replications
-from parksim._cli import CHECKPOINT, main
-from parksim._montecarlo import _INDEX, load_checkpoint, save_checkpoint
+from parksim.cli import CHECKPOINT, main
+from parksim.experiments.checkpoint import MAGIC, Checkpoint, saved_replications
+from parksim.experiments.montecarlo import _INDEX, load_checkpoint, save_checkpoint
 
 PARK = tiny_park("Checkpoint park")
 RUN = ["-n", "30", "--seed", "1", "-j", "1", "--engine", "simpy", "-q"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from parksim._cli import main
-from parksim._docs import parameters_markdown
-from parksim._engine_simpy import EVENT_COLUMNS
+from parksim.cli import main
+from parksim.engines.simpy import EVENT_COLUMNS
+from parksim.scenario.docs import parameters_markdown
 
 
 def test_validate_builtin_scenarios(root, capsys):
@@ -90,7 +90,7 @@ def test_the_command_starts_the_compile_helper_early_only_for_the_fast_engine_on
     import subprocess
     import sys
 
-    from parksim import _compiling
+    from parksim.engines.fast import compiling as _compiling
 
     started = []
 

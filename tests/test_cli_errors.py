@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from parksim._cli import main
+from parksim.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "scenarios" / "bench.toml"

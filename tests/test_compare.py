@@ -8,8 +8,8 @@ import pytest
 from conftest import SMALL_PARK as BASE  # noqa: E402
 
 import parksim
-from parksim._cli import main
-from parksim._compare import COMPARE_COLUMNS, mcnemar_p, paired_difference
+from parksim.cli import main
+from parksim.experiments.compare import COMPARE_COLUMNS, mcnemar_p, paired_difference
 
 
 def test_paired_difference_hand_computed():

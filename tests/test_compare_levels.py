@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from conftest import SMALL_PARK
 
-from parksim._cli import main
-from parksim._compare import Comparison, rank_order
-from parksim._levels import LEVEL_COLUMNS, yuan
-from parksim._loader import scenario_from_dict
-from parksim._montecarlo import _INDEX, TargetSpec, make_result
+from parksim.cli import main
+from parksim.experiments.compare import Comparison, rank_order
+from parksim.experiments.montecarlo import _INDEX, TargetSpec, make_result
+from parksim.results.levels import LEVEL_COLUMNS, yuan
+from parksim.scenario.loader import scenario_from_dict
 
 PARK = {
     "name": "Lever park",

@@ -6,11 +6,12 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 import parksim
-from parksim import _engine_fast as E
-from parksim._dists import LogNormal, Normal, Triangular, Uniform, ppf
-from parksim._engine_simpy import ParkModel
-from parksim._random import Streams
-from parksim._realise import realise, uncertain_parameters
+from parksim.engines.fast import plan as planning
+from parksim.engines.simpy import ParkModel
+from parksim.model import layout
+from parksim.model.random import Streams
+from parksim.model.realise import realise, uncertain_parameters
+from parksim.scenario.dists import LogNormal, Normal, Triangular, Uniform, ppf
 
 U = np.linspace(0.01, 0.99, 25)
 
@@ -79,13 +80,13 @@ def test_entity_distribution_varies_between_firms_parameter_does_not():
     assert len(np.unique(prod)) == 50 and prod.min() >= 100 and prod.max() <= 200
     # one growth value for the replication, the same in the realised scenario and in the firms' procedures' plan
     g = m.scn.sectors["a"].growth
-    assert isinstance(g, float) and 0 <= g <= 0.2 and m.P["SV"][0, 0, E.Sec.GROWTH] == g
+    assert isinstance(g, float) and 0 <= g <= 0.2 and m.P["SV"][0, 0, layout.Sec.GROWTH] == g
 
 
 def test_param_uniforms_are_the_first_numbers_of_the_param_streams():
     # known answer: NumPy's own Generator(PCG64(SeedSequence(seed, spawn_key=(r, PARAM, key)))).random(), for
     # small, large (several 32-bit words) and zero seeds and keys, and replications up to 2**32 - 1
-    from parksim._random import PARAM, param_uniforms
+    from parksim.model.random import PARAM, param_uniforms
 
     rng = np.random.default_rng(5)
     seeds = [0, 1, 7, 2**32 - 1, 2**32, 2**63 + 12345, 2**64 - 1, 3 * 2**70 + 1, int(rng.integers(0, 2**63))]
@@ -103,7 +104,6 @@ def test_param_uniforms_are_the_first_numbers_of_the_param_streams():
 
 def test_fast_engine_plan_draws_the_parameters_realise_draws():
     # the fast engine draws a parameter for a whole group at once; the values are those of realise, replication by replication
-    from parksim import _engine_fast as E
 
     scn = parksim.scenario_from_dict(
         {
@@ -114,7 +114,7 @@ def test_fast_engine_plan_draws_the_parameters_realise_draws():
     )
     reps = [0, 5, 9, 1000]
     for seed in (11, 2**63 + 5):
-        values = E._Values(seed, reps, None)
+        values = planning._Values(seed, reps, None)
         got_flat = values.num(scn.certification.hnte.approval_prob, "certification.hnte.approval_prob")
         got_nested = values.num(scn.pipeline.signings_per_month, "pipeline.signings_per_month")
         drawn = [realise(scn, Streams(seed, r)) for r in reps]

@@ -7,7 +7,12 @@ import doctest
 import pytest
 
 import parksim
-from parksim import _api, _assumptions, _compare, _gaps, _loader, _montecarlo
+from parksim import api as _api
+from parksim.experiments import compare as _compare
+from parksim.experiments import montecarlo as _montecarlo
+from parksim.results import gaps as _gaps
+from parksim.scenario import assumptions as _assumptions
+from parksim.scenario import loader as _loader
 
 
 @pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare, _assumptions, _gaps])
@@ -36,7 +41,7 @@ def test_public_api_is_explicit():
     for name in parksim.__all__:
         assert hasattr(parksim, name), name
     assert set(parksim.__all__) <= set(dir(parksim))
-    assert parksim.report is parksim._report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
+    assert parksim.report is parksim.results.report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
     # the error simulate, load_scenario and compare raise for bad input, and its scenario subclass, can be caught by name
     assert issubclass(parksim.ScenarioError, parksim.InputError) and issubclass(parksim.InputError, ValueError)
     with pytest.raises(parksim.InputError, match='"replications" must be a whole number between 1 and'):
@@ -51,7 +56,7 @@ def test_importing_the_package_loads_nothing_heavy():
     import subprocess
     import sys
 
-    code = "import sys, parksim._cli; print(sorted(m for m in ('numba', 'pandas', 'scipy', 'simpy', 'pydantic') if m in sys.modules))"
+    code = "import sys, parksim.cli; print(sorted(m for m in ('numba', 'pandas', 'scipy', 'simpy', 'pydantic') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 

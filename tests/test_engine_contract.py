@@ -1,7 +1,7 @@
 """The engine contract: every engine of the registry passes the same known-answer tests.
 
 Each test here runs a scenario through ``parksim.simulate(..., engine=NAME)`` for
-every engine in :data:`parksim._engines.ENGINES`, and checks what the model must
+every engine in :data:`parksim.engines.contract.ENGINES`, and checks what the model must
 give whatever schedules it: closed forms of queueing, growth and survival, the
 certification rules' consequences, capacity, and reproducibility. A new engine is
 added to the registry and passes this class, nothing else. (Engine-specific checks,
@@ -21,7 +21,7 @@ import pytest
 from test_certification import QUALIFYING_SECTOR, SURE_HNTE, one_firm
 
 import parksim
-from parksim._engines import ENGINES
+from parksim.engines.contract import ENGINES
 
 
 @pytest.fixture(params=list(ENGINES))
@@ -166,7 +166,7 @@ class TestEngineContract:
         finally:
             runner.close()
         np.testing.assert_array_equal(whole, parts)
-        assert whole.shape == (5, 2, len(parksim._montecarlo.column_names(scn)))
+        assert whole.shape == (5, 2, len(parksim.experiments.montecarlo.column_names(scn)))
 
     def test_an_initial_status_acts_from_the_start(self, engine):
         """A park that starts in a status with signing_factor 0 signs nothing until its status changes (here:
@@ -190,20 +190,22 @@ class TestEngineContract:
 def test_both_engines_start_from_the_same_firms(root):
     """The starting firms are one procedure with one state layout: replication r of a seed starts with the same firm
     table in the SimPy engine and in the fast engine (every column but the month end's scratch column)."""
-    from parksim import _engine_fast as E
-    from parksim._engine_simpy import ParkModel
-    from parksim._random import Streams
+    from parksim.engines.fast import plan as planning
+    from parksim.engines.fast import pool
+    from parksim.engines.simpy import ParkModel
+    from parksim.model import layout
+    from parksim.model.random import Streams
 
     scn = parksim.load_scenario(root / "scenarios" / "xiushan-2024.toml")
     reps = [0, 1, 2]
-    P = E.plan(scn, 7, reps, None, scn.assessment)
-    blk = E._Block(scn, P, reps, *E._capacity(P))
+    P = planning.plan(scn, 7, reps, None, scn.assessment)
+    blk = pool._Block(scn, P, reps, *planning._capacity(P))
     blk.advance(0, len(reps), 0, 0, 7, 0, P)  # months 0..0: the initialisation only
-    columns = [k for k in range(blk.FF.shape[1]) if k != E.FirmF.SHARE]
+    columns = [k for k in range(blk.FF.shape[1]) if k != layout.FirmF.SHARE]
     for r in reps:
         m = ParkModel(scn, Streams(7, r))
         n = m.firms.n
-        assert n == blk.RI[r, E.RepI.FIRMS] > 100
+        assert n == blk.RI[r, layout.RepI.FIRMS] > 100
         np.testing.assert_array_equal(m.FF[0, columns, :n], blk.FF[r, columns, :n])
         np.testing.assert_array_equal(m.FI[0, :, :n], blk.FI[r, :, :n])
         np.testing.assert_array_equal(m.SH[0, :, : scn.simulation.years], blk.SH[r, :, : scn.simulation.years])

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim._engine_simpy import ParkModel
-from parksim._random import Streams
+from parksim.engines.simpy import ParkModel
+from parksim.model.random import Streams
 
 
 def scenario(**over):

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import parksim
-from parksim import _estimate
-from parksim._cli import main
-from parksim._errors import InputError
-from parksim._estimate import check_memory, estimate
+from parksim.cli import main
+from parksim.errors import InputError
+from parksim.experiments import estimate as _estimate
+from parksim.experiments.estimate import check_memory, estimate
 
 PARK = """\
 name = "Estimate park"
@@ -63,7 +63,7 @@ def test_signings_bound_holds_in_simulation(park):
 
 
 def test_fast_engine_state_is_the_engines_own_size(park):
-    from parksim._engine_fast import state_bytes
+    from parksim.engines.fast.pool import state_bytes
 
     scn = parksim.load_scenario(park)
     est = estimate(scn, 10, "fast", 1)
@@ -86,7 +86,13 @@ def test_check_memory_names_the_drivers(park):
     with pytest.raises(InputError) as info:
         check_memory(est, available=est.memory_bytes - 1)
     msg = str(info.value)
-    for fragment in ["would need about", "1,000 replications", "baseline.sectors.*.firms", "pipeline.signings_per_month", "replications = 1,000"]:
+    for fragment in [
+        "would need about",
+        "1,000 replications",
+        "baseline.sectors.*.firms",
+        "pipeline.signings_per_month",
+        "replications = 1,000",
+    ]:
         assert fragment in msg, msg
 
 

@@ -1,4 +1,4 @@
-"""Compiled random numbers (parksim._fastrand): generator, keyed seeding, samplers, ndtr/ndtri, ppf.
+"""Compiled random numbers (parksim.model.fastrand): generator, keyed seeding, samplers, ndtr/ndtri, ppf.
 
 Statistical checks use fixed seeds, so they are deterministic; the tolerances
 are chosen so that a correct sampler would fail them with negligible
@@ -15,9 +15,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import special, stats
 
-from parksim import _fastrand as fr
-from parksim._dists import Fixed, LogNormal, Normal, Triangular, Uniform
-from parksim._dists import ppf as dists_ppf
+from parksim.model import fastrand as fr
+from parksim.scenario.dists import Fixed, LogNormal, Normal, Triangular, Uniform
+from parksim.scenario.dists import ppf as dists_ppf
 
 UNIFORM, NORMAL, EXPONENTIAL, POISSON, BINOMIAL = range(5)
 MASK = (1 << 64) - 1

@@ -30,13 +30,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parksim._engine_simpy import ParkModel
-from parksim._errors import InputError, ScenarioError
-from parksim._estimate import RUN_SECONDS, SECONDS_PER_FIRM, check_memory, estimate
-from parksim._finite import UNDEFINED_GROWTH, ResultError
-from parksim._loader import _resolve, scenario_from_dict
-from parksim._montecarlo import _NAMES, resolve_engine, simulate
-from parksim._random import Streams
+from parksim.engines.simpy import ParkModel
+from parksim.errors import InputError, ScenarioError
+from parksim.experiments.estimate import RUN_SECONDS, SECONDS_PER_FIRM, check_memory, estimate
+from parksim.experiments.montecarlo import _NAMES, resolve_engine, simulate
+from parksim.model.random import Streams
+from parksim.scenario.finite import UNDEFINED_GROWTH, ResultError
+from parksim.scenario.loader import _resolve, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "scenarios").glob("*.toml")) + sorted((ROOT / "scenarios" / "levers").glob("*.toml"))

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parksim._cli import main
-from parksim._gaps import format_gaps, gap_table, shortfall
-from parksim._loader import scenario_from_dict
-from parksim._montecarlo import _INDEX, TargetSpec, make_result
-from parksim._stats import wilson
+from parksim.cli import main
+from parksim.experiments.montecarlo import _INDEX, TargetSpec, make_result
+from parksim.experiments.stats import wilson
+from parksim.results.gaps import format_gaps, gap_table, shortfall
+from parksim.scenario.loader import scenario_from_dict
 
 PARK = {
     "name": "Gap park",
@@ -92,7 +92,7 @@ def test_format_gaps_aligns_cjk_labels():
     g = pd.DataFrame(gap_table(_run({"total_output": np.full(4, 90.0), "hnte_valid": np.full(4, 61.0)}, 4)))
     g.loc[0, "target"] = "新专精特新"
     lines = format_gaps(g).splitlines()
-    from parksim._gaps import display_width
+    from parksim.results.gaps import display_width
 
     # every line's "needs" column starts at the same terminal column
     cols = {display_width(line[: line.index(">")]) if ">" in line else None for line in lines[1:]}

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from conftest import tiny_park
 
-from parksim._cli import main
-from parksim._loader import load_scenario, scenario_hash
-from parksim._lock import LOCK_NAME, OutputLock
+from parksim.cli import main
+from parksim.experiments.lock import LOCK_NAME, OutputLock
+from parksim.scenario.loader import load_scenario, scenario_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 PARK = tiny_park("Lock park")
@@ -60,8 +60,8 @@ def consistent(out: Path, park: Path) -> bool:
 KILL_DURING_WRITE = """
 import sys, time
 from pathlib import Path
-import parksim._report_files as rf
-from parksim._cli import main
+import parksim.results.report_files as rf
+from parksim.cli import main
 
 stop_after, marker = sys.argv[1], Path(sys.argv[2])
 real_text, real_any = rf.atomic_write_text, rf.atomic_write
@@ -139,7 +139,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(capsys, tmp_path, park):
 
 def test_lock_held_by_a_killed_process_is_released_by_the_kernel(capsys, tmp_path, park):
     out = tmp_path / "out"
-    code = f"from parksim._lock import OutputLock; import time; OutputLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(60)"
+    code = f"from parksim.experiments.lock import OutputLock; import time; OutputLock({str(out)!r}).acquire(); print('locked', flush=True); time.sleep(60)"
     proc = subprocess.Popen([sys.executable, "-c", code], env=env(), stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "locked"
@@ -196,7 +196,22 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the worker processes")
 def test_simpy_workers_die_with_a_killed_parent(tmp_path, park):
     """Before: after SIGKILL on the run, both workers lived on (parent PID 1) for over 90 s."""
-    argv = [sys.executable, "-m", "parksim", "run", str(park), "-n", "20000", "--engine", "simpy", "-j", "2", "-q", "--out", str(tmp_path / "o")]
+    argv = [
+        sys.executable,
+        "-m",
+        "parksim",
+        "run",
+        str(park),
+        "-n",
+        "20000",
+        "--engine",
+        "simpy",
+        "-j",
+        "2",
+        "-q",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     proc = subprocess.Popen(argv, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

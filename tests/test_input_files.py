@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from parksim import _inputs, _loader
-from parksim._cli import main
+from parksim.cli import main
+from parksim.scenario import inputs as _inputs
+from parksim.scenario import loader as _loader
 
 SCN = """\
 name = "Files park"

@@ -10,7 +10,7 @@ import pytest
 
 import parksim
 from parksim import Problem, ScenarioError, load_scenario, scenario_from_dict
-from parksim._dists import Fixed, Uniform
+from parksim.scenario.dists import Fixed, Uniform
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "scenarios" / "bench.toml"

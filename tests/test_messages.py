@@ -9,8 +9,8 @@ import pytest
 from conftest import SMALL_PARK
 
 import parksim
-from parksim._cli import CHECKPOINT, main
-from parksim._montecarlo import column_names, save_checkpoint
+from parksim.cli import CHECKPOINT, main
+from parksim.experiments.montecarlo import column_names, save_checkpoint
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_resume_without_checkpoint_says_it_starts_afresh_even_quiet(small, tmp_p
 
 
 def test_ctrl_c_says_checkpoint_kept_and_how_to_resume(small, tmp_path, capsys, monkeypatch):
-    import parksim._montecarlo as mc
+    import parksim.experiments.montecarlo as mc
 
     scn = parksim.load_scenario(small)
 
@@ -44,7 +44,7 @@ def test_ctrl_c_says_checkpoint_kept_and_how_to_resume(small, tmp_path, capsys, 
 
 
 def test_ctrl_c_before_any_checkpoint_says_none_was_kept(small, tmp_path, capsys, monkeypatch):
-    import parksim._montecarlo as mc
+    import parksim.experiments.montecarlo as mc
 
     def interrupted(scenario, **kw):
         raise KeyboardInterrupt

@@ -10,10 +10,10 @@ import pytest
 from scipy.stats import binomtest
 
 import parksim
-from parksim._checkpoint import saved_replications
-from parksim._cli import CHECKPOINT, main
-from parksim._montecarlo import TARGET_COLUMNS
-from parksim._stats import compare, wilson
+from parksim.cli import CHECKPOINT, main
+from parksim.experiments.checkpoint import saved_replications
+from parksim.experiments.montecarlo import TARGET_COLUMNS
+from parksim.experiments.stats import compare, wilson
 
 SMALL = """
 name = "Small park"

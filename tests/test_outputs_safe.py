@@ -11,10 +11,10 @@ import pytest
 from conftest import tiny_park
 
 import parksim
-from parksim import _montecarlo
-from parksim._cli import main
-from parksim._finite import ResultError, check_finite
-from parksim._output import csv_text, neutralise
+from parksim.cli import main
+from parksim.experiments import montecarlo as _montecarlo
+from parksim.results.output import csv_text, neutralise
+from parksim.scenario.finite import ResultError, check_finite
 
 PARK = tiny_park("Output park", target=False)
 

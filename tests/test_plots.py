@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 import parksim
-from parksim._plots import fan_title, status_colours
+from parksim.results.plots import fan_title, status_colours
 
 matplotlib.use("Agg")
 
@@ -54,7 +54,7 @@ def test_fan_panels_are_titled_with_target_labels(ningxia):
 
 
 def test_portfolio_fan_figure_has_a_panel_per_park(ningxia):
-    from parksim._plots import fan_figure
+    from parksim.results.plots import fan_figure
 
     fig = fan_figure(ningxia)
     n_ind = len({s.indicator for s in ningxia.specs})

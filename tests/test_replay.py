@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim._cli import main
+from parksim.cli import main
 
 
 @pytest.mark.parametrize("engine", ["simpy", "fast"])
@@ -41,8 +41,8 @@ def test_simulate_prints_engine_counts_as_integers_and_targets_met(root, capsys)
     m = re.search(r"targets met in this replication: (\d+) of (\d+)", text)
     one = parksim.simulate_one(path, seed=2, engine="simpy").set_index(["year", "indicator"]).value
     scn = parksim.load_scenario(path)
-    from parksim._montecarlo import expand_targets
-    from parksim._stats import compare
+    from parksim.experiments.montecarlo import expand_targets
+    from parksim.experiments.stats import compare
 
     specs = expand_targets(scn)
     expected = sum(bool(compare(np.array([one.loc[(s.year, s.indicator)]]), s.comparison, s.threshold)[0]) for s in specs)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim._cli import main
+from parksim.cli import main
 
 BASE = """
 name = "Park <script>alert('x')</script> & Co"

@@ -15,7 +15,7 @@ import pytest
 from test_report import FLAGS, _chromium
 
 import parksim
-from parksim._cli import main
+from parksim.cli import main
 
 PARK = """
 name = "秀山 test zone"

@@ -206,7 +206,7 @@ def test_ndtri_is_scipy_in_python_and_compiled_for_a_number():
 def test_exp_is_numpy_in_python_and_the_table_exp_compiled_for_a_number():
     x = np.array([-700.0, -3.2, -1e-9, 0.0, 0.4, 1.0, 12.5, 700.0])
     assert np.array_equal(_ops.exp(x), np.exp(x))
-    from parksim import _fastrand
+    from parksim.model import fastrand as _fastrand
 
     compiled = np.array([_c_exp(v) for v in x])
     assert np.array_equal(compiled, np.array([_fastrand.exp(v) for v in x]))

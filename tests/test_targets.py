@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import parksim
-from parksim._cli import main
+from parksim.cli import main
 
 EXTRA = """
 [[extra_targets]]

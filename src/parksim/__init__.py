@@ -25,32 +25,32 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 #: public name -> (module, name in that module)
 _PUBLIC = {
-    "simulate_one": ("._api", "simulate_one"),
-    "trace": ("._api", "trace"),
-    "active_levers": ("._assumptions", "active_levers"),
-    "uncertain_parameters": ("._assumptions", "uncertain_parameters"),
-    "Comparison": ("._compare", "Comparison"),
-    "compare": ("._compare", "compare"),
-    "Fixed": ("._dists", "Fixed"),
-    "LogNormal": ("._dists", "LogNormal"),
-    "Normal": ("._dists", "Normal"),
-    "Triangular": ("._dists", "Triangular"),
-    "Uniform": ("._dists", "Uniform"),
-    "InputError": ("._errors", "InputError"),
-    "ParameterWarning": ("._errors", "ParameterWarning"),
-    "Problem": ("._errors", "Problem"),
-    "ScenarioError": ("._errors", "ScenarioError"),
-    "PIPELINE_COLUMNS": ("._inputs", "PIPELINE_COLUMNS"),
-    "REGISTER_COLUMNS": ("._inputs", "REGISTER_COLUMNS"),
-    "load_scenario": ("._loader", "load_scenario"),
-    "scenario_from_dict": ("._loader", "scenario_from_dict"),
-    "scenario_hash": ("._loader", "scenario_hash"),
-    "PortfolioResult": ("._montecarlo", "PortfolioResult"),
-    "RunResult": ("._montecarlo", "RunResult"),
-    "simulate": ("._montecarlo", "simulate"),
-    "report": ("._report_html", "build_report"),
-    "Scenario": ("._scenario", "Scenario"),
-    "INDICATORS": (".rules.indicators", "INDICATORS"),
+    "simulate_one": ("parksim.api", "simulate_one"),
+    "trace": ("parksim.api", "trace"),
+    "active_levers": ("parksim.scenario.assumptions", "active_levers"),
+    "uncertain_parameters": ("parksim.scenario.assumptions", "uncertain_parameters"),
+    "Comparison": ("parksim.experiments.compare", "Comparison"),
+    "compare": ("parksim.experiments.compare", "compare"),
+    "Fixed": ("parksim.scenario.dists", "Fixed"),
+    "LogNormal": ("parksim.scenario.dists", "LogNormal"),
+    "Normal": ("parksim.scenario.dists", "Normal"),
+    "Triangular": ("parksim.scenario.dists", "Triangular"),
+    "Uniform": ("parksim.scenario.dists", "Uniform"),
+    "InputError": ("parksim.errors", "InputError"),
+    "ParameterWarning": ("parksim.errors", "ParameterWarning"),
+    "Problem": ("parksim.errors", "Problem"),
+    "ScenarioError": ("parksim.errors", "ScenarioError"),
+    "PIPELINE_COLUMNS": ("parksim.scenario.inputs", "PIPELINE_COLUMNS"),
+    "REGISTER_COLUMNS": ("parksim.scenario.inputs", "REGISTER_COLUMNS"),
+    "load_scenario": ("parksim.scenario.loader", "load_scenario"),
+    "scenario_from_dict": ("parksim.scenario.loader", "scenario_from_dict"),
+    "scenario_hash": ("parksim.scenario.loader", "scenario_hash"),
+    "PortfolioResult": ("parksim.experiments.montecarlo", "PortfolioResult"),
+    "RunResult": ("parksim.experiments.montecarlo", "RunResult"),
+    "simulate": ("parksim.experiments.montecarlo", "simulate"),
+    "report": ("parksim.results.report_html", "build_report"),
+    "Scenario": ("parksim.scenario.spec", "Scenario"),
+    "INDICATORS": ("parksim.rules.indicators", "INDICATORS"),
 }
 #: the public subpackage, reachable as an attribute (``parksim.rules.indicators``) without importing it first
 _SUBPACKAGES = ("rules",)
@@ -73,18 +73,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
-    from . import rules as rules
-    from ._api import simulate_one, trace
-    from ._assumptions import active_levers, uncertain_parameters
-    from ._compare import Comparison, compare
-    from ._dists import Fixed, LogNormal, Normal, Triangular, Uniform
-    from ._errors import InputError, ParameterWarning, Problem, ScenarioError
-    from ._inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
-    from ._loader import load_scenario, scenario_from_dict, scenario_hash
-    from ._montecarlo import PortfolioResult, RunResult, simulate
-    from ._report_html import build_report as report
-    from ._scenario import Scenario
-    from .rules.indicators import INDICATORS
+    from parksim import rules as rules
+    from parksim.api import simulate_one, trace
+    from parksim.errors import InputError, ParameterWarning, Problem, ScenarioError
+    from parksim.experiments.compare import Comparison, compare
+    from parksim.experiments.montecarlo import PortfolioResult, RunResult, simulate
+    from parksim.results.report_html import build_report as report
+    from parksim.rules.indicators import INDICATORS
+    from parksim.scenario.assumptions import active_levers, uncertain_parameters
+    from parksim.scenario.dists import Fixed, LogNormal, Normal, Triangular, Uniform
+    from parksim.scenario.inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
+    from parksim.scenario.loader import load_scenario, scenario_from_dict, scenario_hash
+    from parksim.scenario.spec import Scenario
 
 __all__ = [
     "INDICATORS",

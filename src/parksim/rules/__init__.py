@@ -19,6 +19,6 @@ Modules:
   and the yearly cycle both engines run (:func:`parksim.rules.assessment.drive`).
 """
 
-from . import assessment, certification, firms, growth, indicators, levers, pipeline
+from parksim.rules import assessment, certification, firms, growth, indicators, levers, pipeline
 
 __all__ = ["assessment", "certification", "firms", "growth", "indicators", "levers", "pipeline"]

@@ -6,8 +6,8 @@ numbers (the firms' procedures of both engines, one firm at a time) ``where`` is
 returns a number (``np.where`` would build a 0-d array, an allocation per call)
 and ``total`` is the number itself, so a rule written once sums over an array
 of firms or adds up one firm's part. :func:`ndtri` (the standard normal
-quantile) is SciPy's in Python and :func:`parksim._fastrand.ndtri` compiled;
-:func:`exp` is ``np.exp`` in Python and :func:`parksim._fastrand.exp` (within
+quantile) is SciPy's in Python and :func:`parksim.model.fastrand.ndtri` compiled;
+:func:`exp` is ``np.exp`` in Python and :func:`parksim.model.fastrand.exp` (within
 1.5 ulp, no call into the C library) compiled for a number.
 """
 
@@ -64,14 +64,14 @@ def _total(x):
 
 
 def ndtri(p):
-    """Standard normal quantile: ``scipy.special.ndtri``; :func:`parksim._fastrand.ndtri` for a number (compiled)."""
+    """Standard normal quantile: ``scipy.special.ndtri``; :func:`parksim.model.fastrand.ndtri` for a number (compiled)."""
     return special.ndtri(p)
 
 
 @overload(ndtri, jit_options={"cache": True})
 def _ndtri(p):
     if _scalar(p):
-        from .._fastrand import ndtri as compiled
+        from parksim.model.fastrand import ndtri as compiled
 
         def scalar(p):
             return compiled(p)
@@ -81,14 +81,14 @@ def _ndtri(p):
 
 
 def exp(x):
-    """``np.exp``; :func:`parksim._fastrand.exp` for a number (compiled, within 1.5 ulp of it)."""
+    """``np.exp``; :func:`parksim.model.fastrand.exp` for a number (compiled, within 1.5 ulp of it)."""
     return np.exp(x)
 
 
 @overload(exp, jit_options={"cache": True})
 def _exp(x):
     if _scalar(x):
-        from .._fastrand import exp as compiled
+        from parksim.model.fastrand import exp as compiled
 
         def scalar(x):
             return compiled(x * 1.0)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._stats import compare
+from parksim.experiments.stats import compare
 
 FAIL, PASS, EXCELLENT = 0, 1, 2
 OUTCOME_NAMES = {FAIL: "fail", PASS: "pass", EXCELLENT: "excellent"}

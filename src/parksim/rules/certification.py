@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.extending import register_jitable
 
-from ._ops import where
+from parksim.rules._ops import where
 
 
 @register_jitable

@@ -28,8 +28,8 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from ._ops import exp, ndtri
-from .growth import MONTHS, exit_age
+from parksim.rules._ops import exp, ndtri
+from parksim.rules.growth import MONTHS, exit_age
 
 
 @register_jitable

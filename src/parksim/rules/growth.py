@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
-from ._ops import where
+from parksim.rules._ops import where
 
 MONTHS = 12.0
 

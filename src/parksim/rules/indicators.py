@@ -12,8 +12,8 @@ from collections import namedtuple
 import numpy as np
 from numba.extending import register_jitable
 
-from ._ops import total, where
-from .certification import above_size
+from parksim.rules._ops import total, where
+from parksim.rules.certification import above_size
 
 #: name -> (unit, meaning)
 INDICATORS: dict[str, tuple[str, str]] = {

@@ -136,7 +136,9 @@ def effects(levers, num, months: int) -> Effects:
     approval_boost = num(cult.approval_boost, "levers.cultivation.approval_boost")
     e["hnte_apply_boost"], e["hnte_approval_boost"] = apply_boost, approval_boost
     cultivating = _on(apply_boost) | _on(approval_boost)
-    e["cost_per_application"] = np.where(cultivating, num(cult.cost_per_application_yuan, "levers.cultivation.cost_per_application_yuan"), 0.0)
+    e["cost_per_application"] = np.where(
+        cultivating, num(cult.cost_per_application_yuan, "levers.cultivation.cost_per_application_yuan"), 0.0
+    )
 
     # credit for tech firms: R&D-active firms grow faster and exit less; the fund's expected losses spread over the years
     fund = num(L.credit.fund_yuan, "levers.credit.fund_yuan")
@@ -172,7 +174,7 @@ def _priced(price, quantity):
 
 def drivers_from_record(rec, year: int) -> CostDrivers:
     """The :class:`CostDrivers` of year-end records (last axis :data:`parksim.rules.indicators.RECORD`)."""
-    from .indicators import AT, TEN_THOUSAND
+    from parksim.rules.indicators import AT, TEN_THOUSAND
 
     rec = np.asarray(rec)
     return CostDrivers(
@@ -185,7 +187,7 @@ def drivers_from_record(rec, year: int) -> CostDrivers:
 
 def price_record(rec: np.ndarray, e: Effects, year: int) -> np.ndarray:
     """Write the levers' cost of year ``year`` (亿元) into year-end records ``rec`` (in place) and return them."""
-    from .indicators import AT
+    from parksim.rules.indicators import AT
 
     rec[..., AT.policy_cost] = yearly_cost(e, drivers_from_record(rec, year)) / 1e8
     return rec

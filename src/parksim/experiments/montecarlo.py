@@ -1,0 +1,713 @@
+"""Monte Carlo runs: many replications, target probabilities with Wilson intervals."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from parksim.engines.contract import ENGINES, resolve_engine
+from parksim.errors import InputError, ParameterWarning
+from parksim.experiments.estimate import check_memory, estimate
+from parksim.experiments.stats import compare, wilson, wilson_half_width
+from parksim.model.random import normalize_seed
+from parksim.rules.assessment import OUTCOMES
+from parksim.rules.indicators import INDICATORS
+from parksim.scenario.finite import check_finite, unlimited
+
+TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications"]
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+_NAMES = list(INDICATORS)
+#: per replication and year, beside the indicators: the assessment's outcome code
+#: (0 fail, 1 pass, 2 excellent) and the status after it (index into the scenario's statuses)
+_ASSESS = ["assessment_outcome", "assessment_status"]
+_COLUMNS = _NAMES + _ASSESS
+_INDEX = {n: i for i, n in enumerate(_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One checked target (a yearly target expands into one per simulated year)."""
+
+    label: str
+    indicator: str
+    year: int
+    comparison: str
+    threshold: float
+
+
+def expand_targets(scenario) -> list[TargetSpec]:
+    first = scenario.simulation.start_year
+    years = range(first, first + scenario.simulation.years)
+    out = []
+    for t in scenario.targets:
+        if t.year == "each":
+            out += [TargetSpec(f"{t.label} ({y})", t.indicator, y, t.comparison, float(t.threshold)) for y in years]
+        else:
+            out.append(TargetSpec(t.label, t.indicator, int(t.year), t.comparison, float(t.threshold)))
+    return out
+
+
+# --- workers ------------------------------------------------------------------------
+_WORKER_SCENARIO = None
+
+
+def _init_worker(scenario, parent_pid: int | None = None) -> None:
+    global _WORKER_SCENARIO
+    _WORKER_SCENARIO = scenario
+    if parent_pid is not None:  # a pool worker: it must not outlive a killed run
+        from parksim.experiments.procs import die_with_parent
+
+        die_with_parent(parent_pid)
+
+
+def park_names(scenario) -> list[str]:
+    """The parks of a run: the portfolio's, or the scenario's one park."""
+    return [name for name, _ in scenario._members] if scenario.portfolio is not None else [scenario.name]
+
+
+def column_names(scenario) -> list[str]:
+    """Names of the last axis of a run's value array (parks side by side for a portfolio)."""
+    if scenario.portfolio is None:
+        return list(_COLUMNS)
+    return [f"{park}:{c}" for park in park_names(scenario) for c in _COLUMNS]
+
+
+def _run_chunk(args) -> np.ndarray:
+    """Replications ``reps`` of ``seed``: array (len(reps), years, parks x columns)."""
+    from parksim.engines.simpy import PortfolioModel, run_replication
+    from parksim.model.random import Streams
+
+    seed, reps = args
+    scn = _WORKER_SCENARIO
+    first, n_years, width = scn.simulation.start_year, scn.simulation.years, len(_COLUMNS)
+    out = np.full((len(reps), n_years, len(column_names(scn))), np.nan)
+    statuses = scn.assessment.statuses if scn.assessment is not None else []
+    for k, r in enumerate(reps):
+        if scn.portfolio is None:
+            results = [(scn.name, run_replication(scn, seed, r))]
+        else:
+            results = PortfolioModel(scn, Streams(seed, r)).run()
+        for p, (_, res) in enumerate(results):
+            base = p * width
+            for year, name, value in res.rows:
+                out[k, year - first, base + _INDEX[name]] = value
+            for year, outcome, status in res.statuses:
+                out[k, year - first, base + _INDEX["assessment_outcome"]] = OUTCOMES[outcome]
+                out[k, year - first, base + _INDEX["assessment_status"]] = statuses.index(status)
+    return out
+
+
+def _stack(parts, scenario) -> np.ndarray:
+    """Replication blocks stacked in order (an empty (0, years, columns) array if none)."""
+    return np.concatenate(parts) if parts else np.empty((0, scenario.simulation.years, len(column_names(scenario))))
+
+
+#: hard limits of a run: more replications than this cannot sharpen a probability usefully (its 95% interval is
+#: already below ±0.0003), and a batch is what one checkpoint holds
+MAX_REPLICATIONS, MAX_BATCH = 10_000_000, 1_000_000
+#: more worker threads or processes than this would only wait for each other (and a process each costs memory)
+MAX_JOBS = 256
+
+
+class _FastRunner:
+    """Runs replication index ranges with the fast engine on ``jobs`` threads (in groups that fit its memory budget)."""
+
+    def __init__(self, scenario, seed: int, jobs: int, quiet: bool = False):
+        from parksim.engines.fast.cache import needs_compiling
+
+        self.scenario, self.seed, self.jobs = scenario, seed, jobs
+        if not quiet and needs_compiling():
+            print(
+                "compiling the fast engine (once after installing; about 10-15 s on two cores, later runs reuse it) ...",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def run(self, start: int, stop: int, progress=None, last: bool = False) -> np.ndarray:
+        from parksim.engines.fast.runner import run_block
+
+        update = progress.update if progress is not None else None
+        # the engine's memory is kept from batch to batch (fresh memory costs page faults) and freed by close(); in the
+        # last batch each thread frees its own as soon as it has no group left, while the others finish
+        keep = not last
+        return run_block(self.scenario, self.seed, range(start, stop), threads=self.jobs, progress=update, keep_memory=keep)
+
+    def close(self) -> None:
+        from parksim.engines.fast.pool import release_memory
+
+        release_memory()
+
+
+class _Runner:
+    """Runs replication index ranges, in-process (jobs=1) or on a process pool."""
+
+    def __init__(self, scenario, seed: int, jobs: int, chunk: int):
+        self.seed, self.jobs, self.chunk = seed, jobs, chunk
+        self.scenario = scenario
+        self.pool = None
+        if jobs > 1:
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(scenario, os.getpid()))
+        else:
+            _init_worker(scenario)
+
+    def run(self, start: int, stop: int, progress=None, last: bool = False) -> np.ndarray:
+        del last  # (the pool is shut down by close())
+        chunks = [list(range(a, min(a + self.chunk, stop))) for a in range(start, stop, self.chunk)]
+        tasks = [(self.seed, c) for c in chunks]
+        results = map(_run_chunk, tasks) if self.pool is None else self.pool.map(_run_chunk, tasks)
+        parts = []
+        for c, arr in zip(chunks, results, strict=True):  # map keeps order: results never depend on jobs
+            parts.append(arr)
+            if progress is not None:
+                progress.update(len(c))
+        return _stack(parts, self.scenario)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+# --- results ------------------------------------------------------------------------
+def binding_table(specs: list[TargetSpec], met: np.ndarray) -> pd.DataFrame:
+    """Among replications missing the joint target: how often each target fails, and is the only failure."""
+    failed_all = ~met.all(axis=1)
+    n_fail = int(failed_all.sum())
+    rows = []
+    for k, s in enumerate(specs):
+        fails = ~met[:, k] & failed_all
+        only = fails & (met.sum(axis=1) == len(specs) - 1)
+        rows.append((s.label, n_fail, fails.sum() / n_fail if n_fail else np.nan, only.sum() / n_fail if n_fail else np.nan))
+    df = pd.DataFrame(rows, columns=["target", "replications_missing_all", "p_fails_given_all_missed", "p_only_failure"])
+    return df.sort_values("p_fails_given_all_missed", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def binding_target(binding: pd.DataFrame) -> str | None:
+    """The target that fails most often when the joint target fails (None if it never fails)."""
+    if binding.empty or binding.p_fails_given_all_missed.isna().all():
+        return None
+    return str(binding.iloc[0].target)
+
+
+@dataclass
+class RunResult:
+    """Results of a Monte Carlo run.
+
+    Attributes
+    ----------
+    annual : pandas.DataFrame
+        Tidy per-replication indicators: ``replication, seed, year, indicator, value``.
+    targets : pandas.DataFrame
+        One row per target and a last row ``ALL`` (every target met):
+        ``target, indicator, year, comparison, threshold, p_met, ci_low, ci_high, replications``
+        (Wilson 95% intervals).
+    quantiles : pandas.DataFrame
+        5/25/50/75/95% of every indicator per year.
+    binding : pandas.DataFrame
+        For the replications that miss the joint target: how often each target
+        fails, and how often it is the only one that fails.
+    shortfall : pandas.DataFrame
+        Expected shortfall of each target when missed (in the indicator's unit
+        and as a share of the threshold).
+    gaps : pandas.DataFrame
+        Every target's P(met), median against the threshold and median shortfall,
+        ordered by how much it holds the park back (``gaps.csv``).
+    assessment_result : pandas.DataFrame
+        P(each status) after the last assessment, with 95% intervals.
+    """
+
+    scenario: object
+    seed: int
+    values: np.ndarray  # (replications, years, indicators)
+    specs: list[TargetSpec]
+    started: str = ""
+    finished: str = ""
+    stopped_by: str = "replications"
+    precision: float | None = None
+    jobs: int = 1
+    park: str | None = None  # the park's name, inside a portfolio
+    assessment_def: object = None  # a portfolio's assessment (its parks' scenarios have none)
+    engine: str = "simpy"  # the engine that produced the values
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.assessment_def is None:
+            self.assessment_def = self.scenario.assessment
+
+    @property
+    def replications(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def years(self) -> list[int]:
+        first = self.scenario.simulation.start_year
+        return list(range(first, first + self.scenario.simulation.years))
+
+    def value(self, indicator: str, year: int) -> np.ndarray:
+        """Per-replication values of ``indicator`` at the end of ``year``."""
+        return self.values[:, year - self.years[0], _INDEX[indicator]]
+
+    def value_matrix(self, indicator: str) -> np.ndarray:
+        """(replications, years) values of ``indicator``."""
+        return self.values[:, :, _INDEX[indicator]]
+
+    def met(self) -> np.ndarray:
+        """Boolean matrix (replications, targets): which targets each replication meets."""
+        if "met" not in self._cache:
+            cols = [compare(self.value(s.indicator, s.year), s.comparison, s.threshold) for s in self.specs]
+            self._cache["met"] = np.column_stack(cols) if cols else np.ones((self.replications, 0), dtype=bool)
+        return self._cache["met"]
+
+    @property
+    def annual(self) -> pd.DataFrame:
+        """Tidy per-replication values; with an assessment, also its outcome and status codes."""
+        if "annual" not in self._cache:
+            names = _COLUMNS if self.assessment_def is not None else _NAMES
+            vals = self.values[:, :, : len(names)]
+            r, y, i = vals.shape
+            self._cache["annual"] = pd.DataFrame(
+                {
+                    "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
+                    "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
+                    "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
+                    # from codes: no 2.6 million strings for 10,000 replications (building them took half the write)
+                    "indicator": pd.Categorical.from_codes(np.tile(np.arange(i, dtype=np.int16), r * y), categories=names),
+                    "value": vals.reshape(-1),
+                }
+            )
+        return self._cache["annual"]
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.assessment_def.statuses if self.assessment_def is not None else []
+
+    def status_codes(self) -> np.ndarray:
+        """(replications, years) index of the status after each year's assessment."""
+        return self.values[:, :, _INDEX["assessment_status"]]
+
+    @property
+    def assessment(self) -> pd.DataFrame:
+        """P(in each status after each year's assessment), Wilson 95%: ``park, year, status, probability, ci_low, ci_high, replications``."""
+        codes = self.status_codes()
+        return self._status_table(lambda k, yi: codes[:, yi] == k)
+
+    @property
+    def first_passage(self) -> pd.DataFrame:
+        """P(a status reached at some assessment up to each year), e.g. P(revoked by year y)."""
+        codes = self.status_codes()
+        return self._status_table(lambda k, yi: (codes[:, : yi + 1] == k).any(axis=1))
+
+    def _status_table(self, hit) -> pd.DataFrame:
+        cols = ["park", "year", "status", "probability", "ci_low", "ci_high", "replications"]
+        if self.assessment_def is None:
+            return pd.DataFrame(columns=cols)
+        n = self.replications
+        rows = []
+        for yi, year in enumerate(self.years):
+            for k, name in enumerate(self.statuses):
+                c = int(hit(k, yi).sum())
+                lo, hi = wilson(c, n)
+                rows.append((self.park or self.scenario.name, year, name, c / n if n else np.nan, lo, hi, n))
+        return pd.DataFrame(rows, columns=cols)
+
+    def plot_assessment(self, ax=None):
+        """Stacked probabilities of each status over the years; returns the Axes."""
+        from parksim.results.plots import plot_assessment
+
+        return plot_assessment(self, ax=ax)
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        met = self.met()
+        n = self.replications
+        rows = []
+        for k, s in enumerate(self.specs):
+            hits = int(met[:, k].sum())
+            lo, hi = wilson(hits, n)
+            rows.append((s.label, s.indicator, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, n))
+        all_met = int(met.all(axis=1).sum())
+        lo, hi = wilson(all_met, n)
+        rows.append(("ALL", "", pd.NA, "", np.nan, all_met / n if n else np.nan, lo, hi, n))
+        df = pd.DataFrame(rows, columns=TARGET_COLUMNS)
+        df["year"] = df["year"].astype("Int64")
+        return df
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        q = np.nanquantile(self.values[:, :, : len(_NAMES)], QUANTILES, axis=0)  # (q, years, indicators)
+        rows = []
+        for yi, year in enumerate(self.years):
+            for ii, name in enumerate(_NAMES):
+                rows.append((year, name, INDICATORS[name][0], *q[:, yi, ii], np.nanmean(self.values[:, yi, ii])))
+        return pd.DataFrame(rows, columns=["year", "indicator", "unit", "p5", "p25", "p50", "p75", "p95", "mean"])
+
+    @property
+    def binding(self) -> pd.DataFrame:
+        return binding_table(self.specs, self.met())
+
+    @property
+    def shortfall(self) -> pd.DataFrame:
+        met = self.met()
+        rows = []
+        for k, s in enumerate(self.specs):
+            v = self.value(s.indicator, s.year)
+            miss = ~met[:, k] & ~np.isnan(v)
+            gap = np.abs(v[miss] - s.threshold)
+            mean_gap = float(gap.mean()) if miss.any() else 0.0
+            rel = mean_gap / abs(s.threshold) if s.threshold else np.nan
+            rows.append((s.label, s.indicator, s.year, int(miss.sum()), mean_gap, rel))
+        return pd.DataFrame(rows, columns=["target", "indicator", "year", "replications_missed", "mean_shortfall", "mean_shortfall_share"])
+
+    @property
+    def binding_target(self) -> str | None:
+        """The target that fails most often when the joint target fails (the first of ties; see :attr:`gaps`)."""
+        return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every target's gap (P(met), median vs threshold, shortfall), ordered by how much it holds the park back."""
+        from parksim.results.gaps import gap_table
+
+        return gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        """P(each status) after the last assessment, with Wilson 95% intervals and P(reached by then)."""
+        from parksim.results.gaps import assessment_result
+
+        return assessment_result(self)
+
+    def plot_fan(self, indicator: str, ax=None):
+        """Fan chart (5-95%, 25-75%, median) of ``indicator`` over the years; returns the Axes."""
+        from parksim.results.plots import plot_fan
+
+        return plot_fan(self, indicator, ax=ax)
+
+    def write(self, out) -> list:
+        """Write targets.csv, annual.parquet, quantiles.csv, binding.csv, manifest.json, fan.png into ``out``."""
+        from parksim.results.report_files import write_run
+
+        return write_run(self, out)
+
+
+# --- entry point -----------------------------------------------------------------------
+def save_checkpoint(path, scenario, seed: int, values: np.ndarray, engine: str = "simpy") -> None:
+    """Save ``values`` (replications from 0) as the checkpoint of this scenario, seed and engine (atomically)."""
+    from parksim.experiments.checkpoint import Checkpoint
+
+    Checkpoint(path, scenario, seed, engine).add(values, 0)
+
+
+def load_checkpoint(path, scenario, seed: int, engine: str = "simpy") -> np.ndarray | None:
+    """Replications saved in the checkpoint of this scenario, seed and engine (None if no file), validated:
+    a corrupt, forged or foreign checkpoint raises :class:`parksim.experiments.checkpoint.CheckpointError`."""
+    from parksim.experiments.checkpoint import Checkpoint
+
+    return Checkpoint(path, scenario, seed, engine).load()
+
+
+def _progress(total: int | None, quiet: bool, desc: str):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rep", delay=2.0, file=sys.stderr)
+
+
+def simulate(
+    scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    precision: float | None = None,
+    max_replications: int = 20_000,
+    batch: int | None = None,
+    quiet: bool = False,
+    checkpoint=None,
+    resume: bool = False,
+    engine: str = "auto",
+) -> RunResult:
+    """Run many replications and compute the probability of meeting each target.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+    replications : int, optional
+        Number of replications (default 200 unless ``precision`` is given).
+    seed : int, optional
+        Seed of the run; replication ``r`` uses ``SeedSequence(seed).spawn(n)[r]``.
+        ``None`` draws one (it is recorded in the result and manifest).
+    jobs : int, optional
+        Worker threads (fast engine) or processes (SimPy engine); default: all
+        cores. Results do not depend on it.
+    precision : float, optional
+        Add replications in batches of ``batch`` (default 200 for the SimPy
+        engine, 5,000 for the fast one: a few seconds of work each) until the 95% half-width of
+        P(all targets met) is at most this, or ``max_replications`` is reached.
+    quiet : bool
+        No progress bar (it only shows on a terminal, after 2 seconds).
+    checkpoint : path, optional
+        After every batch of ``batch`` replications, append it to this file
+        (the first batch creates it atomically; each later one is one block
+        added and synced), so that an interrupted run loses at most one batch.
+    resume : bool
+        Continue from ``checkpoint`` if it holds replications of the same
+        scenario (hash), seed and engine; the result equals an uninterrupted
+        run. The checkpoint is validated first (its header, each block's shape,
+        order and checksum, every value finite and within its indicator's
+        range): one that does not check out is refused with
+        :class:`parksim.ScenarioError` naming the file.
+    engine : {"auto", "fast", "simpy"}
+        ``auto`` (default): the fast engine when it can run the scenario, else
+        SimPy. ``fast``: the compiled batch engine on ``jobs`` threads (falls
+        back to SimPy, with a message, for a scenario it cannot run).
+        ``simpy``: the discrete-event engine, one replication at a time on
+        ``jobs`` processes; :func:`simulate_one` and :func:`trace` replay its
+        replications. The engines agree in distribution, not draw by draw; each
+        is reproducible for any ``jobs``.
+
+    Returns
+    -------
+    RunResult
+
+    Warns
+    -----
+    ParameterWarning
+        For each scenario value outside its plausible range (``scenario.warnings``).
+
+    Examples
+    --------
+    >>> import parksim
+    >>> res = parksim.simulate("scenarios/xiushan-2024.toml", replications=4, seed=1, jobs=1, quiet=True)
+    >>> list(res.targets.columns)[:3], res.targets.target.iloc[-1]
+    (['target', 'indicator', 'year'], 'ALL')
+    """
+    from parksim.api import _as_scenario
+
+    scn = _as_scenario(scenario)
+    for problem in scn.warnings:
+        warnings.warn(str(problem), ParameterWarning, stacklevel=2)
+    seed = normalize_seed(seed)
+    jobs = os.cpu_count() or 1 if jobs is None else jobs
+    if not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise InputError(f'"jobs" must be a whole number between 1 and {MAX_JOBS}, got {jobs!r}')
+    if precision is not None and not (0 < precision < 0.5):
+        raise InputError(f'"precision" must be between 0 and 0.5 (a half-width of a probability), got {precision!r}')
+    for name, value, most in (("replications", replications, MAX_REPLICATIONS), ("max_replications", max_replications, MAX_REPLICATIONS)):
+        if value is not None and not (isinstance(value, int | np.integer) and not isinstance(value, bool) and 1 <= value <= most):
+            raise InputError(f'"{name}" must be a whole number between 1 and {most:,}, got {value!r}')
+    if batch is not None and not (isinstance(batch, int | np.integer) and not isinstance(batch, bool) and 1 <= batch <= MAX_BATCH):
+        raise InputError(f'"batch" must be a whole number between 1 and {MAX_BATCH:,}, got {batch!r}')
+    engine = resolve_engine(scn, engine, quiet)
+    batch = ENGINES[engine].batch if batch is None else batch
+    planned = (200 if replications is None else int(replications)) if precision is None else int(replications or max_replications)
+    est = estimate(scn, planned, engine, jobs)
+    check_memory(est)
+    if not quiet and est.seconds > 60:
+        print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
+    specs = expand_targets(scn)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    parts = []
+    store = None
+    if checkpoint is not None:
+        from parksim.experiments.checkpoint import Checkpoint
+
+        store = Checkpoint(checkpoint, scn, seed, engine)
+    if resume and store is not None:
+        done = store.load()
+        if done is not None and len(done):
+            parts.append(done)
+    n = sum(len(p) for p in parts)
+    if precision is None:
+        cap = 200 if replications is None else int(replications)
+        bar = _progress(cap, quiet, "replications")
+    else:
+        cap = int(replications or max_replications)
+        bar = _progress(None, quiet, f"replications (until ±{precision:g})")
+    if bar is not None and n:
+        bar.update(n)
+    stopped = "replications" if precision is None else "max_replications"
+
+    def reached() -> bool:
+        if precision is None:
+            return False
+        met = make_result(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
+        return wilson_half_width(int(met.sum()), len(met)) <= precision
+
+    runner = ENGINES[engine].runner(scn, seed, jobs, quiet=quiet, batch=min(cap, batch))
+    try:
+        if n and reached():
+            stopped = "precision"
+        while n < cap and stopped != "precision":
+            step = min(batch, cap - n)
+            parts.append(runner.run(n, n + step, bar, last=n + step >= cap))
+            if store is not None:  # one block appended: saving costs a batch, not the whole run
+                store.add(parts[-1], n)
+            n += step
+            if reached():
+                stopped = "precision"
+        if bar is not None:
+            bar.close()
+    finally:
+        runner.close()
+    values = _stack(parts, scn)[:cap]
+    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None, infinite_ok=unlimited(scn))
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
+    return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
+
+
+def make_result(scn, seed, values, specs, started="", finished="", stopped="replications", precision=None, jobs=1, engine="simpy"):
+    """A :class:`RunResult`, or a :class:`PortfolioResult` for a portfolio scenario."""
+    if scn.portfolio is None:
+        return RunResult(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine=engine)
+    width = len(_COLUMNS)
+    parks = {
+        name: RunResult(
+            member,
+            seed,
+            values[:, :, p * width : (p + 1) * width],
+            expand_targets(member),  # a park's own targets (a target may name only some parks)
+            started,
+            finished,
+            stopped,
+            precision,
+            jobs,
+            park=name,
+            assessment_def=scn.assessment,
+            engine=engine,
+        )
+        for p, (name, member) in enumerate(scn._members)
+    }
+    return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs, engine)
+
+
+@dataclass
+class PortfolioResult:
+    """Results of a portfolio run: one :class:`RunResult` per park (``.parks``), and the
+    same tables as a single park's with a ``park`` column (targets are labelled
+    ``"PARK: target"``; ``ALL`` means every target of every park)."""
+
+    scenario: object
+    seed: int
+    parks: dict
+    started: str = ""
+    finished: str = ""
+    stopped_by: str = "replications"
+    precision: float | None = None
+    jobs: int = 1
+    engine: str = "simpy"
+
+    @property
+    def replications(self) -> int:
+        return next(iter(self.parks.values())).replications
+
+    @property
+    def years(self) -> list[int]:
+        return next(iter(self.parks.values())).years
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.scenario.assessment.statuses if self.scenario.assessment is not None else []
+
+    @property
+    def specs(self) -> list[TargetSpec]:
+        return [
+            TargetSpec(f"{name}: {s.label}", s.indicator, s.year, s.comparison, s.threshold)
+            for name, r in self.parks.items()
+            for s in r.specs
+        ]
+
+    def met(self) -> np.ndarray:
+        return np.column_stack([r.met() for r in self.parks.values()])
+
+    def _concat(self, attr: str) -> pd.DataFrame:
+        frames = []
+        for name, r in self.parks.items():
+            df = getattr(r, attr).copy()
+            if "park" not in df.columns:
+                df.insert(0, "park", name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def annual(self) -> pd.DataFrame:
+        df = self._concat("annual")
+        df["park"] = pd.Categorical(df["park"], categories=list(self.parks))
+        return df[["park", "replication", "seed", "year", "indicator", "value"]]
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        frames = []
+        for name, r in self.parks.items():
+            t = r.targets
+            t["target"] = [f"{name}: {x}" for x in t.target]
+            frames.append(t)
+        met = self.met()
+        n = self.replications
+        hits = int(met.all(axis=1).sum())
+        lo, hi = wilson(hits, n)
+        frames.append(pd.DataFrame([("ALL", "", pd.NA, "", np.nan, hits / n if n else np.nan, lo, hi, n)], columns=TARGET_COLUMNS))
+        out = pd.concat(frames, ignore_index=True)
+        out["year"] = out["year"].astype("Int64")
+        return out
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        return self._concat("quantiles")
+
+    @property
+    def shortfall(self) -> pd.DataFrame:
+        return self._concat("shortfall")
+
+    @property
+    def assessment(self) -> pd.DataFrame:
+        return self._concat("assessment")
+
+    @property
+    def first_passage(self) -> pd.DataFrame:
+        return self._concat("first_passage")
+
+    @property
+    def binding(self) -> pd.DataFrame:
+        return binding_table(self.specs, self.met())
+
+    @property
+    def binding_target(self) -> str | None:
+        return binding_target(self.binding)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Every park's targets with their gaps, one list ordered by how much each holds its park back."""
+        from parksim.results.gaps import portfolio_gap_table
+
+        return portfolio_gap_table(self)
+
+    @property
+    def assessment_result(self) -> pd.DataFrame:
+        from parksim.results.gaps import assessment_result
+
+        return assessment_result(self)
+
+    def plot_fan(self, indicator: str, ax=None):
+        """Median and 25-75% band of ``indicator`` for every park; returns the Axes."""
+        from parksim.results.plots import plot_fan_parks
+
+        return plot_fan_parks(self, indicator, ax=ax)
+
+    def plot_assessment(self, ax=None):
+        """Stacked status probabilities, one panel per park; returns the first Axes."""
+        from parksim.results.plots import plot_assessment_parks
+
+        return plot_assessment_parks(self)
+
+    def write(self, out) -> list:
+        from parksim.results.report_files import write_run
+
+        return write_run(self, out)

@@ -1,0 +1,454 @@
+"""The state's and the plan's columns, by name.
+
+A layout is a named tuple whose fields hold their own positions: ``FF[r, FirmF.LOGB, i]`` is firm i's log output
+level in replication r. Adding a column is adding a name. Compiled code reads a field of a module-level layout as
+a constant (no cost against a literal index).
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import NamedTuple
+
+FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
+
+
+HISTORY = 3
+
+
+def layout(name: str, *fields: str):
+    """Columns by name: a named tuple whose fields hold their own positions (``FirmF.LOGB`` is the column of a firm's
+    log output level in ``FF``). Compiled code reads a field of a module-level layout as a constant."""
+    return collections.namedtuple(name, fields)(*range(len(fields)))
+
+
+# --- plan: scalar parameters ------------------------------------------------------------
+Par = layout(
+    "Par",
+    "W",
+    "RENT_SHARE",
+    "LAND_DF",
+    "RENT_DF",
+    "BUILD_DF",
+    "LAND_DROP",
+    "RENT_DROP",
+    "BUILD_DROP",
+    "RENT_INV_SHARE",
+    "FACTORY_TOTAL",
+    "FACTORY_OCC",
+    "CARRY",
+    "EXTRA_QUOTA",
+    "REG_PROB",
+    "RD_EXIT_FACTOR",
+    "RD_MULT",
+    "CREDIT_BONUS",
+    "ABOVE",
+    "INST0",
+    "INST_NEW",
+    "INST_CLOSE",
+    "INCUB0",
+    "INCUB_ADD",
+    "LIST0",
+    "LIST_MIN",
+    "LIST_PROB",
+    "CULT_APPLY",
+    "CULT_APPROVE",
+    "BASELINE_OUT",
+    "LAND_KM2",
+    "WARM_UP",
+    "WARM_RATE",
+    # high-tech enterprise
+    "H_SMALL",
+    "H_MEDIUM",
+    "H_LARGE",
+    "H_BAND_S",
+    "H_BAND_M",
+    "H_ST",
+    "H_HT",
+    "H_SCORE",
+    "H_AGE",
+    "H_VALID",
+    "H_MONTH",
+    "H_APPLY",
+    "H_REAPPLY",
+    "H_APPROVE",
+    "H_VIOL",
+    "H_REVOKE",
+    # tech-based SME
+    "T_STAFF",
+    "T_REVENUE",
+    "T_PASS",
+    "T_IP1",
+    "T_HNTE",
+    "T_MONTH",
+    # 专精特新
+    "Z_AGE",
+    "Z_RD",
+    "Z_RATIO",
+    "Z_REVENUE",
+    "Z_VALID",
+    "Z_MONTH",
+    "Z_APPLY",
+    "Z_APPROVE",
+    "MACRO_SD",
+    # the initial status's effects (rules.assessment.status_effects)
+    "SF0",
+    "QF0",
+    "GB0",
+)
+
+
+NV = len(Par)
+
+
+# project entity distributions
+ProjDist = layout(
+    "ProjDist",
+    "LAND_DELAY",
+    "RENT_DELAY",
+    "BUILD_DELAY",
+    "RENT_PATIENCE",
+    "BUILD_PATIENCE",
+    "PLANNED",
+    "REALISE",
+    "FLOOR",
+    "LAND",
+    "INVEST",
+)
+
+
+ND = len(ProjDist)
+
+
+# sector scalars
+Sec = layout(
+    "Sec",
+    "IND",
+    "GROWTH",
+    "SHOCK_SD",
+    "NOISE_SD",
+    "HY",
+    "HM",
+    "YOUNG",
+    "RAMP_M",
+    "RAMP_S",
+    "RD_NOISE",
+    "WEIGHT",
+    "RHO",
+    "RD_ACTIVE",
+    "IP1",
+    "IP2_MEAN",
+    "FIELD",
+    "NICHE",
+    "RD_INST",
+    "KEY",
+)
+
+
+NS = len(Sec)
+
+
+# sector entity distributions
+SecDist = layout(
+    "SecDist",
+    "PROD",
+    "RD_SHARE",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+)
+
+
+NSD = len(SecDist)
+
+
+# synthetic baseline per sector
+Base = layout(
+    "Base",
+    "N",
+    "TOTAL",
+    "HNTE",
+    "TSME",
+    "ZJTX",
+    "RENT",
+    "HAS",
+)
+
+
+NB = len(Base)
+
+
+BaseDist = layout(
+    "BaseDist",
+    "REVENUE",
+    "AGE",
+    "FLOOR",
+)
+
+
+NBD = len(BaseDist)
+
+
+# per month
+Month = layout(
+    "Month",
+    "RATE",
+    "FADD",
+    "LADD",
+    "QUOTA",
+)
+
+
+NM = len(Month)
+
+
+# register rows (nan: not given)
+Reg = layout(
+    "Reg",
+    "SECTOR",
+    "REVENUE",
+    "AGE",
+    "EMPLOYEES",
+    "RD",
+    "ST",
+    "HT",
+    "HTS",
+    "IP1",
+    "IP2",
+    "NICHE",
+    "RDINST",
+    "LISTED",
+    "HEXP",
+    "TSME",
+    "ZEXP",
+    "FLOOR",
+)
+
+
+NG = len(Reg)
+
+
+# known projects
+Known = layout(
+    "Known",
+    "SIGN",
+    "SECTOR",
+    "RENT",
+    "PLANNED",
+    "FLOOR",
+    "LAND",
+    "INVEST",
+    "LANDED",
+    "JOBS",
+)
+
+
+NK = len(Known)
+
+
+# --- block state ------------------------------------------------------------------------
+FirmF = layout(
+    "FirmF",
+    "BIRTH",
+    "DEATH",
+    "LOGB",
+    "RAMP_M",
+    "RAMP_S",
+    "PROD",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+    "HEXP",
+    "ZEXP",
+    "FLOOR",
+    "SHARE",
+)
+
+
+NF0 = len(FirmF)
+
+
+FirmI = layout(
+    "FirmI",
+    "SECTOR",
+    "IND",
+    "ALIVE",
+    "RDACT",
+    "IP1",
+    "IP2",
+    "FIELD",
+    "NICHE",
+    "RDINST",
+    "REG",
+    "HON",
+    "HEVER",
+    "TSME",
+    "ZON",
+    "ZEVER",
+    "LISTED",
+    "PABOVE",
+    "PTECH",
+    "KEY",
+)
+
+
+NI = len(FirmI)
+
+
+# yearly decision uniforms (as the SimPy engine's)
+Draw = layout(
+    "Draw",
+    "HAPPLY",
+    "HAPPROVE",
+    "HVIOL",
+    "HREVOKE",
+    "ZAPPLY",
+    "ZAPPROVE",
+    "LISTING",
+)
+
+
+# projects
+ProjF = layout(
+    "ProjF",
+    "SIGN",
+    "NEXT",
+    "AMOUNT",
+    "LANDMU",
+    "INVEST",
+    "LEVEL",
+    "PRODUCTIVITY",
+    "PATIENCE",
+    "STAGE_DELAY",
+    "ELAPSED",
+    "U_LANDDROP",
+    "U_STAGEDROP",
+)
+
+
+NPF = len(ProjF)
+
+
+ProjI = layout(
+    "ProjI",
+    "STATE",
+    "SECTOR",
+    "RENT",
+    "KEY",
+    "ORDER",
+    "QUEUED",
+)
+
+
+NPI = len(ProjI)
+
+
+Stage = layout(
+    "Stage",
+    "DONE",
+    "LAND",
+    "QUEUE",
+    "STAGE",
+    "SIGN",
+)
+
+
+# replication scalars
+RepF = layout(
+    "RepF",
+    "FLEVEL",
+    "FTOTAL",
+    "LLEVEL",
+    "QLEFT",
+    "INVEST",
+    "LANDACQ",
+    "NEXTSIGN",
+    "INCUB",
+    "GBONUS",
+    "QFACTOR",
+)
+
+
+NRS = len(RepF)
+
+
+RepI = layout(
+    "RepI",
+    "FIRMS",
+    "PROJ",
+    "ACTIVE",
+    "QF",  # end of the factory-space queue (entries RepI.QFH .. RepI.QF-1 of QF)
+    "QL",  # end of the land queue
+    "QFH",  # head of the factory-space queue
+    "QLH",  # head of the land queue
+    "SEQ",
+    "SIGNED",
+    "LANDED",
+    "PRODUCING",
+    "DROPPED",
+    "NEWH",
+    "NEWZ",
+    "APPLY",
+    "WAITING",
+    "INST",
+    "ERROR",
+)
+
+
+NRI = len(RepI)
+
+
+ERR_OVERFLOW, ERR_OCCUPIED = 1, 2
+
+
+#: a new firm's normal scores: numbers of the counter-based sequence of its creation root (R.keyed_normal_at);
+#: its yearly R&D noise is numbers Score.RD_YEAR + year
+Score = layout(
+    "Score",
+    "PROD",
+    "RD_ACTIVE",
+    "RD_SHARE",
+    "ST",
+    "HT",
+    "HTS",
+    "SCORE",
+    "IP1",
+    "IP2",
+    "FIELD",
+    "NICHE",
+    "RDINST",
+    "REG",
+    "LATENT",
+    "RD_YEAR",
+)
+
+
+Root = layout(
+    "Root",
+    "ARRIVALS",
+    "INST",
+)
+
+
+NRR = len(Root)
+
+
+class _HnteP(NamedTuple):
+    rd_ratio_small: float
+    rd_ratio_medium: float
+    rd_ratio_large: float
+    band_small: float
+    band_medium: float
+    min_st_staff_share: float
+    min_hightech_revenue_share: float
+    min_innovation_score: float
+    min_age_months: float
+
+
+class _ZjtxP(NamedTuple):
+    min_age_months: float
+    min_rd: float
+    min_rd_ratio: float
+    min_revenue: float

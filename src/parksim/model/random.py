@@ -1,0 +1,179 @@
+"""One way to pass randomness: a seed becomes keyed streams.
+
+A run has one integer ``seed``. Replication ``r`` uses the
+:class:`numpy.random.SeedSequence` child ``SeedSequence(seed, spawn_key=(r,))``,
+which is exactly ``SeedSequence(seed).spawn(n)[r]``. Every random quantity of
+that replication comes from a stream further keyed by *what* draws it:
+
+========================  ======================================================
+stream kind               key
+========================  ======================================================
+``PARAM``                 CRC-32 of the parameter's key path
+``ARRIVALS``              (the signing process of the pipeline)
+``PROJECT``               signing index of a synthetic project (its firm too)
+``KNOWN_PROJECT``         row of the pipeline CSV (its firm too)
+``REGISTER``              row of the enterprise register CSV
+``SYNTHETIC_FIRM``        CRC-32 of the sector name, index within the sector
+``SECTOR``                CRC-32 of the sector name (yearly sector shocks)
+``MACRO``                 (yearly regional shock)
+``INSTITUTIONS``          (institution births and closures)
+``WARM_UP``               signing index of a project signed before the start
+========================  ======================================================
+
+Two scenarios run with the same seed therefore see the same projects, firms and
+shocks wherever they do not differ: common random numbers for comparing levers.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zlib
+
+import numpy as np
+
+from parksim.errors import InputError
+
+PARAM, ARRIVALS, PROJECT, KNOWN_PROJECT, REGISTER, SYNTHETIC_FIRM, SECTOR, MACRO, INSTITUTIONS, WARM_UP = range(10)
+
+
+def normalize_seed(seed: int | None) -> int:
+    """Return a non-negative integer seed; ``None`` draws a fresh one from the OS."""
+    if seed is None:
+        return secrets.randbits(64)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputError(f'"seed" must be a non-negative integer or None, got {seed!r}')
+    if seed < 0:
+        raise InputError(f'"seed" must be >= 0, got {seed}')
+    return int(seed)
+
+
+def key_of(name: str) -> int:
+    """A stable 32-bit key for a name (sector, parameter path)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+#: streams that are regional facts, the same for every park of a portfolio
+SHARED = frozenset({PARAM, SECTOR, MACRO})
+_PARK_SPACE = 1000  # spawn-key marker of park-specific streams (kinds are small numbers)
+
+
+class Streams:
+    """Factory of the independent random streams of one replication.
+
+    With ``park`` set (a member of a portfolio), entity streams are keyed by the
+    park too, while parameter draws, sector shocks and the regional shock stay
+    shared: parks of one region see the same good and bad years.
+    """
+
+    __slots__ = ("seed", "replication", "park")
+
+    def __init__(self, seed: int, replication: int, park: int | None = None):
+        self.seed = normalize_seed(seed)
+        if replication < 0:
+            raise InputError(f'"replication" must be >= 0, got {replication}')
+        self.replication = int(replication)
+        self.park = park
+
+    def rng(self, kind: int, *key: int) -> np.random.Generator:
+        if self.park is None or kind in SHARED:
+            spawn = (self.replication, kind, *key)
+        else:
+            spawn = (self.replication, _PARK_SPACE, self.park, kind, *key)
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=spawn)))
+
+
+# --- the first uniform of many PARAM streams at once ------------------------------------------------
+# NumPy's SeedSequence (O'Neill's seed_seq hash) and PCG64 (XSL-RR 128/64), replayed on arrays: the fast engine
+# draws an uncertain parameter for every replication of a group, and building a Generator per replication costs
+# about 15 microseconds (SeedSequence and PCG64 construction), most of the planning time of some scenarios.
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
+_M32 = np.uint64(0xFFFFFFFF)
+_U16, _U32, _U63 = np.uint64(16), np.uint64(32), np.uint64(63)
+
+
+def _words(n: int) -> list[int]:
+    """The uint32 words of a non-negative integer, least significant first (SeedSequence's coercion; 0 is [0])."""
+    out = [n & 0xFFFFFFFF]
+    n >>= 32
+    while n:
+        out.append(n & 0xFFFFFFFF)
+        n >>= 32
+    return out
+
+
+def _hashmix(value, h: int, mult: int = _MULT_A):
+    """SeedSequence's hashmix on an array of words (uint64 holding uint32) and the running hash constant.
+
+    With ``mult = _MULT_B`` (and ``h`` starting at ``_INIT_B``) it is the step of ``generate_state``.
+    """
+    value = value ^ np.uint64(h)
+    h = (h * mult) & 0xFFFFFFFF
+    value = (value * np.uint64(h)) & _M32
+    return value ^ (value >> _U16), h
+
+
+def _mix(x, y):
+    r = (np.uint64(_MIX_L) * x - np.uint64(_MIX_R) * y) & _M32
+    return r ^ (r >> _U16)
+
+
+def _mul128(ah, al, bh: int, bl: int):
+    """(hi, lo) of (ah, al) * (bh, bl) mod 2**128, the left operand arrays of uint64, the right one a constant."""
+    m = _M32
+    b0, b1 = np.uint64(bl & 0xFFFFFFFF), np.uint64(bl >> 32)
+    a0, a1 = al & m, al >> _U32
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    mid = (p00 >> _U32) + (p01 & m) + (p10 & m)
+    lo = (p00 & m) | (mid << _U32)
+    hi = p11 + (p01 >> _U32) + (p10 >> _U32) + (mid >> _U32) + al * np.uint64(bh) + ah * np.uint64(bl)
+    return hi, lo
+
+
+def _add128(ah, al, bh, bl):
+    lo = al + bl
+    return ah + bh + (lo < al).astype(np.uint64), lo
+
+
+def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
+    """``Streams(seed, r).rng(PARAM, key).random()`` for every replication ``r``, exactly, without making the streams."""
+    r = np.asarray(replications, dtype=np.uint64)
+    if r.size == 0:
+        return np.empty(0)
+    if int(r.max()) > 0xFFFFFFFF:  # a replication of two words: the general path
+        return np.array([Streams(seed, int(x)).rng(PARAM, key).random() for x in r])
+    run = _words(normalize_seed(seed))
+    run += [0] * (4 - len(run))  # padded to the pool size when there is a spawn key
+    fixed = [np.full(r.shape, np.uint64(w)) for w in run]
+    entropy = [*fixed, r, *(np.full(r.shape, np.uint64(w)) for w in (*_words(PARAM), *_words(key)))]
+    pool, h = [], _INIT_A
+    for i in range(4):
+        value, h = _hashmix(entropy[i], h)
+        pool.append(value)
+    for s in range(4):
+        for d in range(4):
+            if s != d:
+                value, h = _hashmix(pool[s], h)
+                pool[d] = _mix(pool[d], value)
+    for s in range(4, len(entropy)):
+        for d in range(4):
+            value, h = _hashmix(entropy[s], h)
+            pool[d] = _mix(pool[d], value)
+    # generate_state(4, uint64): eight words, paired little-endian into (state hi, state lo, inc hi, inc lo)
+    words, h = [], _INIT_B
+    for i in range(8):
+        value, h = _hashmix(pool[i % 4], h, _MULT_B)
+        words.append(value)
+    s_hi, s_lo = words[0] | (words[1] << _U32), words[2] | (words[3] << _U32)
+    i_hi, i_lo = words[4] | (words[5] << _U32), words[6] | (words[7] << _U32)
+    # PCG64 seeding (pcg_setseq_128_srandom_r), then one step and the XSL-RR output: the first random()
+    inc_hi, inc_lo = (i_hi << np.uint64(1)) | (i_lo >> _U63), (i_lo << np.uint64(1)) | np.uint64(1)
+    mh, ml = _PCG_MULT >> 64, _PCG_MULT & ((1 << 64) - 1)
+    st_hi, st_lo = _add128(inc_hi, inc_lo, s_hi, s_lo)  # the state after the first step from 0 is inc
+    for _ in range(2):
+        st_hi, st_lo = _add128(*_mul128(st_hi, st_lo, mh, ml), inc_hi, inc_lo)
+    x = st_hi ^ st_lo
+    rot = st_hi >> np.uint64(58)
+    out = (x >> rot) | (x << ((np.uint64(64) - rot) & _U63))
+    return (out >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

@@ -1,0 +1,127 @@
+"""The yearly certification rounds: high-tech enterprise (HNTE), tech-based SME, 专精特新.
+
+Each round applies the conditions of :mod:`parksim.rules.certification` to every living firm, with the firm's
+keyed yearly uniforms (the same whatever the engine or the order of firms).
+"""
+
+from __future__ import annotations
+
+import numba
+
+from parksim.model import fastrand as R
+from parksim.model.firms import _firm_level, _firm_year
+from parksim.model.jit import _I, _LEAN
+from parksim.model.layout import HISTORY, NF0, Draw, FirmF, FirmI, Par, RepI, _HnteP, _ZjtxP
+from parksim.rules import certification as C
+
+
+@numba.njit(**_LEAN)
+def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
+    """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
+    n = RI[r, RepI.FIRMS]
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    p = _HnteP(
+        PV[pr, Par.H_SMALL],
+        PV[pr, Par.H_MEDIUM],
+        PV[pr, Par.H_LARGE],
+        PV[pr, Par.H_BAND_S],
+        PV[pr, Par.H_BAND_M],
+        PV[pr, Par.H_ST],
+        PV[pr, Par.H_HT],
+        PV[pr, Par.H_SCORE],
+        PV[pr, Par.H_AGE],
+    )
+    approval = min(1.0, PV[pr, Par.H_APPROVE] + PV[pr, Par.CULT_APPROVE])
+    for i in range(n):
+        if FI[r, FirmI.ALIVE, i] == 0:
+            continue
+        expired = False
+        if FI[r, FirmI.HON, i] == 1 and FF[r, FirmF.HEXP, i] <= t:
+            FI[r, FirmI.HON, i] = 0
+            expired = True
+        if FI[r, FirmI.HON, i] == 1:
+            h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+            if R.keyed_uniform(h, _I(Draw.HREVOKE)) < PV[pr, Par.H_REVOKE]:
+                FI[r, FirmI.HON, i] = 0
+                FF[r, FirmF.HEXP, i] = t
+        if FI[r, FirmI.HON, i] == 1:
+            continue
+        rd3 = 0.0
+        sales3 = 0.0
+        for c in range(y, y + HISTORY):
+            rd3 += FF[r, RD + c, i]
+            sales3 += FF[r, REV + c, i]
+        age, latest = t - FF[r, FirmF.BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
+        ip = (FI[r, FirmI.IP1, i] == 1) | (FI[r, FirmI.IP2, i] > 0)
+        st, ht, score, field = FF[r, FirmF.ST, i], FF[r, FirmF.HT, i], FF[r, FirmF.SCORE, i], FI[r, FirmI.FIELD, i]
+        # a firm that fails the conditions without a violation fails them with one: its violation draw (the year's
+        # uniform Draw.HVIOL, computed where it is used) is needed only by a firm that meets all the others
+        if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, False, p):
+            continue
+        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+        if not C.hnte_eligible(
+            age, rd3, sales3, latest, st, ht, score, ip, field, R.keyed_uniform(h, _I(Draw.HVIOL)) < PV[pr, Par.H_VIOL], p
+        ):
+            continue
+        prob = min(1.0, (PV[pr, Par.H_REAPPLY] if expired else PV[pr, Par.H_APPLY]) + PV[pr, Par.CULT_APPLY])
+        if R.keyed_uniform(h, _I(Draw.HAPPLY)) < prob:
+            RI[r, RepI.APPLY] += 1
+            if R.keyed_uniform(h, _I(Draw.HAPPROVE)) < approval:
+                if FI[r, FirmI.HEVER, i] == 0:
+                    RI[r, RepI.NEWH] += 1
+                FI[r, FirmI.HON, i] = 1
+                FI[r, FirmI.HEVER, i] = 1
+                FF[r, FirmF.HEXP, i] = t + 12.0 * PV[pr, Par.H_VALID]
+
+
+@numba.njit(**_LEAN)
+def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
+    """The yearly tech-based SME evaluation: a living, registering firm holds the status while it qualifies."""
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    last = y + HISTORY - 1
+    p = C.TechSmeParams(
+        PV[pr, Par.T_STAFF], PV[pr, Par.T_REVENUE], PV[pr, Par.T_PASS], TS_STAFF, TS_RD, PV[pr, Par.T_IP1], TS_IP2, PV[pr, Par.T_HNTE] > 0
+    )
+    for i in range(n):
+        if FI[r, FirmI.ALIVE, i] == 0:
+            continue
+        if FI[r, FirmI.REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
+            FI[r, FirmI.TSME, i] = 0
+            continue
+        rev = FF[r, REV + last, i]
+        ok = C.tech_sme_eligible(
+            _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i],
+            rev,
+            FF[r, FirmF.ST, i],
+            C._ratio(FF[r, RD + last, i], rev),
+            FI[r, FirmI.IP1, i],
+            FI[r, FirmI.IP2, i],
+            FI[r, FirmI.HON, i],
+            p,
+        )
+        FI[r, FirmI.TSME, i] = 1 if ok else 0
+
+
+@numba.njit(**_LEAN)
+def _zjtx_round(r, t, y, pr, Y, n, seed, park, FF, FI, RI, PV):
+    """The yearly 专精特新 round: expiry, then applications of eligible firms not holding it."""
+    REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
+    last = y + HISTORY - 1
+    p = _ZjtxP(PV[pr, Par.Z_AGE], PV[pr, Par.Z_RD], PV[pr, Par.Z_RATIO], PV[pr, Par.Z_REVENUE])
+    for i in range(n):
+        if FI[r, FirmI.ALIVE, i] == 0:
+            continue
+        if FI[r, FirmI.ZON, i] == 1 and FF[r, FirmF.ZEXP, i] <= t:
+            FI[r, FirmI.ZON, i] = 0
+        ok = C.zjtx_eligible(t - FF[r, FirmF.BIRTH, i], FI[r, FirmI.NICHE, i], FF[r, RD + last, i], FF[r, REV + last, i], p)
+        if ok and FI[r, FirmI.ZON, i] == 0:
+            h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+            ok = R.keyed_uniform(h, _I(Draw.ZAPPLY)) < PV[pr, Par.Z_APPLY] and R.keyed_uniform(h, _I(Draw.ZAPPROVE)) < PV[pr, Par.Z_APPROVE]
+        else:
+            ok = False
+        if ok:
+            if FI[r, FirmI.ZEVER, i] == 0:
+                RI[r, RepI.NEWZ] += 1
+            FI[r, FirmI.ZON, i] = 1
+            FI[r, FirmI.ZEVER, i] = 1
+            FF[r, FirmF.ZEXP, i] = t + 12.0 * PV[pr, Par.Z_VALID]

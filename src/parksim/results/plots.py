@@ -1,0 +1,306 @@
+"""Figures. matplotlib is imported only here, only when a figure is drawn."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from parksim.rules.indicators import INDICATORS
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        try:
+            matplotlib.use("Agg", force=False)
+        except Exception:  # pragma: no cover - a backend is already active
+            pass
+    import matplotlib.pyplot as plt
+
+    _use_cjk_font(plt)
+    return plt
+
+
+_CJK = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+)
+_ASCII_UNITS = {"亿元/km²": "100M yuan/km2", "万元/mu": "10k yuan/mu", "亿元": "100M yuan", "万元": "10k yuan", "m²": "m2", "km²": "km2"}
+
+
+def bundled_cjk_font():
+    """Path of the CJK font parksim installs with it (Noto Sans SC, SIL Open Font License), or None if missing."""
+    try:
+        import pylopdf_fonts_zh_cn
+    except ImportError:  # pragma: no cover - a dependency of parksim
+        return None
+    path = pylopdf_fonts_zh_cn.sans_path()
+    return path if path.exists() else None
+
+
+@functools.cache
+def _cjk_font() -> str | None:
+    """The first CJK font the machine has, else the one parksim installs with it (looked up once), or None."""
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((name for name in _CJK if name in have), None)
+    if found is None and (path := bundled_cjk_font()) is not None:
+        font_manager.fontManager.addfont(str(path))
+        found = font_manager.FontProperties(fname=str(path)).get_name()
+    return found
+
+
+def _use_cjk_font(plt) -> bool:
+    """Use a CJK font if the machine has one (scenario names and targets are often Chinese)."""
+    name = _cjk_font()
+    if name is None:
+        return False
+    if name not in plt.rcParams["font.sans-serif"]:
+        plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
+    return True
+
+
+def _text(s: str) -> str:
+    """Chinese text if a CJK font is available, else the ASCII fallback for units."""
+    if _cjk_font() is not None:
+        return s
+    for zh, en in _ASCII_UNITS.items():
+        s = s.replace(zh, en)
+    return s.encode("ascii", "replace").decode().replace("?", "") if not s.isascii() else s
+
+
+def _fan_axes(indicator: str, ax):
+    """Check ``indicator`` and return the Axes to draw a fan panel on."""
+    if indicator not in INDICATORS:
+        raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6, 3.6))
+    return ax
+
+
+def plot_fan(result, indicator: str, ax=None):
+    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
+    ax = _fan_axes(indicator, ax)
+    years = np.array(result.years)
+    q = np.nanquantile(result.value_matrix(indicator), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
+    ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
+    ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
+    _finish_fan(ax, result.specs, indicator, years)
+    return ax
+
+
+def _finish_fan(ax, specs, indicator: str, years) -> None:
+    """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel."""
+    for s in specs:
+        if s.indicator == indicator:
+            ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
+            ax.annotate(
+                f"{s.comparison} {s.threshold:g}",
+                (s.year, s.threshold),
+                textcoords="offset points",
+                xytext=(8, 4),
+                color="tab:red",
+                fontsize=8,
+            )
+    ax.set_title(fan_title(specs, indicator), fontsize=9)
+    ax.set_xticks(years)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+
+
+def fan_title(specs, indicator: str, width: int = 46) -> str:
+    """A fan panel's title: the labels of the targets on ``indicator`` (a yearly target once), then indicator and unit."""
+    import re
+    import textwrap
+
+    labels = list(dict.fromkeys(re.sub(r" \((19|20)\d\d\)$", "", s.label) for s in specs if s.indicator == indicator))
+    tail = f"{indicator} [{INDICATORS[indicator][0]}]"
+    head = "; ".join(labels) if labels else ""
+    lines = textwrap.wrap(head, width)[:2] if head else []
+    return _text("\n".join([*lines, tail]))
+
+
+def fan_figure(result):
+    """One panel per targeted indicator (or the headline ones if there are no targets); a portfolio gets one row of
+    small multiples per indicator, a panel per park."""
+    plt = _pyplot()
+    names = list(dict.fromkeys(s.indicator for s in result.specs)) or ["total_output", "hnte_valid", "rd_intensity"]
+    if getattr(result, "parks", None):
+        return _fan_figure_parks(result, names[:8])
+    names = names[:12]
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        result.plot_fan(name, ax=ax)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle(_wrapped(f"{result.scenario.name} - {result.replications} replications, seed {result.seed}", 110), fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _wrapped(text: str, width: int) -> str:
+    """A title wrapped so that it is never cut at the figure's edge."""
+    import textwrap
+
+    return _text("\n".join(textwrap.wrap(text, width)))
+
+
+def _fan_figure_parks(result, names):
+    """Small multiples: a row per targeted indicator, a panel per park (shared y axis within a row)."""
+    plt = _pyplot()
+    parks = list(result.parks.items())
+    rows, cols = len(names), len(parks)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols + 0.6, 2.7 * rows + 0.8), squeeze=False, sharey="row")
+    for i, name in enumerate(names):
+        for j, (park, r) in enumerate(parks):
+            ax = axes[i, j]
+            years = np.array(r.years)
+            q = np.nanquantile(r.value_matrix(name), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18)
+            ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35)
+            ax.plot(years, q[2], color="tab:blue", marker="o", ms=3)
+            for s in r.specs:
+                if s.indicator == name:
+                    ax.plot([s.year], [s.threshold], marker="_", markersize=16, mew=2.5, color="tab:red")
+            ax.set_xticks(years[:: max(1, len(years) // 3)])
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+            if i == 0:
+                ax.set_title(_wrapped(park, 28), fontsize=9)
+        axes[i, 0].set_ylabel(fan_title(parks[0][1].specs, name, width=30), fontsize=7)
+    fig.suptitle(
+        _wrapped(
+            f"{result.scenario.name} - {result.replications} replications, seed {result.seed}; bands 5-95%, 25-75%, median; red: target",
+            120,
+        ),
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+#: status colours by what a status means, looked up by words in its name (first match wins)
+STATUS_COLOURS = [
+    (("not_recognised", "not recognised", "revoked", "abolish", "remov", "strip", "cancel", "fail"), "#d62728"),
+    (("warn", "criticis", "summon", "rectif", "restrict", "probation"), "#ff7f0e"),
+    (("commend", "excellent", "upgrad", "national", "award"), "#2ca02c"),
+    (("recognised", "pass", "municipal", "provincial", "qualified"), "#98df8a"),
+    (("candidate", "pending", "build", "applicant", "none"), "#c7c7c7"),
+]
+_OTHER_COLOURS = ["#1f77b4", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
+
+
+def status_colours(statuses) -> dict:
+    """A colour for each status by its meaning: revoked / not recognised red, warned orange, commended dark green,
+    recognised light green, candidate grey; other names get distinct neutral colours."""
+    out, k = {}, 0
+    for name in statuses:
+        low = name.lower()
+        colour = next((c for words, c in STATUS_COLOURS if any(w in low for w in words)), None)
+        if colour is None:
+            colour, k = _OTHER_COLOURS[k % len(_OTHER_COLOURS)], k + 1
+        out[name] = colour
+    return out
+
+
+def plot_assessment(result, ax=None):
+    """Stacked area of P(status) after each year's assessment."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    table = result.assessment
+    if table.empty:
+        raise ValueError("the scenario has no [assessment]")
+    wide = table.pivot(index="year", columns="status", values="probability")[result.statuses]
+    month = result.assessment_def.month
+    # the status changes only when year y's result is decided, in `month` of year y+1: a step at each decision date
+    decided = [y + 1 + (month - 1) / 12 for y in wide.index]
+    x = np.array([result.years[0], *decided, decided[-1] + 0.5])
+    start = np.array([[1.0 if st == result.assessment_def.initial_status else 0.0 for st in wide.columns]])
+    probs = np.vstack([start, wide.to_numpy(), wide.to_numpy()[-1:]])  # (len(x), statuses)
+    colours = status_colours(wide.columns)
+    low = np.zeros(len(x))
+    for k, st in enumerate(wide.columns):
+        high = low + probs[:, k]
+        ax.fill_between(x, low, high, step="post", color=colours[st], alpha=0.9, label=_text(st), lw=0)
+        low = high
+    ticks = [result.years[0], *decided]
+    ax.set_xticks(ticks, [f"{int(t)}" if t == int(t) else f"{int(t)}-{month:02d}" for t in ticks], fontsize=8)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability")
+    ax.set_xlabel(f"date (year y is decided in month {month} of y+1)", fontsize=8)
+    ax.set_title(_wrapped(f"{result.park or result.scenario.name}: status after each yearly assessment", 60), fontsize=10)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
+
+
+def plot_fan_parks(result, indicator: str, ax=None):
+    """Median and 25-75% band of one indicator for every park of a portfolio."""
+    ax = _fan_axes(indicator, ax)
+    years = np.array(result.years)
+    for name, r in result.parks.items():
+        q = np.nanquantile(r.value_matrix(indicator), [0.25, 0.5, 0.75], axis=0)
+        line = ax.plot(years, q[1], marker="o", label=_text(name))[0]
+        ax.fill_between(years, q[0], q[2], color=line.get_color(), alpha=0.2)
+    _finish_fan(ax, next(iter(result.parks.values())).specs, indicator, years)
+    return ax
+
+
+def plot_assessment_parks(result):
+    """One stacked status panel per park; returns the first Axes (its figure holds all)."""
+    plt = _pyplot()
+    n = len(result.parks)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.4 * rows), squeeze=False)
+    for ax, r in zip(axes.flat, result.parks.values(), strict=False):
+        plot_assessment(r, ax=ax)
+        ax.set_title(_wrapped(r.park, 40), fontsize=10)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return axes.flat[0]
+
+
+def plot_compare(comparison, target: str = "ALL", ax=None):
+    """Horizontal bars: each variant's paired difference from the base in P(target), with 95% intervals."""
+    from parksim.experiments.compare import rank_order
+    from parksim.results.levels import yuan
+
+    plt = _pyplot()
+    t = comparison.table
+    rows = t[(t.target == target) & (t.scenario != comparison.names[0])]
+    if rows.empty and target not in set(t.target):
+        raise ValueError(f'"target" must be one of {sorted(set(t.target))}, got {target!r}')
+    rows = rank_order(rows)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.5 * max(len(rows), 2) + 1.5))
+    y = np.arange(len(rows))[::-1]  # the best-ranked variant at the top
+    pp = 100 * rows.diff_vs_base.to_numpy()
+    err = 100 * np.vstack([rows.diff_vs_base - rows.diff_ci_low, rows.diff_ci_high - rows.diff_vs_base])
+    ax.barh(y, pp, color=np.where(pp >= 0, "tab:green", "tab:red"), alpha=0.7)
+    ax.errorbar(pp, y, xerr=err, fmt="none", ecolor="black", capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    labels = []
+    for r in rows.itertuples(index=False):
+        cost = "cost unknown" if np.isnan(r.cost_yuan) else _text(yuan(r.cost_yuan))
+        per = "" if np.isnan(r.pp_per_100m_yuan) else f", {r.pp_per_100m_yuan:.1f} pp/100M yuan"
+        labels.append(f"{_text(r.scenario)}\n({cost}{per})")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel(_text(f"change in P({target}) vs {comparison.names[0]} [percentage points]"))
+    ax.set_title(
+        _text(f"Paired differences, common random numbers ({int(rows.replications.max()) if len(rows) else 0} replications)"), fontsize=10
+    )
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -1,0 +1,168 @@
+"""Write a run's files atomically: targets.csv, annual.parquet, manifest.json, fan.png, ..."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from parksim.experiments.lock import output_lock
+from parksim.results.output import atomic_write, atomic_write_text, csv_text
+from parksim.scenario.loader import scenario_hash
+
+DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
+
+
+def _jsonable(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ["parksim", *DEPENDENCIES]:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover
+            out[name] = "not installed"
+    out["python"] = platform.python_version()
+    return out
+
+
+def manifest(result) -> dict:
+    scn = result.scenario
+    return {
+        "scenario_name": scn.name,
+        "scenario_file": scn._source,
+        "scenario_sha256": scenario_hash(scn),
+        "seed": result.seed,
+        "replications": result.replications,
+        "stopped_by": result.stopped_by,
+        "precision": result.precision,
+        "jobs": result.jobs,
+        "engine": result.engine,
+        "started": result.started,
+        "finished": result.finished,
+        "versions": _versions(),
+        "assessment_statuses": result.statuses,
+        "scenario": _jsonable(scn.model_dump(mode="python")),
+    }
+
+
+def write_run(result, out) -> list[Path]:
+    from parksim.experiments.montecarlo import _COLUMNS
+    from parksim.scenario.finite import check_finite, unlimited
+
+    for r in result.parks.values() if hasattr(result, "parks") else [result]:  # nothing is written unless every value is a number
+        check_finite(r.values, list(_COLUMNS), r.years[0], r.seed, r.assessment_def is not None, infinite_ok=unlimited(r.scenario))
+    out = Path(out)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_run(result, out)
+
+
+def _invalidate(out: Path) -> None:
+    """Remove a previous run's manifest before the first new file is written: a folder whose write was killed
+    has no manifest, never an old manifest beside new data files."""
+    manifest_path = out / "manifest.json"
+    if manifest_path.exists():
+        manifest_path.unlink()
+        fd = os.open(out, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the removal reaches the disk before any new file does
+        finally:
+            os.close(fd)
+
+
+def _write_run(result, out: Path) -> list[Path]:
+    written = [
+        atomic_write_text(out / "targets.csv", csv_text(result.targets)),
+        atomic_write_text(out / "quantiles.csv", csv_text(result.quantiles)),
+        atomic_write_text(out / "binding.csv", csv_text(result.binding)),
+        atomic_write_text(out / "shortfall.csv", csv_text(result.shortfall)),
+        atomic_write_text(out / "gaps.csv", csv_text(result.gaps)),
+        atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
+    ]
+    from parksim.results.plots import fan_figure
+
+    fig = fan_figure(result)
+
+    def save(p):
+        fig.savefig(p, dpi=110, format="png", bbox_inches="tight")
+
+    written.append(atomic_write(out / "fan.png", save))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    if result.scenario.assessment is not None:
+        written.append(atomic_write_text(out / "assessment.csv", csv_text(result.assessment)))
+        written.append(atomic_write_text(out / "first_passage.csv", csv_text(result.first_passage)))
+        ax = result.plot_assessment()
+        fig2 = ax.figure
+        fig2.tight_layout()
+        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
+        plt.close(fig2)
+    # the manifest goes last: its presence says the run's files are complete
+    text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
+    written.append(atomic_write_text(out / "manifest.json", text))
+    return written
+
+
+def write_compare(comparison, out, target: str = "ALL") -> list[Path]:
+    """compare.csv, mcnemar.csv, compare.png, manifest.json, and each scenario's targets.csv."""
+    out = Path(out)
+    with output_lock(out):
+        _invalidate(out)
+        return _write_compare(comparison, out, target)
+
+
+def _write_compare(comparison, out: Path, target: str) -> list[Path]:
+    written = [
+        atomic_write_text(out / "compare.csv", csv_text(comparison.table)),
+        atomic_write_text(out / "mcnemar.csv", csv_text(comparison.mcnemar)),
+        atomic_write_text(out / "levels.csv", csv_text(comparison.levels)),
+    ]
+    for k, (name, res) in enumerate(zip(comparison.names, comparison.results, strict=True)):
+        if k == 0:  # the base's full run files: the report shows its fan charts, binding target, assessment
+            written += write_run(res, out / "scenarios" / name)
+        else:
+            written.append(atomic_write_text(out / "scenarios" / name / "targets.csv", csv_text(res.targets)))
+    ax = comparison.plot(target)
+    fig = ax.figure
+    fig.tight_layout()
+    written.append(atomic_write(out / "compare.png", lambda p: fig.savefig(p, dpi=110, format="png", bbox_inches="tight")))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    first = comparison.results[0]
+    meta = {
+        "kind": "compare",
+        "base": comparison.names[0],
+        "ranked_by": target,
+        "scenarios": {
+            name: {
+                "file": r.scenario._source,
+                "scenario_sha256": scenario_hash(r.scenario),
+                "scenario": _jsonable(r.scenario.model_dump(mode="python")),
+            }
+            for name, r in zip(comparison.names, comparison.results, strict=True)
+        },
+        "seed": comparison.seed,
+        "replications": first.replications,
+        "common_random_numbers": True,
+        "engine": first.engine if len(set(comparison.engines.values())) == 1 else "mixed",
+        "engines": comparison.engines,
+        "versions": _versions(),
+        "started": first.started,
+        "finished": comparison.results[-1].finished,
+    }
+    written.append(atomic_write_text(out / "manifest.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str)))
+    return written

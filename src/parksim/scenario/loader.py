@@ -1,0 +1,354 @@
+"""Read scenario files: TOML, ``extends`` chains, overrides, validation."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from parksim.errors import Problem, ScenarioError
+from parksim.scenario.bounds import plausibility_problems
+from parksim.scenario.inputs import MAX_TOML_BYTES, read_bytes, read_pipeline, read_register
+from parksim.scenario.spec import Scenario
+
+__all__ = ["load_scenario", "scenario_from_dict", "parse_override", "scenario_hash"]
+
+
+def _read_toml(path: Path) -> dict:
+    data = read_bytes(path, MAX_TOML_BYTES, "scenario (TOML)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(str(path), "", f"cannot read: not UTF-8 text ({err})")]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError([Problem(str(path), "", f"not valid TOML: {err}")]) from None
+
+
+def _record(value, path: tuple, origins: dict, file: str) -> None:
+    """Note ``file`` as the origin of ``path`` and of every key below it."""
+    origins[path] = file
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _record(v, path + (k,), origins, file)
+
+
+def _merge(base: dict, over: dict, origins: dict, file: str, prefix: tuple = ()) -> dict:
+    """Deep-merge ``over`` into ``base``: tables merge key by key, anything else replaces.
+
+    ``origins`` maps every key path to the file that wrote it, so that an error
+    names the file in the ``extends`` chain where the bad value stands.
+    """
+    out = dict(base)
+    for key, value in over.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
+            out[key] = _merge(out[key], value, origins, file, path)
+            origins.setdefault(path, file)
+        else:
+            out[key] = copy.deepcopy(value)
+            for k in [k for k in origins if k[: len(path)] == path]:
+                del origins[k]
+            _record(value, path, origins, file)
+    return out
+
+
+def _add_extra_targets(data: dict, origins: dict, file: str) -> dict:
+    """Append a file's ``extra_targets`` to the targets it inherits (``[[targets]]`` would replace them)."""
+    extra = data.pop("extra_targets", None)
+    if extra is None:
+        return data
+    if not isinstance(extra, list):
+        raise ScenarioError([Problem(file, "extra_targets", f"expected a list of target tables ([[extra_targets]]), got {extra!r}")])
+    targets = data.get("targets", [])
+    if not isinstance(targets, list):  # reported by the schema
+        return data
+    data["targets"] = [*targets, *copy.deepcopy(extra)]
+    for j, t in enumerate(extra):
+        i = len(targets) + j
+        _record(t, ("targets", str(i)), origins, file)
+        origins[(_EXTRA, str(i))] = f"extra_targets.{j}"  # how the file names it, for error messages
+    return data
+
+
+#: origins key under which a target appended from ``extra_targets`` keeps the name its file gives it
+_EXTRA = "<extra_targets>"
+
+
+def targets_replaced(path: str | Path) -> list[str]:
+    """Files of ``path``'s ``extends`` chain whose ``[[targets]]`` replace every target of the file they extend.
+
+    A variant that declares one ``[[targets]]`` table drops all of its base's targets (lists replace, tables merge);
+    ``[[extra_targets]]`` adds to them instead. ``parksim validate`` says so.
+    """
+    out = []
+    path = Path(path).resolve()
+    chain = []
+    seen = set()
+    while path not in seen and path.exists():
+        seen.add(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            break
+        chain.append((path, data))
+        parent = data.get("extends")
+        if not isinstance(parent, str):
+            break
+        path = (path.parent / parent).resolve()
+    for k, (p, data) in enumerate(chain):
+        inherited = any("targets" in d or "extra_targets" in d for _, d in chain[k + 1 :])
+        if "targets" in data and inherited:
+            n = len(data["targets"]) if isinstance(data["targets"], list) else 0
+            out.append(
+                f"{p}: its {n} [[targets]] replace every target of the scenario it extends ({chain[k + 1][0].name});"
+                " use [[extra_targets]] to add targets instead"
+            )
+    return out
+
+
+def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
+    path = path.resolve()
+    if path in seen:
+        chain = " -> ".join(p.name for p in (*seen, path))
+        raise ScenarioError([Problem(str(seen[-1]), "extends", f"circular extends: {chain}")])
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    origins: dict = {}
+    if parent is None:
+        return _add_extra_targets(_merge({}, data, origins, str(path)), origins, str(path)), origins
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), "extends", f"expected a file name (string), got {parent!r}")])
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError([Problem(str(path), "extends", f"file {parent!r} not found (looked in {path.parent})")])
+    base, origins = _resolve(parent_path, (*seen, path))
+    return _add_extra_targets(_merge(base, data, origins, str(path)), origins, str(path)), origins
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key.path=value`` (the value in TOML syntax; a bare word is a string)."""
+    if "=" not in text:
+        raise ScenarioError([Problem("--set", text, "expected key.path=value")])
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError([Problem("--set", text, "expected key.path=value with a non-empty key")])
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def _apply_overrides(data: dict, origins: dict, overrides: Mapping[str, Any]) -> dict:
+    for key, value in overrides.items():
+        parts = tuple(key.split("."))
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+                origins[parts[: i + 1]] = "--set"  # a table that only --set creates
+            elif not isinstance(nxt, dict):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError([Problem("--set", key, f"{where} is a value, not a table")])
+            node = nxt
+        node[parts[-1]] = value
+        for k in [k for k in origins if k[: len(parts)] == parts]:
+            del origins[k]
+        _record(value, parts, origins, "--set")
+    return data
+
+
+def _origin(loc: tuple, origins: dict, default: str) -> str:
+    loc = tuple(str(x) for x in loc)
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return default
+
+
+def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> list[Problem]:
+    defaults = data.get("sector_defaults") if isinstance(data.get("sector_defaults"), dict) else {}
+    out = []
+    for e in err.errors():
+        loc = tuple(str(x) for x in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (a typo? unknown keys are errors, never ignored)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif value is not None and not isinstance(value, dict) and repr(value) not in msg and str(value) not in msg:
+            msg = f"{msg}, got {value!r}"
+        if not loc:  # a model-level check that names its key in the message
+            head, sep, rest = msg.partition(": ")
+            if sep and " " not in head:
+                loc, msg = tuple(head.split(".")), rest
+        # a sector value that came from [sector_defaults] is reported there
+        if len(loc) >= 3 and loc[0] == "sectors" and loc[2] in defaults:
+            own = data.get("sectors", {}).get(loc[1])
+            if not (isinstance(own, dict) and loc[2] in own):
+                loc = ("sector_defaults", *loc[2:])
+                msg = f"{msg} (applied to every sector)"
+        where = ".".join(loc)
+        if len(loc) >= 2 and loc[0] == "targets" and (_EXTRA, loc[1]) in origins:  # a target added by extra_targets
+            where = ".".join((origins[(_EXTRA, loc[1])], *loc[2:]))
+        problem = Problem(_origin(loc, origins, default), where, msg)
+        if problem not in out:
+            out.append(problem)
+    return out
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    *,
+    base_dir: str | Path | None = None,
+    origins: dict | None = None,
+    source: str = "<dict>",
+) -> Scenario:
+    """Validate a scenario given as a (TOML-shaped) dict and read its CSV inputs.
+
+    Relative CSV paths are read from ``base_dir`` (default: the working directory).
+    """
+    origins = dict(origins or {})
+    data = copy.deepcopy(dict(data))
+    data.pop("extends", None)
+    data = _add_extra_targets(data, origins, source)
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_problems(err, data, origins, source)) from None
+    scn._raw = data
+    scn._source = source
+    scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source))
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+
+    def where_defined(key: tuple) -> Path:
+        f = _origin(key, origins, "")  # the file that wrote the key (or the table holding it)
+        return Path(f).parent if f and f not in ("--set", "<dict>") else base
+
+    problems: list[Problem] = []
+    csv_inputs = [
+        (("baseline", "enterprises"), scn.baseline.enterprises, read_register, "_register"),
+        (("pipeline", "known_projects"), scn.pipeline.known_projects, read_pipeline, "_projects"),
+    ]
+    for key, name, reader, attr in csv_inputs:
+        if name:
+            path = where_defined(key) / name
+            if not path.exists():  # name the key and the scenario file that refer to the missing file
+                problems.append(
+                    Problem(
+                        _origin(key, origins, source),
+                        ".".join(key),
+                        f"{path}: file not found (the CSV file named by this key, {name!r}; a relative path is read from the folder of the scenario file that names it)",
+                    )
+                )
+                continue
+            try:
+                setattr(scn, attr, reader(path, scn))
+            except ScenarioError as err:
+                named_by = f"{'.'.join(key)} of {_origin(key, origins, source)}"
+                problems += [
+                    p if p.where else Problem(p.file, p.where, f"{p.message} (the file named by {named_by})") for p in err.problems
+                ]
+    parks = [p.name for p in scn.portfolio.parks] if scn.portfolio is not None else None
+    for i, t in enumerate(scn.targets):  # a target's parks: only in a portfolio, and only its parks
+        if t.parks is None:
+            continue
+        file = _origin(("targets", str(i), "parks"), origins, source)
+        key = f"{origins.get((_EXTRA, str(i)), f'targets.{i}')}.parks"  # as the file names it
+        if parks is None:
+            problems.append(Problem(file, key, f"{t.parks!r}: a target's parks apply only to a portfolio ([portfolio] table)"))
+        elif unknown := [p for p in t.parks if p not in parks]:
+            problems.append(Problem(file, key, f"unknown park(s) {unknown}; expected names from portfolio.parks: {parks}"))
+        elif not t.parks:
+            problems.append(Problem(file, key, "an empty list; expected at least one park (or no `parks` key: every park)"))
+    if problems:
+        raise ScenarioError(problems)
+    if scn.portfolio is not None:
+        scn._members = _portfolio_members(scn, data, origins, base, source)
+    return scn
+
+
+def _portfolio_members(scn, data: dict, origins: dict, base: Path, source: str) -> list:
+    """Each park of a portfolio: this scenario with the park's overrides.
+
+    A member has no [portfolio] and no [assessment] of its own: the portfolio
+    assesses all its parks together (rank rules need every park's values).
+    """
+    members = []
+    for i, park in enumerate(scn.portfolio.parks):
+        member = copy.deepcopy({k: v for k, v in data.items() if k not in ("portfolio", "assessment")})
+        # the park is held only to the targets that name it (or name no parks)
+        member["targets"] = [
+            {k: v for k, v in t.items() if k != "parks"} if isinstance(t, dict) else t
+            for t in member.get("targets", [])
+            if not isinstance(t, dict) or park.name in (t.get("parks") or [park.name])
+        ]
+        try:
+            member_origins = dict(origins)
+            member = _apply_overrides(member, member_origins, park.overrides)
+            for key in park.overrides:
+                member_origins[tuple(key.split("."))] = source
+            m = scenario_from_dict(member, base_dir=base, origins=member_origins, source=source)
+        except ScenarioError as err:
+            where = f"portfolio.parks.{i}.overrides ({park.name})"
+            raise ScenarioError([Problem(p.file, f"{where}: {p.where}" if p.where else where, p.message) for p in err.problems]) from None
+        m._source = f"{source} [{park.name}]"
+        members.append((park.name, m))
+    return members
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML scenario file. It may ``extends = "other.toml"`` (relative to
+        itself) and override only some keys.
+    overrides : mapping or iterable of "key.path=value", optional
+        Values applied on top of the file, validated exactly like it.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the key path, the value and what was expected.
+
+    Examples
+    --------
+    >>> import parksim
+    >>> scn = parksim.load_scenario("scenarios/bench.toml")
+    >>> scn.simulation.years
+    6
+    """
+    path = Path(path)
+    data, origins = _resolve(path, ())
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            overrides = dict(parse_override(o) for o in overrides)
+        data = _apply_overrides(data, origins, overrides)
+    return scenario_from_dict(data, base_dir=path.resolve().parent, origins=origins, source=str(path))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the fully resolved scenario (and the content of its CSV inputs)."""
+    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    h = hashlib.sha256(payload.encode("utf-8"))
+    for frame in (scenario._register, scenario._projects):
+        if frame is not None:
+            h.update(frame.to_csv(index=False).encode("utf-8"))
+    return h.hexdigest()

@@ -1,0 +1,614 @@
+"""The scenario schema: every number that shapes results, with unit and source.
+
+Each field is declared with :func:`_p`, which records its unit and the source
+of its default (a seed file, a public source named in the domain notes, or
+``assumption``). ``parksim params`` prints the whole table; the README links
+to its committed copy ``docs/parameters.md``.
+
+Money is in 万元 (10,000 yuan) at firm level; park totals are reported in 亿元
+(100 million yuan). Time is in months from 1 January of ``simulation.start_year``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import Field, PrivateAttr, conlist, field_validator, model_serializer, model_validator
+
+from parksim.scenario.policy import (
+    Assessment,
+    Levers,
+    Portfolio,
+)
+from parksim.scenario.schema import (
+    ASSUMPTION,
+    FUNNEL,
+    HNTE_RULE,
+    NBS,
+    SEED_000,
+    SEED_002,
+    SEED_003,
+    TSME_RULE,
+    ZJTX_RULE,
+    EPos,
+    EProb,
+    EScore,
+    NonNeg,
+    Pos,
+    Prob,
+    Real,
+    _known_comparison,
+    _known_indicator,
+    _logn,
+    _Model,
+    _p,
+    _tri,
+    _unif,
+)
+
+
+# --- simulation ---------------------------------------------------------------------
+class Simulation(_Model):
+    start_year: int = _p(
+        2023,
+        "year",
+        "First simulated calendar year; the state read in is at 1 January of it.",
+        "scenario",
+        limit=(1949, 2200),
+        plausible=(2000, 2040),
+    )
+    years: int = _p(
+        2,
+        "years",
+        "Number of simulated years; indicators are reported at each year end.",
+        "scenario",
+        ge=1,
+        le=50,
+        plausible=(1, 15),
+    )
+    weight: int = _p(
+        1,
+        "firms per simulated firm",
+        "Super-individual weight: each simulated firm and project stands for this many real ones. Counts and sums"
+        " are multiplied by it; rates in the scenario are real-park rates and are divided by it internally.",
+        "scenario",
+        ge=1,
+        limit=(1, 1_000_000),
+        plausible=(1, 100),
+    )
+
+
+# --- pipeline -----------------------------------------------------------------------
+class Stage(_Model):
+    """One stage of the project pipeline: a right-tailed delay and a drop-out chance."""
+
+    delay: EPos = _p(_logn(1.0, 0.7), "months", "Delay of this stage, per project.", plausible=(0.05, 60))
+    dropout: Prob = _p(0.0, "probability", "Chance that a project drops out during this stage.")
+
+
+class SpaceStage(Stage):
+    """A stage that first needs space (factory floor or land) and may give up waiting."""
+
+    patience: EPos = _p(
+        12.0,
+        "months",
+        "How long a project waits for factory space or land before giving up (inf: waits for ever).",
+        plausible=(0.5, 120),
+        allow_inf=True,
+    )
+
+
+class LandingStage(Stage):
+    delay: EPos = _p(
+        _logn(1.0, 0.7),
+        "months",
+        "Signing to landing (落地). Median = the promise of 1 month; sigma 0.7 gives P(> 2 months) = 16% (right tail: assumption).",
+        SEED_002,
+        plausible=(0.05, 60),
+    )
+    dropout: Prob = _p(
+        0.10, "probability", "Signed projects that never land: Sichuan fair projects 95% honoured, 86% started within a year.", FUNNEL
+    )
+
+
+class RentStage(SpaceStage):
+    delay: EPos = _p(
+        _logn(2.0, 0.7),
+        "months",
+        "Landing (and factory space obtained) to production start for projects renting a standard factory. Median = promise of 2 months.",
+        SEED_002,
+        plausible=(0.05, 60),
+    )
+    dropout: Prob = _p(0.05, "probability", "Renting projects that land but never produce (assumption, below the build rate).")
+
+
+class BuildStage(SpaceStage):
+    delay: EPos = _p(
+        _logn(6.0, 0.8),
+        "months",
+        "Landing (and land obtained) to built and in use for projects buying land. Median = promise of 6 months;"
+        " sigma 0.8 gives P(> 12 months) = 19%.",
+        SEED_002,
+        plausible=(0.05, 60),
+    )
+    dropout: Prob = _p(
+        0.12, "probability", "Building projects that land but are never completed (开工率 54-81%, investment arrival 20-28%).", FUNNEL
+    )
+
+
+class ProjectSizes(_Model):
+    """Sizes of synthetic signed projects (known projects come from the pipeline CSV)."""
+
+    planned_output: EPos = _p(_logn(8000.0, 1.0), "万元/year", "Planned yearly output at full capacity.", plausible=(10, 1e7))
+    output_realisation: EPos = _p(
+        _logn(0.8, 0.4),
+        "ratio",
+        "Achieved ÷ planned output at full capacity; projects under-deliver on average.",
+        plausible=(0.05, 5),
+    )
+    floor_space_m2: EPos = _p(_logn(3000.0, 0.6), "m²", "Standard-factory floor space a renting project needs.", plausible=(50, 1e6))
+    land_mu: EPos = _p(_logn(40.0, 0.8), "mu", "Land a building project buys (1 km² = 1,500 mu).", plausible=(0.5, 1e4))
+    investment: EPos = _p(_logn(20000.0, 1.0), "万元", "Fixed-asset investment of a building project.", plausible=(10, 1e8))
+    rent_investment_share: Prob = _p(0.2, "ratio", "Investment of a renting project as a share of a building project's (equipment only).")
+
+
+class Pipeline(_Model):
+    signings_per_month: NonNeg = _p(
+        5.0,
+        "projects/month",
+        "Mean rate of new signed projects (Poisson process).",
+        limit=(0, 10_000),
+        plausible=(0, 1000),
+    )
+    monthly_profile: list[float] = _p(
+        lambda: [1.0] * 12,
+        "multiplier",
+        "Twelve multipliers of the signing rate, January to December (their mean need not be 1).",
+    )
+    rent_share: Prob = _p(0.6, "probability", "Share of signed projects that rent a standard factory rather than buy land.")
+    warm_up_months: NonNeg = _p(
+        0.0,
+        "months",
+        "Synthetic signings are also generated this many months before the start; those still in the pipeline on 1 January"
+        " (not yet producing, not dropped out) start in flight. 0: the pipeline starts empty (give known projects instead).",
+        "scenario",
+        limit=(0, 600),
+        plausible=(0, 120),
+    )
+    known_projects: str | None = _p(
+        None, "path", "CSV of signed projects (see README: pipeline CSV), relative to the scenario file.", "scenario"
+    )
+    landing: LandingStage = Field(default_factory=LandingStage)
+    rent: RentStage = Field(default_factory=RentStage)
+    build: BuildStage = Field(default_factory=BuildStage)
+    project: ProjectSizes = Field(default_factory=ProjectSizes)
+
+    @field_validator("monthly_profile")
+    @classmethod
+    def _profile(cls, v):
+        if len(v) != 12:
+            raise ValueError(f"expected 12 values (January..December), got {len(v)}: {v}")
+        if not all(math.isfinite(x) and 0 <= x <= 100 for x in v):
+            raise ValueError(f"expected finite values >= 0 and <= 100 (multipliers of the signing rate), got {v}")
+        return v
+
+
+# --- capacity -----------------------------------------------------------------------
+class Addition(_Model):
+    year: int = _p(..., "year", "Calendar year of the addition.", "scenario", limit=(1949, 2200))
+    month: int = _p(1, "month", "Month (1-12) in which the addition becomes available.", "scenario", ge=1, le=12)
+    amount: NonNeg = _p(..., "m² or mu", "Amount added.", "scenario", plausible=(0, 1e8))
+
+
+class Capacity(_Model):
+    factory_floor_m2: NonNeg = _p(
+        200_000.0,
+        "m²",
+        "Standard-factory floor space in the park at the start (if the starting renters, whose floor space is drawn, occupy more in a replication, the park starts full at that size; inf: no limit).",
+        plausible=(0, 1e8),
+        allow_inf=True,
+    )
+    factory_occupied_m2: NonNeg | None = _p(
+        None,
+        "m²",
+        "Floor space occupied at the start; default: the floor space of the starting firms that rent.",
+        "scenario",
+        plausible=(0, 1e8),
+    )
+    factory_additions: list[Addition] = _p(list, "m²", "Standard-factory floor space completed later.", "scenario")
+    land_quota_mu_per_year: NonNeg = _p(
+        1500.0,
+        "mu/year",
+        "Industrial land the park may supply each year (Xiushan plans >= 1 km² = 1,500 mu a year).",
+        SEED_000,
+        plausible=(0, 1e6),
+    )
+    land_quota_changes: list[Addition] = _p(list, "mu/year", "From the given year on, the yearly land quota becomes `amount`.", "scenario")
+    quota_carry_over: bool = _p(True, "flag", "Unused land quota carries over to the next year.")
+    industrial_land_km2: Pos = _p(5.0, "km²", "Industrial land in use at the start (for output per km² / per mu).", plausible=(0.1, 2000))
+
+
+# --- sectors ------------------------------------------------------------------------
+class Sector(_Model):
+    """How firms of one sector grow, spend on R&D and qualify for certifications."""
+
+    industrial: bool = _p(
+        True, "flag", "Industrial sector (counts for above-size industry, industrial workers, output per land).", "scenario"
+    )
+    signing_weight: NonNeg = _p(1.0, "weight", "Relative share of new synthetic signings in this sector.", "scenario", plausible=(0, 1e3))
+    growth: Real = _p(
+        0.08,
+        "log/year",
+        "Mean yearly log-growth of a firm's output (Chongqing parks >= 6%/yr; Liangping +9.1%).",
+        SEED_003,
+        limit=(-5, 5),
+        plausible=(-0.5, 0.5),
+    )
+    shock_sd: NonNeg = _p(
+        0.08,
+        "log/year",
+        "SD of the yearly sector shock shared by all firms of the sector.",
+        limit=(0, 5),
+        plausible=(0, 0.5),
+    )
+    firm_noise_sd: NonNeg = _p(
+        0.20,
+        "log/year",
+        "SD of a firm's own yearly log-growth noise (applied monthly).",
+        limit=(0, 5),
+        plausible=(0, 1),
+    )
+    exit_rate_young: Prob = _p(
+        0.059, "1/year", "Yearly exit probability in a firm's first years: 3-year survival 83.4%.", "DOMAIN §3 (Chongqing new firms)"
+    )
+    exit_rate_mature: Prob = _p(0.03, "1/year", "Yearly exit probability after `young_years`.")
+    young_years: NonNeg = _p(
+        3.0,
+        "years",
+        "Age until which `exit_rate_young` applies.",
+        "DOMAIN §3 (Chongqing new firms)",
+        limit=(0, 100),
+        plausible=(0, 10),
+    )
+    ramp_up_months: NonNeg = _p(
+        12.0,
+        "months",
+        "Months from production start to full output (linear ramp).",
+        limit=(0, 1200),
+        plausible=(0, 60),
+    )
+    ramp_start: Prob = _p(0.3, "ratio", "Output at production start as a share of full output.")
+    labour_productivity: EPos = _p(
+        _logn(120.0, 0.5),
+        "万元/worker/year",
+        "Output per worker (employees = output ÷ productivity).",
+        plausible=(1, 5000),
+    )
+    rd_active: Prob = _p(0.6, "probability", "Share of firms with any R&D activity.")
+    rd_share: EPos = _p(_logn(0.025, 0.8), "ratio", "R&D spending ÷ revenue of an R&D-active firm.", plausible=(0.0005, 0.5))
+    rd_noise_sd: NonNeg = _p(0.2, "log/year", "Year-to-year log noise of a firm's R&D share.", limit=(0, 5), plausible=(0, 1))
+    st_staff_share: EProb = _p(_tri(0.02, 0.10, 0.35), "ratio", "S&T staff ÷ employees.")
+    hightech_revenue_share: EProb = _p(_tri(0.0, 0.5, 1.0), "ratio", "High-tech products/services ÷ revenue.")
+    hightech_service_share: EProb = _p(0.0, "ratio", "High-tech service revenue ÷ revenue (technology services, testing, software).")
+    innovation_score: EScore = _p(
+        {"dist": "normal", "mean": 65.0, "sd": 12.0, "low": 0.0, "high": 100.0},
+        "points",
+        "Innovation score of the high-tech assessment (IP 30, conversion 30, R&D management 20, growth 20).",
+    )
+    ip_class1: Prob = _p(0.25, "probability", "Share of firms owning a Class I IP item (invention patent etc.).")
+    ip_class2_mean: NonNeg = _p(3.0, "items", "Mean number of Class II IP items (Poisson).", limit=(0, 1000), plausible=(0, 50))
+    hnte_field: Prob = _p(0.8, "probability", "Share of firms in one of the 8 state-supported high-tech fields.")
+    niche: Prob = _p(0.15, "probability", "Share of firms in a niche market (专精特新 precondition).")
+    rd_institution: Prob = _p(0.3, "probability", "Share of firms with their own R&D institution.")
+    tech_correlation: Prob = _p(
+        0.7,
+        "correlation",
+        "Loading of R&D, S&T staff, high-tech revenue, innovation score, IP, field, niche and R&D institution on a firm's latent"
+        " tech orientation (Gaussian copula; 0 = independent attributes).",
+    )
+
+
+# --- starting state -----------------------------------------------------------------
+class SectorBaseline(_Model):
+    firms: int = _p(
+        0,
+        "firms",
+        "Number of firms of the sector at the start (synthetic baseline).",
+        "scenario",
+        ge=0,
+        limit=(0, 1_000_000),
+        plausible=(0, 50_000),
+    )
+    revenue: EPos = _p(_logn(3000.0, 1.3), "万元/year", "Last year's revenue of a starting firm.", plausible=(1, 1e7))
+    total_revenue: NonNeg | None = _p(
+        None,
+        "亿元",
+        "If set, the drawn revenues of the sector's starting firms are rescaled to sum to this (the sector's known last-year"
+        " output), so that only the split between firms is random.",
+        "scenario",
+        limit=(0, 1e6),
+        plausible=(0, 2e4),
+    )
+    age_years: EPos = _p(_unif(1.0, 15.0), "years", "Age of a starting firm.", limit=(0, 200), plausible=(0, 60))
+    hnte_share: Prob = _p(
+        0.1,
+        "probability",
+        "Share of starting firms with a valid high-tech certificate (expiry uniform over 3 years); they are the firms of highest"
+        " tech orientation.",
+    )
+    tech_sme_share: Prob = _p(
+        0.2,
+        "probability",
+        "Share of starting firms that are tech-based (registered SMEs or certified), the firms of highest tech orientation.",
+    )
+    zjtx_share: Prob = _p(0.02, "probability", "Share of starting firms recognised as 专精特新.")
+    renting_share: Prob = _p(0.3, "probability", "Share of starting firms that rent standard-factory space.")
+    floor_space_m2: EPos = _p(_logn(2500.0, 0.6), "m²", "Floor space of a renting starting firm.", plausible=(50, 1e6))
+
+
+class Baseline(_Model):
+    enterprises: str | None = _p(None, "path", "CSV enterprise register (see README), relative to the scenario file.", "scenario")
+    sectors: dict[str, SectorBaseline] = _p(dict, "-", "Synthetic starting firms by sector (added to the register, if any).", "scenario")
+    baseline_output: NonNeg | None = _p(
+        None,
+        "亿元",
+        "Last year's total output, for growth indicators; default: sum of the starting firms' revenue.",
+        "scenario",
+        limit=(0, 1e6),
+        plausible=(0, 2e4),
+    )
+
+
+# --- certifications -----------------------------------------------------------------
+class Hnte(_Model):
+    """High-tech enterprise (高新技术企业) certification."""
+
+    rd_ratio_small: Prob = _p(0.05, "ratio", "Min 3-year R&D ÷ sales if latest sales <= `band_small`.", HNTE_RULE)
+    rd_ratio_medium: Prob = _p(0.04, "ratio", "Min 3-year R&D ÷ sales if latest sales in (`band_small`, `band_medium`].", HNTE_RULE)
+    rd_ratio_large: Prob = _p(0.03, "ratio", "Min 3-year R&D ÷ sales above `band_medium`.", HNTE_RULE)
+    band_small: Pos = _p(5000.0, "万元", "Upper sales bound of the small band (50 million yuan).", HNTE_RULE, plausible=(100, 1e6))
+    band_medium: Pos = _p(20000.0, "万元", "Upper sales bound of the medium band (200 million yuan).", HNTE_RULE, plausible=(100, 1e7))
+    min_st_staff_share: Prob = _p(0.10, "ratio", "Min S&T staff share.", HNTE_RULE)
+    min_hightech_revenue_share: Prob = _p(0.60, "ratio", "Min high-tech product/service revenue share.", HNTE_RULE)
+    min_innovation_score: NonNeg = _p(70.0, "points", "Innovation score must exceed this.", HNTE_RULE, limit=(0, 100))
+    min_age_months: NonNeg = _p(12.0, "months", "Registered at least this long.", HNTE_RULE, limit=(0, 1200), plausible=(0, 120))
+    validity_years: int = _p(
+        3,
+        "years",
+        "A certificate is valid this many years, then the firm must re-apply.",
+        HNTE_RULE,
+        ge=1,
+        limit=(1, 50),
+        plausible=(1, 10),
+    )
+    round_month: int = _p(11, "month", "Month in which each yearly round's results take effect.", ASSUMPTION, ge=1, le=12)
+    apply_prob: Prob = _p(0.7, "probability", "Chance that an eligible firm without a certificate applies in a round.")
+    reapply_prob: Prob = _p(0.95, "probability", "Chance that an eligible firm whose certificate expires in this round applies again.")
+    approval_prob: Prob = _p(
+        _unif(0.60, 0.85),
+        "probability",
+        "Chance an application by an eligible firm is approved (not published: 60-85%).",
+        "DOMAIN §3 (assumption range)",
+    )
+    violation_prob: Prob = _p(0.02, "1/year", "Chance of a major safety/quality/environmental violation in a year (disqualifies).")
+    revocation_prob: Prob = _p(0.01, "1/year", "Chance a valid certificate is revoked in a year (fraud, incident, missing reports).")
+
+
+class TechSme(_Model):
+    """Tech-based SME (科技型中小企业), evaluated yearly."""
+
+    max_staff: NonNeg = _p(500.0, "employees", "At most this many staff.", TSME_RULE, plausible=(10, 1e5))
+    max_revenue: NonNeg = _p(20000.0, "万元", "Revenue at most 200 million yuan.", TSME_RULE, plausible=(100, 1e6))
+    pass_score: NonNeg = _p(60.0, "points", "Score needed (with staff points > 0).", TSME_RULE, limit=(0, 1000), plausible=(0, 100))
+    staff_points: list[conlist(float, min_length=2, max_length=2)] = _p(
+        lambda: [[0.30, 20.0], [0.25, 16.0], [0.20, 12.0], [0.15, 8.0], [0.10, 4.0]],
+        "(share, points)",
+        "S&T staff share thresholds and their points.",
+        TSME_RULE,
+    )
+    rd_points: list[conlist(float, min_length=2, max_length=2)] = _p(
+        lambda: [[0.06, 50.0], [0.05, 40.0], [0.04, 30.0], [0.03, 20.0], [0.02, 10.0]],
+        "(ratio, points)",
+        "R&D ÷ sales thresholds and their points.",
+        TSME_RULE,
+    )
+    ip_class1_points: NonNeg = _p(30.0, "points", "Points for any Class I IP item.", TSME_RULE, limit=(0, 1000), plausible=(0, 100))
+    ip_class2_points: list[float] = _p(
+        lambda: [6.0, 12.0, 18.0, 24.0], "points", "Points for 1, 2, 3, 4+ Class II items (no Class I).", TSME_RULE
+    )
+    hnte_qualifies: bool = _p(True, "flag", "A firm with a valid high-tech certificate counts as tech-based (if SME-sized).", TSME_RULE)
+    register_prob: Prob = _p(0.8, "probability", "Share of qualifying firms that register (a firm's lasting propensity).")
+    round_month: int = _p(5, "month", "Month of the yearly evaluation.", ASSUMPTION, ge=1, le=12)
+
+
+class Zjtx(_Model):
+    """Specialised and sophisticated SME (专精特新)."""
+
+    min_age_months: NonNeg = _p(24.0, "months", "At least 2 years in its niche.", ZJTX_RULE, limit=(0, 1200), plausible=(0, 120))
+    min_rd: NonNeg = _p(100.0, "万元", "Last year's R&D at least 1 million yuan.", ZJTX_RULE, plausible=(0, 1e5))
+    min_rd_ratio: Prob = _p(0.03, "ratio", "Last year's R&D at least 3% of revenue.", ZJTX_RULE)
+    min_revenue: NonNeg = _p(1000.0, "万元", "Revenue at least 10 million yuan.", ZJTX_RULE, plausible=(0, 1e6))
+    validity_years: int = _p(3, "years", "Recognition valid this many years.", ASSUMPTION, ge=1, limit=(1, 50), plausible=(1, 10))
+    round_month: int = _p(9, "month", "Month of the yearly round.", ASSUMPTION, ge=1, le=12)
+    apply_prob: Prob = _p(0.5, "probability", "Chance an eligible firm applies in a round.")
+    approval_prob: Prob = _p(0.6, "probability", "Chance an application is approved.")
+
+
+class Certification(_Model):
+    above_size_revenue: NonNeg = _p(
+        2000.0,
+        "万元",
+        "Revenue from which an industrial firm is above designated size (20 million yuan).",
+        NBS,
+        plausible=(100, 1e5),
+    )
+    hnte: Hnte = Field(default_factory=Hnte)
+    tech_sme: TechSme = Field(default_factory=TechSme)
+    zjtx: Zjtx = Field(default_factory=Zjtx)
+
+
+# --- institutions, listing, shocks ----------------------------------------------------
+class Institutions(_Model):
+    initial: int = _p(
+        20,
+        "institutions",
+        "R&D and S&T-service institutions at the start.",
+        "scenario",
+        ge=0,
+        limit=(0, 100_000),
+        plausible=(0, 5_000),
+    )
+    new_per_year: NonNeg = _p(5.0, "1/year", "Mean number of new institutions a year (Poisson).", limit=(0, 10_000), plausible=(0, 500))
+    closure_prob: Prob = _p(0.03, "1/year", "Chance an institution closes in a year.")
+    incubation_m2: NonNeg = _p(20_000.0, "m²", "Incubation floor space at the start.", "scenario", plausible=(0, 1e7))
+    incubation_added_m2_per_year: NonNeg = _p(5_000.0, "m²/year", "Incubation floor space added each year.", plausible=(0, 1e6))
+
+
+class Listing(_Model):
+    initial: int = _p(0, "companies", "Listed companies at the start.", "scenario", ge=0, limit=(0, 100_000), plausible=(0, 1_000))
+    min_revenue: NonNeg = _p(50_000.0, "万元", "Revenue from which a firm may list.", plausible=(100, 1e7))
+    prob: Prob = _p(0.03, "1/year", "Yearly chance a large enough unlisted firm lists.")
+
+
+class Shocks(_Model):
+    macro_sd: NonNeg = _p(
+        0.03,
+        "log/year",
+        "SD of the yearly regional shock shared by every sector (on top of sector shocks).",
+        limit=(0, 5),
+        plausible=(0, 0.3),
+    )
+
+
+# --- targets --------------------------------------------------------------------------
+class Target(_Model):
+    """A target the park is held to: ``indicator comparison threshold`` at a year end."""
+
+    label: str = _p(..., "-", "Short name of the target, as in the source document.", "scenario")
+    indicator: str = _p(..., "-", "An indicator name (see `parksim indicators`).", "scenario")
+    comparison: str = _p(">=", "-", "One of >, >=, <, <=, ==.", "scenario")
+    threshold: float = _p(..., "indicator's unit", "The target value.", "scenario")
+    year: int | str = _p(
+        ..., "year", 'Year whose end is checked, or "each" for a yearly target checked at every simulated year end.', "scenario"
+    )
+    source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
+    parks: list[str] | None = _p(
+        None, "-", "Portfolio: the parks held to this target (default: every park); names from `portfolio.parks`.", "scenario"
+    )
+
+    _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
+    _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v):
+        if not v.strip():
+            raise ValueError("expected a non-empty label")
+        if v.strip().upper() == "ALL":
+            raise ValueError(f"{v!r} is reserved for the row of every target met together; expected another label")
+        return v
+
+    @field_validator("year")
+    @classmethod
+    def _year(cls, v):
+        if isinstance(v, str) and v != "each":
+            raise ValueError(f'expected a year or "each", got {v!r}')
+        return v
+
+    @model_serializer(mode="wrap")
+    def _without_default_parks(self, handler):
+        # a target of every park serialises as before `parks` existed: scenario hashes (stored references) stay valid
+        out = handler(self)
+        if self.parks is None:
+            out.pop("parks", None)
+        return out
+
+
+# --- the scenario ---------------------------------------------------------------------
+class Scenario(_Model):
+    """A park scenario, as read from a TOML file (after ``extends`` is resolved)."""
+
+    name: str = _p("unnamed park", "-", "Name of the park and question.", "scenario")
+    description: str = _p("", "-", "What the scenario represents.", "scenario")
+    sources: list[str] = _p(list, "-", "Seed files and public sources the scenario uses.", "scenario")
+    simulation: Simulation = Field(default_factory=Simulation)
+    pipeline: Pipeline = Field(default_factory=Pipeline)
+    capacity: Capacity = Field(default_factory=Capacity)
+    sector_defaults: dict[str, Any] = _p(dict, "-", "Values applied to every sector before its own keys.", "scenario")
+    sectors: dict[str, Sector] = _p(lambda: {"industry": {}}, "-", "The park's sectors by name.", "scenario")
+    baseline: Baseline = Field(default_factory=Baseline)
+    certification: Certification = Field(default_factory=Certification)
+    institutions: Institutions = Field(default_factory=Institutions)
+    listing: Listing = Field(default_factory=Listing)
+    shocks: Shocks = Field(default_factory=Shocks)
+    targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
+    assessment: Assessment | None = _p(None, "-", "Yearly assessment with status consequences (none: not assessed).", "scenario")
+    portfolio: Portfolio | None = _p(None, "-", "Simulate several parks together (shared regional shocks) and rank them.", "scenario")
+    levers: Levers = Field(default_factory=Levers)
+
+    # set by the loader: the resolved TOML data, where it came from, parsed CSV inputs
+    _raw: dict | None = PrivateAttr(None)
+    _source: str = PrivateAttr("<python>")
+    _register: Any = PrivateAttr(None)
+    _projects: Any = PrivateAttr(None)
+    _members: Any = PrivateAttr(None)  # portfolio: [(park name, Scenario)]
+    _warnings: Any = PrivateAttr(None)  # values outside their plausible range (set by the loader)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_sector_defaults(cls, data):
+        if not isinstance(data, dict) or not isinstance(data.get("sector_defaults"), dict):
+            return data
+        defaults = data["sector_defaults"]
+        for key in defaults:
+            if key not in Sector.model_fields:
+                raise ValueError(f"sector_defaults.{key}: unknown sector key; expected one of {sorted(Sector.model_fields)}")
+        sectors = data.get("sectors", {"industry": {}})
+        if isinstance(sectors, dict):
+            merged = {n: ({**defaults, **s} if isinstance(s, dict) else s) for n, s in sectors.items()}
+            data = {**data, "sectors": merged}
+        return data
+
+    @model_validator(mode="after")
+    def _cross(self):
+        for name in self.baseline.sectors:
+            if name not in self.sectors:
+                raise ValueError(f"baseline.sectors.{name}: unknown sector {name!r}; sectors are {sorted(self.sectors)}")
+        if not self.sectors:
+            raise ValueError("sectors: at least one sector is needed")
+        first = self.simulation.start_year
+        last = first + self.simulation.years - 1
+        for i, t in enumerate(self.targets):
+            if isinstance(t.year, int) and not first <= t.year <= last:
+                raise ValueError(f"targets.{i}.year: {t.year} is outside the simulated years; expected {first} to {last}")
+        if self.assessment is not None and self.portfolio is None:
+            for i, r in enumerate(self.assessment.rules):
+                if r.kind == "rank":
+                    raise ValueError(f"assessment.rules.{i}.kind: a rank rule needs peers; expected a [portfolio] of parks")
+        labels = [t.label for t in self.targets]
+        for lab in {x for x in labels if labels.count(x) > 1}:
+            raise ValueError(f"targets: label {lab!r} is used twice; expected unique labels")
+        return self
+
+    @property
+    def warnings(self) -> list:
+        """Values outside their plausible range (accepted; most often a value in another unit), as
+        :class:`parksim.Problem` items naming file, key, value, unit and the plausible range; a portfolio's
+        parks' own values included."""
+        from parksim.scenario.bounds import plausibility_problems
+
+        if self._warnings is None:
+            self._warnings = plausibility_problems(self, lambda key: self._source)
+        out = list(self._warnings)
+        for name, member in self._members or []:
+            out += [type(p)(p.file, f"{p.where} (park {name})", p.message) for p in member.warnings if p not in self._warnings]
+        return out
+
+    @property
+    def months(self) -> int:
+        return 12 * self.simulation.years
+
+    @property
+    def sector_names(self) -> list[str]:
+        return list(self.sectors)
