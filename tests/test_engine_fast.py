@@ -255,30 +255,28 @@ def test_a_run_that_must_compile_the_engine_says_so_unless_quiet(root, monkeypat
 
 
 def test_compile_helper_signatures_follow_the_functions_parameters(root):
-    # a first run on two cores compiles parts of the engine in a helper process from the types of the arrays named
-    # in cache._ARGS; a renamed or reordered parameter would make the helper compile a version the engine never calls
-    # (the first run would be slow, not wrong): the names must match
+    # a first run on two cores compiles parts of the engine in a helper process from cache._signatures(); a renamed
+    # or reordered parameter would make the helper compile a version the engine never calls (the first run would be
+    # slow, not wrong): the parameters must be those the signatures describe, ending in the State and Plan bundles
     import inspect
 
     def params(f):
         return tuple(inspect.signature(f.py_func).parameters)
 
-    assert params(events._end_of_month) == ("r", "m", "pr", "Y", "seed", "park", *cache._ARGS["end"])
-    assert params(events._events) == ("r", "m", "H", "Y", "seed", "park", *cache._ARGS["events"])
-    assert params(events._init_rep) == ("r", "H", "Y", "seed", "park", *cache._ARGS["init"])
-    assert params(firms._starting_firms) == ("r", "Y", "pr", "seed", "park", *cache._ARGS["starting"])
+    parts = {"end": events._end_of_month, "events": events._events, "init": events._init_rep, "starting": firms._starting_firms}
+    assert cache._PARTS == parts
+    assert params(events._end_of_month) == ("r", "m", "pr", "Y", "seed", "park", "S", "P")
+    assert params(events._events) == ("r", "m", "H", "Y", "seed", "park", "S", "P")
+    assert params(events._init_rep) == ("r", "H", "Y", "seed", "park", "S", "P")
+    assert params(firms._starting_firms) == ("r", "Y", "pr", "seed", "park", "S", "P")
     assert sorted(cache._HELPER_PARTS + cache._RUN_PARTS) == ["end", "events", "init", "starting"]  # each part compiled once
     scn = parksim.load_scenario(root / "scenarios" / "bench.toml")
     P = planning.plan(scn, 1, [0])
     blk = pool._Block(scn, P, [0], *planning._capacity(P))
     sigs = cache._signatures()
-    assert {k: len(v) for k, v in sigs.items()} == {
-        "end": 6 + len(cache._ARGS["end"]),
-        "events": 6 + len(cache._ARGS["events"]),
-        "init": 5 + len(cache._ARGS["init"]),
-        "starting": 5 + len(cache._ARGS["starting"]),
-    }
-    assert sigs["end"][6] == numba.typeof(blk.FF) and sigs["init"][-1] == numba.typeof(P["REG"])
+    assert {k: len(v) for k, v in sigs.items()} == {k: len(params(f)) for k, f in parts.items()}
+    state, plan = blk.args(0, 1, 0, 1, 3, 0, P)[-2:]
+    assert all(sig[-2:] == (numba.typeof(state), numba.typeof(plan)) for sig in sigs.values())
 
 
 def test_the_compile_helper_needs_no_scenario(root):
@@ -290,7 +288,7 @@ def test_the_compile_helper_needs_no_scenario(root):
         P = planning.plan(scn, 3, [0, 1])
         blk = pool._Block(scn, P, [0, 1], *planning._capacity(P))
         standard = {k: numba.typeof(a) for k, a in cache._standard_arrays().items()}
-        assert {k: numba.typeof(getattr(blk, k) if k in pool._BLOCK_ARRAYS else P[k]) for k in standard} == standard, path.name
+        assert {k: numba.typeof(getattr(blk, k) if hasattr(blk, k) else P[k]) for k in standard} == standard, path.name
         assert tuple(numba.typeof(a) for a in blk.args(0, 2, 0, 1, 3, 0, P)) == cache._entry_signature(), path.name
         arrays = {k: (v.ndim, v.dtype) for k, v in P.items() if k != "E"}  # (E: the levers' effects, read in Python)
         assert arrays == {k: (nd, np.dtype(np.float64)) for k, nd in cache._PLAN_NDIM.items()}

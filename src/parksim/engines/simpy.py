@@ -31,7 +31,7 @@ from simpy.resources.resource import SortedQueue
 from parksim.engines.fast.plan import _capacity, plan
 from parksim.engines.fast.pool import _state_shapes
 from parksim.errors import InputError
-from parksim.model.layout import ERR_OCCUPIED, Base, FirmF, FirmI, RepF, RepI
+from parksim.model.layout import ERR_OCCUPIED, Base, FirmF, FirmI, Plan, RepF, RepI, State
 from parksim.model.park import firm_from_project, firms_month_end, occupied_error, park_start
 from parksim.model.random import ARRIVALS, KNOWN_PROJECT, PROJECT, WARM_UP, Streams, key_of
 from parksim.model.realise import realise
@@ -138,7 +138,6 @@ class FirmColumns:
 
 
 #: the one-replication state the shared procedures work on (the fast engine's block arrays, B = 1)
-_STATE = ("FF", "FI", "FR", "RS", "RI", "RR", "SH", "REC")
 
 
 class ParkModel:
@@ -168,23 +167,14 @@ class ParkModel:
         self.seed2 = np.array([streams.seed, streams.replication], dtype=np.uint64)
         self.P = P = plan(scenario, streams.seed, [streams.replication], streams.park, self.assessment)
         cap, _ = _capacity(P)
+        # (the project arrays are the fast engine's scheduling: one project's room here, never used)
         shapes = _state_shapes(1, cap, 1, self.Y, self.H, len(self.names))
-        for name in _STATE:
+        for name in State._fields:
             setattr(self, name, np.zeros(*shapes[name]))
         self.REC.fill(np.nan)
-        if not park_start(
-            self.seed2,
-            self.park,
-            self.Y,
-            self.FF,
-            self.FI,
-            self.FR,
-            self.RS,
-            self.RI,
-            self.RR,
-            self.SH,
-            *self._plan("PV", "SV", "SD", "BV", "BD", "REG"),
-        ):
+        self.plan_bundle = Plan(*(P[k] for k in Plan._fields))
+        self._state_bundle = None
+        if not park_start(self.seed2, self.park, self.Y, self._state(), self.plan_bundle):
             if self.RI[0, RepI.ERROR] == ERR_OCCUPIED:
                 raise occupied_error(scenario, float(self.RS[0, RepF.FLEVEL]))
             raise RuntimeError("the starting firms do not fit the firm table")  # (its room is the starting firms' count)
@@ -218,8 +208,11 @@ class ParkModel:
         return self.SH[0, :, : self.Y]
 
     # ------------------------------------------------------------------ helpers
-    def _plan(self, *names):
-        return tuple(self.P[k] for k in names)
+    def _state(self) -> State:
+        """The shared procedures' state of this replication (rebuilt when the firm table grows)."""
+        if self._state_bundle is None or self._state_bundle.FF is not self.FF:
+            self._state_bundle = State(*(getattr(self, k) for k in State._fields))
+        return self._state_bundle
 
     def _starting_labels(self) -> list[str]:
         """Names of the starting firms, in the order the shared procedure creates them (register, then each sector)."""
@@ -253,11 +246,8 @@ class ParkModel:
                 self.Y,
                 self.seed2,
                 self.park,
-                self.FF,
-                self.FI,
-                self.FR,
-                self.RI,
-                *self._plan("PV", "SV", "SD"),
+                self._state(),
+                self.plan_bundle,
             )
             if i >= 0:
                 self.labels.append(label)
@@ -439,22 +429,7 @@ class ParkModel:
         RS[0, RepF.LLEVEL] = self.land.level
         RI[0, RepI.WAITING] = self.waiting
         before = self._certificates() if self.record else None
-        freed = firms_month_end(
-            m,
-            self.Y,
-            self.seed2,
-            self.park,
-            self.FF,
-            self.FI,
-            self.FR,
-            RS,
-            RI,
-            self.RR,
-            self.SH,
-            *self._plan("PV", "SV"),
-            self.REC,
-            *self._plan("TS_STAFF", "TS_RD", "TS_IP2"),
-        )
+        freed = firms_month_end(m, self.Y, self.seed2, self.park, self._state(), self.plan_bundle)
         if before is not None:
             self._log_changes(before, float(m + 1))
         if freed > 0:  # vacant at once (the year end saw it so); waiting projects get it once this month end is done

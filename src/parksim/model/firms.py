@@ -130,8 +130,10 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
 
 
 @numba.njit(**_JIT)
-def _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG):
+def _starting_firms(r, Y, pr, seed, park, S, P):
     """Register rows, then each sector's synthetic starting firms (as ParkModel._starting_firms)."""
+    FF, FI, FR = S.FF, S.FI, S.FR
+    SV, SD, PV, BV, BD, REG = P.SV, P.SD, P.PV, P.BV, P.BD, P.REG
     nsec = SV.shape[1]
     cap = FF.shape[2]
     n = 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 from typing import NamedTuple
 
+import numpy as np
+
 FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
 
 
@@ -452,3 +454,42 @@ class _ZjtxP(NamedTuple):
     min_rd: float
     min_rd_ratio: float
     min_revenue: float
+
+
+class State(NamedTuple):
+    """A block's state, the arrays the procedures read and write (a leading replication axis; shapes:
+    :func:`parksim.engines.fast.pool._state_shapes`)."""
+
+    FF: np.ndarray  # firms' floats (FirmF, then yearly R&D efficiency, revenue and R&D)
+    FI: np.ndarray  # firms' integers (FirmI)
+    FR: np.ndarray  # roots of the firms' monthly noise
+    PF: np.ndarray  # projects' floats (ProjF)
+    PI: np.ndarray  # projects' integers (ProjI)
+    PR: np.ndarray  # projects' streams
+    AL: np.ndarray  # event heap: (time, project)
+    QF: np.ndarray  # factory-space queue
+    QL: np.ndarray  # land queue
+    RS: np.ndarray  # replication floats (RepF)
+    RI: np.ndarray  # replication integers and counters (RepI)
+    RR: np.ndarray  # replication streams (Root)
+    SH: np.ndarray  # sectors' yearly shocks, this month's drifts and noise scale
+    RATE: np.ndarray  # signing rate by month
+    REC: np.ndarray  # year-end records (rules.indicators.RECORD)
+
+
+class Plan(NamedTuple):
+    """A scenario's parameters as arrays, one row per replication (or one row for all): :func:`parksim.engines.fast.plan.plan`."""
+
+    PV: np.ndarray  # scalar values (Par)
+    PD: np.ndarray  # project distributions (ProjDist)
+    SV: np.ndarray  # sector values (Sec)
+    SD: np.ndarray  # sector distributions (SecDist)
+    BV: np.ndarray  # synthetic baseline per sector (Base)
+    BD: np.ndarray  # baseline distributions (BaseDist)
+    MV: np.ndarray  # per month (Month)
+    WR: np.ndarray  # warm-up signings by month
+    KP: np.ndarray  # known projects (Known)
+    REG: np.ndarray  # register rows (Reg)
+    TS_STAFF: np.ndarray  # tech-SME points tables
+    TS_RD: np.ndarray
+    TS_IP2: np.ndarray

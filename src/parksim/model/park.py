@@ -42,13 +42,15 @@ def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
 
 
 @numba.njit(**_LEAN)
-def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
+def _year_end(r, y, pr, Y, seed, park, S, P):
     """Listings, institutions, the year-end record, last-year flags and next year's firm uniforms.
 
     One pass over the firms does, firm by firm, what the SimPy engine does firm table by firm table:
     listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
+    FF, FI, RS, RI, RR, REC = S.FF, S.FI, S.RS, S.RI, S.RR, S.REC
+    PV = P.PV
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
@@ -127,12 +129,14 @@ def _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC):
 
 
 @numba.njit(**_LEAN)
-def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+def _firms_month_end(r, m, pr, Y, seed, park, S, P):
     """The firms' month end, the same in every engine: growth, output, exits, the certification rounds and the year end.
 
     Returns the standard-factory floor space the month's exits freed (already counted vacant in ``RS``); the
     engine lets waiting projects have it.
     """
+    FF, FI, FR, RS, RI, SH = S.FF, S.FI, S.FR, S.RS, S.RI, S.SH
+    PV, SV, TS_STAFF, TS_RD, TS_IP2 = P.PV, P.SV, P.TS_STAFF, P.TS_RD, P.TS_IP2
     t = float(m + 1)
     y = m // 12
     n = RI[r, RepI.FIRMS]
@@ -192,15 +196,17 @@ def _firms_month_end(r, m, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV
     if month == int(PV[pr, Par.T_MONTH]):
         _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2)
     if month == 12:
-        _year_end(r, y, pr, Y, seed, park, FF, FI, RS, RI, RR, PV, REC)
+        _year_end(r, y, pr, Y, seed, park, S, P)
     return freed
 
 
 @numba.njit(**_JIT)
-def _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
+def _init_park(r, pr, Y, seed, park, S, P):
     """The park at the start, the same in every engine: the sectors' shocks, the starting firms, the floor space they
     occupy, institutions and incubation space. False (with ``RI[r, RepI.ERROR]`` set) if the starting state does not fit
     the block or contradicts the scenario."""
+    FF, RS, RI, RR, SH = S.FF, S.RS, S.RI, S.RR, S.SH
+    PV, SV = P.PV, P.SV
     for k in range(RI.shape[1]):
         RI[r, k] = 0
     for k in range(RS.shape[1]):
@@ -217,7 +223,7 @@ def _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV,
         _stream(st, seed, _I(SECTOR), park, _I(SV[pr, s, Sec.KEY]))
         for y in range(Y):
             SH[r, s, y] = SV[pr, s, Sec.SHOCK_SD] * R.normal(st) + macro[y]
-    n = _starting_firms(r, Y, pr, seed, park, FF, FI, FR, SV, SD, PV, BV, BD, REG)
+    n = _starting_firms(r, Y, pr, seed, park, S, P)
     if n < 0:
         RI[r, RepI.ERROR] = ERR_OVERFLOW
         return False
@@ -247,16 +253,18 @@ def _init_park(r, pr, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV,
 
 # --- the same procedures for another scheduler (the SimPy engine: one replication, r = 0) --------------------
 @numba.njit(**_ENTRY)
-def park_start(seed, park, Y, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG):
+def park_start(seed, park, Y, S, P):
     """:func:`_init_park` for replication 0 of a one-replication block; False if it failed (see ``RI[0, RepI.ERROR]``)."""
-    return _init_park(_I(0), _I(0), Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, SD, BV, BD, REG)
+    return _init_park(_I(0), _I(0), Y, seed, park, S, P)
 
 
 @numba.njit(**_ENTRY)
-def firm_from_project(kind, index, s, t, level, productivity, Y, seed, park, FF, FI, FR, RI, PV, SV, SD):
+def firm_from_project(kind, index, s, t, level, productivity, Y, seed, park, S, P):
     """Project ``(kind, index)`` of sector ``s`` starts production at ``t`` at output ``level``: its firm is the next
     row of replication 0 (returned; -1 if the block is full). The firm draws from its project's stream after the
     project's own two draws, as a project's firm in :func:`_project_event` does."""
+    FF, FI, FR, RI = S.FF, S.FI, S.FR, S.RI
+    PV, SV, SD = P.PV, P.SV, P.SD
     i = RI[0, RepI.FIRMS]
     if i >= FF.shape[2]:
         return -1
@@ -271,6 +279,6 @@ def firm_from_project(kind, index, s, t, level, productivity, Y, seed, park, FF,
 
 
 @numba.njit(**_ENTRY)
-def firms_month_end(m, Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2):
+def firms_month_end(m, Y, seed, park, S, P):
     """:func:`_firms_month_end` of month ``m`` for replication 0 of a one-replication block: the floor space freed."""
-    return _firms_month_end(_I(0), m, _I(0), Y, seed, park, FF, FI, FR, RS, RI, RR, SH, PV, SV, REC, TS_STAFF, TS_RD, TS_IP2)
+    return _firms_month_end(_I(0), m, _I(0), Y, seed, park, S, P)

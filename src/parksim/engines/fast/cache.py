@@ -10,8 +10,9 @@ import numpy as np
 
 from parksim.engines.fast import compiling as _compiling
 from parksim.engines.fast.events import _advance, _end_of_month, _events, _init_rep
-from parksim.engines.fast.pool import _ENTRY_ARRAYS, _state_shapes
+from parksim.engines.fast.pool import _state_shapes
 from parksim.model.firms import _starting_firms
+from parksim.model.layout import Plan, State
 
 
 def needs_compiling() -> bool:
@@ -28,18 +29,6 @@ def needs_compiling() -> bool:
 _PLAN_NDIM = dict(PV=2, PD=3, SV=3, SD=4, BV=3, BD=4, MV=3, WR=2, KP=2, REG=2, TS_STAFF=2, TS_RD=2, TS_IP2=1)
 
 
-#: the array arguments of the functions a first run compiles in two processes (see :func:`_compile`)
-_ARGS = {
-    "end": ("FF", "FI", "FR", "PF", "PI", "QF", "QL", "RS", "RI", "RR", "SH", "PV", "SV", "REC", "TS_STAFF", "TS_RD", "TS_IP2", "AL"),
-    "events": ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "RATE", "PV", "PD", "SV", "SD", "KP"),
-    "init": (
-        *("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "SH", "RATE"),
-        *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG"),
-    ),
-    "starting": ("FF", "FI", "FR", "SV", "SD", "PV", "BV", "BD", "REG"),
-}
-
-
 #: who compiles which part on a first run, in order: the helper process, and the running process (which then waits
 #: for the helper and compiles :func:`_advance`, finding every part in the cache). The helper's parts both create
 #: firms, so the new-firm code is compiled once; its starting firms come first, so that this process's
@@ -50,21 +39,25 @@ _HELPER_PARTS = ("starting", "events")
 _RUN_PARTS = ("end", "init")
 
 
-def _signatures() -> dict:
-    """Argument types of the calls :func:`_advance` makes, by :data:`_ARGS` key, for any block: the types depend on
-    the arrays' dtypes and dimensions only, the same for every scenario (a test checks), so the compile helper needs
-    no scenario."""
+def _bundles() -> tuple:
+    """The types of the two bundles every compiled part takes, the block's :class:`State` and the :class:`Plan`."""
     arrays = _standard_arrays()
+    state = State(*(arrays[k] for k in State._fields))
+    plan = Plan(*(arrays[k] for k in Plan._fields))
+    return numba.typeof(state), numba.typeof(plan)
+
+
+def _signatures() -> dict:
+    """Argument types of the calls :func:`_advance` makes, by part, for any block: the types depend on the arrays'
+    dtypes and dimensions only, the same for every scenario (a test checks), so the compile helper needs no
+    scenario."""
     i64, seed = numba.types.int64, numba.types.Array(numba.types.uint64, 1, "C")
-
-    def types(key):
-        return tuple(numba.typeof(arrays[k]) for k in _ARGS[key])
-
+    S, P = _bundles()
     return {
-        "end": (i64, i64, i64, i64, seed, i64, *types("end")),  # r, m, pr, Y, seed, park
-        "events": (i64, i64, i64, i64, seed, i64, *types("events")),  # r, m, H, Y, seed, park
-        "init": (i64, i64, i64, seed, i64, *types("init")),  # r, H, Y, seed, park
-        "starting": (i64, i64, i64, seed, i64, *types("starting")),  # r, Y, pr, seed, park
+        "end": (i64, i64, i64, i64, seed, i64, S, P),  # r, m, pr, Y, seed, park
+        "events": (i64, i64, i64, i64, seed, i64, S, P),  # r, m, H, Y, seed, park
+        "init": (i64, i64, i64, seed, i64, S, P),  # r, H, Y, seed, park
+        "starting": (i64, i64, i64, seed, i64, S, P),  # r, Y, pr, seed, park
     }
 
 
@@ -76,12 +69,12 @@ def _standard_arrays() -> dict:
 
 def _entry_signature() -> tuple:
     """The argument types of :func:`_advance`, for every block (a test checks them against each scenario's)."""
-    i64, arrays = numba.types.int64, _standard_arrays()
+    i64 = numba.types.int64
     reps = numba.typeof(np.zeros(1, np.int64))
-    return (i64, i64, i64, i64, i64, i64, numba.types.uint64, reps, i64, *(numba.typeof(arrays[k]) for k in _ENTRY_ARRAYS))
+    return (i64, i64, i64, i64, i64, i64, numba.types.uint64, reps, i64, *_bundles())
 
 
-#: the parts a first run compiles in two processes, by :data:`_ARGS` key
+#: the parts a first run compiles in two processes, by name
 _PARTS = {"end": _end_of_month, "events": _events, "init": _init_rep, "starting": _starting_firms}
 
 

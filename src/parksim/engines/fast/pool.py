@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from parksim.engines.fast.events import _advance
-from parksim.model.layout import HISTORY, NF0, NI, NPF, NPI, NRI, NRR, NRS
+from parksim.model.layout import HISTORY, NF0, NI, NPF, NPI, NRI, NRR, NRS, Plan, State
 from parksim.rules import indicators as I
 
 #: the large arrays of the last group, kept for the next group of a run_block call that needs no more room: fresh arrays cost
@@ -44,17 +44,6 @@ def _state_shapes(B: int, cap: int, pcap: int, Y: int, H: int, nsec: int) -> dic
 
 
 _LARGE = ("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL")
-
-
-#: a block's arrays (the rest of :func:`_advance`'s arrays are the plan's)
-_BLOCK_ARRAYS = frozenset(_state_shapes(1, 1, 1, 1, 1, 1))
-
-
-#: the arrays :func:`_advance` takes, in order, after r0, r1, m0, m1, H, Y, seed, REPS, park
-_ENTRY_ARRAYS = (
-    *("FF", "FI", "FR", "PF", "PI", "PR", "AL", "QF", "QL", "RS", "RI", "RR", "SH", "RATE", "REC"),
-    *("PV", "PD", "SV", "SD", "BV", "BD", "MV", "WR", "KP", "REG", "TS_STAFF", "TS_RD", "TS_IP2"),
-)
 
 
 def _fresh_zeros(shape, dtype) -> np.ndarray:
@@ -108,8 +97,9 @@ class _Block:
 
     def args(self, r0, r1, m0, m1, seed, park, P) -> tuple:
         """The arguments of :func:`_advance` for replications r0..r1-1 over months m0..m1-1."""
-        arrays = (getattr(self, k) if k in _BLOCK_ARRAYS else P[k] for k in _ENTRY_ARRAYS)
-        return (r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park, *arrays)
+        state = State(*(getattr(self, k) for k in State._fields))
+        plan = Plan(*(P[k] for k in Plan._fields))
+        return (r0, r1, m0, m1, self.H, self.Y, np.uint64(seed), self.REPS, park, state, plan)
 
     def advance(self, r0, r1, m0, m1, seed, park, P) -> None:
         _advance(*self.args(r0, r1, m0, m1, seed, park, P))
