@@ -38,7 +38,20 @@ from parksim.model.realise import realise
 from parksim.rules import assessment as A
 from parksim.rules import indicators as I
 from parksim.rules import levers as LV
-from parksim.rules.pipeline import choose, dropout, in_the_past, investment, next_signing, quota_after, quota_lapse, remaining, stage_delay
+from parksim.rules.pipeline import (
+    choose,
+    dropout,
+    in_the_past,
+    investment,
+    next_signing,
+    promise_deadline,
+    promise_kept,
+    promise_slot,
+    quota_after,
+    quota_lapse,
+    remaining,
+    stage_delay,
+)
 from parksim.scenario.dists import ppf
 
 # project uniforms, drawn at signing in this order
@@ -326,9 +339,14 @@ class ParkModel:
         stage_dropout = dropout(stage.dropout, float(E.rent_dropout_factor if rent else E.build_dropout_factor))
         if row is None and signed_at < 0 and in_the_past(land_delay, later_delay, elapsed, u[P_LAND_DROP] < land_dropout):
             return  # a synthetic project signed before the start (warm-up) that the baseline stands for
+        promise = pl.promise
+        due = promise_deadline(signed_at, rent, float(promise.rent_months), float(promise.build_months))
         if signed_at >= 0:
             self.RI[0, RepI.SIGNED] += 1
+            # its promise falls due this year or the next (counted where it falls due: rules.pipeline.promise_slot)
+            self.RI[0, RepI.DUE_NEXT if promise_slot(signed_at, due) else RepI.DUE] += 1
             self._log("signed", label, k, mode, planned)
+        landed_at = signed_at  # (a project already landed at the start: landed when signed)
 
         # landing
         if status == "signed":
@@ -340,6 +358,7 @@ class ParkModel:
                 self._log("dropout", label, k, mode, 0)
                 return
             self.RI[0, RepI.LANDED] += 1
+            landed_at = self.env.now
             self._log("landed", label, k, mode)
 
         # space: standard-factory floor space or land quota, in signing order
@@ -379,6 +398,9 @@ class ParkModel:
             self._log("dropout", label, k, mode, 1)
             return
         self.RI[0, RepI.PRODUCING] += 1
+        now = self.env.now
+        if signed_at >= 0 and promise_kept(signed_at, landed_at, now, due, float(promise.landing_months)):
+            self.RI[0, RepI.KEPT_NEXT if promise_slot(now, due) else RepI.KEPT] += 1
         i = self._new_firm(key, k, planned * realisation, math.nan if productivity is None else productivity, label)
         if rent:
             self.FF[0, FirmF.FLOOR, i] = amount

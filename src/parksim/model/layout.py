@@ -59,6 +59,10 @@ Par = layout(
     "LAND_KM2",
     "WARM_UP",
     "WARM_RATE",
+    # seed 002's promise (months from signing), the yardstick of the promise_kept_share indicator
+    "PROM_LAND",
+    "PROM_RENT",
+    "PROM_BUILD",
     # high-tech enterprise
     "H_SMALL",
     "H_MEDIUM",
@@ -327,6 +331,7 @@ ProjF = layout(
     "ELAPSED",
     "U_LANDDROP",
     "U_STAGEDROP",
+    "LANDT",  # when the project landed (for the promise)
 )
 
 
@@ -395,6 +400,11 @@ RepI = layout(
     "APPLY",
     "WAITING",
     "INST",
+    # signed projects whose promise deadline falls in this year / the next, and those of them that kept it
+    "DUE",
+    "KEPT",
+    "DUE_NEXT",
+    "KEPT_NEXT",
     "ERROR",
 )
 

@@ -119,6 +119,10 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     sums[at.projects_producing] = RI[r, RepI.PRODUCING]
     sums[at.projects_dropped] = RI[r, RepI.DROPPED]
     sums[at.projects_waiting] = RI[r, RepI.WAITING]
+    sums[at.projects_promise_due] = RI[r, RepI.DUE]
+    sums[at.projects_promise_kept] = RI[r, RepI.KEPT]
+    RI[r, RepI.DUE], RI[r, RepI.KEPT] = RI[r, RepI.DUE_NEXT], RI[r, RepI.KEPT_NEXT]  # next year's are this year's now
+    RI[r, RepI.DUE_NEXT], RI[r, RepI.KEPT_NEXT] = 0, 0
     sums[at.investment_cum] = RS[r, RepF.INVEST] * w / I.TEN_THOUSAND
     sums[at.hnte_applications] = RI[r, RepI.APPLY] * w
     sums[at.policy_cost] = 0.0

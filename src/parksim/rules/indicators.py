@@ -56,6 +56,16 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "projects_producing": ("projects", "Projects that started production during the year."),
     "projects_dropped": ("projects", "Projects that dropped out or gave up waiting during the year."),
     "projects_waiting": ("projects", "Projects waiting for factory space or land at year end."),
+    "projects_on_promise": (
+        "projects",
+        "Projects whose promise fell due during the year that kept it: landed within 1 month of signing and producing"
+        " within 2 (renting) or 6 (building) months of it (seed 002).",
+    ),
+    "promise_kept_share": (
+        "%",
+        "Projects on promise ÷ signed projects whose promise fell due during the year (signed since the start;"
+        " those that dropped out count as not kept).",
+    ),
     "investment_cum": ("亿元", "Fixed-asset investment of projects since the start, counted when they obtain space or land."),
     "policy_cost": ("亿元", "Cost of the scenario's policy levers during the year."),
 }
@@ -103,6 +113,8 @@ PARK_VALUES = (
     "projects_producing",
     "projects_dropped",
     "projects_waiting",
+    "projects_promise_due",  # signed projects whose promise (seed 002) fell due during the year
+    "projects_promise_kept",  # of which kept it
     "investment_cum",
     "hnte_applications",  # high-tech applications during the year (a lever's cost driver)
     "policy_cost",  # 亿元: priced from the record by rules.levers.price_record
@@ -246,6 +258,8 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "projects_producing": g("projects_producing") * w,
         "projects_dropped": g("projects_dropped") * w,
         "projects_waiting": g("projects_waiting") * w,
+        "projects_on_promise": g("projects_promise_kept") * w,
+        "promise_kept_share": _pct(g("projects_promise_kept"), g("projects_promise_due")),
         "investment_cum": g("investment_cum"),
         "policy_cost": g("policy_cost"),
     }

@@ -129,3 +129,24 @@ def in_the_past(land_delay: float, stage_delay: float, elapsed: float, drops_at_
     baseline firms already stand for it.
     """
     return (land_delay <= elapsed and drops_at_landing) or land_delay + stage_delay <= elapsed
+
+
+@register_jitable
+def promise_deadline(signed_at: float, rent: bool, rent_months: float, build_months: float) -> float:
+    """When a project signed at ``signed_at`` has to produce by, under seed 002's promise (2 months renting, 6 building)."""
+    return signed_at + (rent_months if rent else build_months)
+
+
+@register_jitable
+def promise_slot(now: float, deadline: float) -> int:
+    """0 if ``deadline`` falls in the year of ``now``, 1 if in the next (a promise is at most 12 months long).
+
+    A project counts in the year its promise falls due (`promise_kept_share`): its outcome is known by then.
+    """
+    return 0 if math.floor(deadline / 12.0) <= math.floor(now / 12.0) else 1
+
+
+@register_jitable
+def promise_kept(signed_at: float, landed_at: float, produced_at: float, deadline: float, landing_months: float) -> bool:
+    """Whether a project kept seed 002's promise: landed within ``landing_months`` of signing, producing by ``deadline``."""
+    return landed_at - signed_at <= landing_months and produced_at <= deadline

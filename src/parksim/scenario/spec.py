@@ -101,39 +101,71 @@ class SpaceStage(Stage):
 
 class LandingStage(Stage):
     delay: EPos = _p(
-        _logn(1.0, 0.7),
+        _logn(2.0, 1.0),
         "months",
-        "Signing to landing (落地). Median = the promise of 1 month; sigma 0.7 gives P(> 2 months) = 16% (right tail: assumption).",
-        SEED_002,
+        "Signing to landing (落地). Median 2 months, twice the 1-month promise: Liangping signed 31 pre-made-food projects"
+        " Apr-Oct 2022 and \"20余家\" had landed by late October (重庆日报, 2022-11-02), ~65% within 0-6 months of signing,"
+        " which this delay gives (~55-60%); sigma 1.0 (long right tail): P(> 6 months) = 14%, P(<= 1 month) = 24%.",
+        FUNNEL,
         plausible=(0.05, 60),
     )
     dropout: Prob = _p(
-        0.10, "probability", "Signed projects that never land: Sichuan fair projects 95% honoured, 86% started within a year.", FUNNEL
+        _unif(0.05, 0.18),
+        "probability",
+        "Signed projects that never land (履约 fails): Sichuan fair projects 95% honoured a year after signing (DOMAIN §2);"
+        " Yunnan 2015 fair projects 82% (云南省投资促进局, 2015-10-30). Unknown in between: a range.",
+        FUNNEL,
     )
 
 
 class RentStage(SpaceStage):
     delay: EPos = _p(
-        _logn(2.0, 0.7),
+        _logn(5.0, 1.0),
         "months",
-        "Landing (and factory space obtained) to production start for projects renting a standard factory. Median = promise of 2 months.",
-        SEED_002,
+        "Landing (and factory space obtained) to production start (投产, trial production included) for projects renting a"
+        " standard factory. Median 5 months, 2.5x the 2-month promise (assumption: fitting out, equipment, permits;"
+        " landing and building run at about twice their promise), sigma 1.0.",
+        ASSUMPTION,
         plausible=(0.05, 60),
     )
-    dropout: Prob = _p(0.05, "probability", "Renting projects that land but never produce (assumption, below the build rate).")
+    dropout: Prob = _p(
+        0.15,
+        "probability",
+        "Renting projects that land but never produce (assumption, below the build rate: less sunk investment to lose).",
+    )
 
 
 class BuildStage(SpaceStage):
     delay: EPos = _p(
-        _logn(6.0, 0.8),
+        _logn(12.0, 0.9),
         "months",
-        "Landing (and land obtained) to built and in use for projects buying land. Median = promise of 6 months;"
-        " sigma 0.8 gives P(> 12 months) = 19%.",
-        SEED_002,
+        "Landing (and land obtained: construction starts, 开工) to built and producing for projects buying land. Median 12"
+        " months, twice the 6-month promise: Sichuan fair projects a year after signing 86% started but 30% producing"
+        " (DOMAIN §2); 安庆's 2018 key industrial projects 91% started, 54% producing by the next September, 9-21 months"
+        " after signing (安庆市经信局); sigma 0.9: P(> 24 months) = 22%.",
+        FUNNEL,
         plausible=(0.05, 60),
     )
     dropout: Prob = _p(
-        0.12, "probability", "Building projects that land but are never completed (开工率 54-81%, investment arrival 20-28%).", FUNNEL
+        _unif(0.10, 0.30),
+        "probability",
+        "Building projects that land (start) but are never completed: investment-fair projects ~3 years after signing"
+        " 22-25% producing, another 31-33% started or with land (DOMAIN §2); 资金到位率 20-28%. A range.",
+        FUNNEL,
+    )
+
+
+class Promise(_Model):
+    """What the park promises signed projects (seed 002: 签约项目1个月落地,租赁厂房项目2个月投产,购地建设项目6个月建成投用).
+
+    Not the delays (those are `landing`, `rent`, `build`): the yardstick of the `promise_kept_share` indicator."""
+
+    landing_months: Pos = _p(1.0, "months", "A signed project lands within this many months of signing.", SEED_002, limit=(0, 12))
+    rent_months: Pos = _p(
+        2.0, "months", "A renting project produces within this many months of signing.", SEED_002, limit=(0, 12)
+    )
+    build_months: Pos = _p(
+        6.0, "months", "A building project is built and in use within this many months of signing.", SEED_002, limit=(0, 12)
     )
 
 
@@ -182,6 +214,7 @@ class Pipeline(_Model):
     landing: LandingStage = Field(default_factory=LandingStage)
     rent: RentStage = Field(default_factory=RentStage)
     build: BuildStage = Field(default_factory=BuildStage)
+    promise: Promise = Field(default_factory=Promise)
     project: ProjectSizes = Field(default_factory=ProjectSizes)
 
     @field_validator("monthly_profile")

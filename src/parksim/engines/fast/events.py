@@ -29,6 +29,9 @@ from parksim.rules.pipeline import (
     in_the_past,
     investment,
     next_signing,
+    promise_deadline,
+    promise_kept,
+    promise_slot,
     quota_after,
     quota_lapse,
     remaining,
@@ -137,6 +140,9 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
         return
     if signed_at >= 0:
         RI[r, RepI.SIGNED] += 1
+        # its promise falls due this year or the next (counted where it falls due: rules.pipeline.promise_slot)
+        due = promise_deadline(signed_at, rent, PV[pr, Par.PROM_RENT], PV[pr, Par.PROM_BUILD])
+        RI[r, RepI.DUE_NEXT if promise_slot(t, due) else RepI.DUE] += 1
     PI[r, ProjI.SECTOR, j] = s
     PI[r, ProjI.RENT, j] = 1 if rent else 0
     PF[r, ProjF.SIGN, j] = signed_at
@@ -150,6 +156,7 @@ def _start_project(r, j, t, signed_at, known, PF, PI, PR, RI, PV, PD, SV, KP, AL
     PF[r, ProjF.U_LANDDROP, j] = u_land_drop
     PF[r, ProjF.U_STAGEDROP, j] = u_stage_drop
     PI[r, ProjI.QUEUED, j] = 0
+    PF[r, ProjF.LANDT, j] = signed_at  # (a project already landed at the start: landed when signed)
     if status_landed:
         PF[r, ProjF.ELAPSED, j] = elapsed
         PI[r, ProjI.STATE, j] = Stage.LAND
@@ -242,6 +249,7 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
                 RI[r, RepI.DROPPED] += 1
                 return True
             RI[r, RepI.LANDED] += 1
+            PF[r, ProjF.LANDT, j] = t
         # ask for space: queue in signing order, served at once if it is the head and space suffices
         Q = QF if rent else QL
         tail = RepI.QF if rent else RepI.QL
@@ -271,6 +279,11 @@ def _project_event(r, j, t, Y, seed, park, FF, FI, FR, PF, PI, PR, QF, QL, RS, R
             RI[r, RepI.DROPPED] += 1
             return True
         RI[r, RepI.PRODUCING] += 1
+        signed_at = PF[r, ProjF.SIGN, j]
+        if signed_at >= 0:
+            due = promise_deadline(signed_at, rent, PV[pr, Par.PROM_RENT], PV[pr, Par.PROM_BUILD])
+            if promise_kept(signed_at, PF[r, ProjF.LANDT, j], t, due, PV[pr, Par.PROM_LAND]):
+                RI[r, RepI.KEPT_NEXT if promise_slot(t, due) else RepI.KEPT] += 1
         i = RI[r, RepI.FIRMS]
         if i >= FF.shape[2]:
             RI[r, RepI.ERROR] = ERR_OVERFLOW

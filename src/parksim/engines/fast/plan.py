@@ -124,6 +124,9 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     PV[:, Par.BASELINE_OUT] = np.nan if bo is None else v.num(bo, "baseline.baseline_output")
     put(Par.LAND_KM2, cap.industrial_land_km2, "capacity.industrial_land_km2")
     put(Par.WARM_UP, pl.warm_up_months, "pipeline.warm_up_months")
+    put(Par.PROM_LAND, pl.promise.landing_months, "pipeline.promise.landing_months")
+    put(Par.PROM_RENT, pl.promise.rent_months, "pipeline.promise.rent_months")
+    put(Par.PROM_BUILD, pl.promise.build_months, "pipeline.promise.build_months")
     put(Par.MACRO_SD, scn.shocks.macro_sd, "shocks.macro_sd")
     initial = A.status_effects(assessment, assessment.initial_status) if assessment is not None else A.StatusEffects()
     PV[:, Par.SF0], PV[:, Par.QF0], PV[:, Par.GB0] = initial.signing_factor, initial.land_quota_factor, initial.growth_bonus
