@@ -149,6 +149,39 @@ class TestEngineContract:
         assert np.allclose(used / 1000.0, np.round(used / 1000.0))
         assert res.value_matrix("projects_waiting").sum() > 0
 
+    @pytest.mark.parametrize(
+        "rent_share, landing, stage, kept",
+        [
+            (1.0, 0.5, 1.0, True),  # renting: lands at 0.5, produces at 1.5 <= 2 months after signing
+            (1.0, 0.5, 1.6, False),  # produces at 2.1 > 2
+            (1.0, 1.2, 0.5, False),  # produces at 1.7 but landed after the 1-month promise
+            (0.0, 0.5, 5.0, True),  # building: built at 5.5 <= 6
+            (0.0, 0.5, 5.6, False),  # built at 6.1 > 6
+        ],
+    )
+    def test_the_promise_kpi_counts_projects_that_kept_seed_002s_promise(self, engine, rent_share, landing, stage, kept):
+        """Constant delays, no drop-outs, unlimited space: either every project keeps the 1/2/6-month promise (share
+        100%) or none does (0%). A project counts in the year its promise falls due: in the first year, those signed
+        before November (renting) or July (building), Poisson with mean 2 x 10 (or 2 x 6) projects."""
+        scn = scenario(
+            pipeline={
+                "signings_per_month": 2.0,
+                "rent_share": rent_share,
+                "landing": {"delay": landing, "dropout": 0.0},
+                "rent": {"delay": stage, "dropout": 0.0, "patience": math.inf},
+                "build": {"delay": stage, "dropout": 0.0, "patience": math.inf},
+            },
+            capacity={"factory_floor_m2": math.inf, "land_quota_mu_per_year": 1e6},
+        )
+        reps = 200
+        res = run(scn, engine, reps)
+        share, on_promise = res.value_matrix("promise_kept_share"), res.value_matrix("projects_on_promise")
+        assert (share[on_promise > 0] == 100.0).all() if kept else (share == 0.0).all() and (on_promise == 0).all()
+        if kept:
+            mu = 2.0 * (10 if rent_share == 1.0 else 6)
+            # mean of a Poisson count: SE = sqrt(mu / 200) <= 0.32; 4 SE
+            assert abs(on_promise[:, 0].mean() - mu) < 4 * math.sqrt(mu / reps)
+
     def test_same_seed_same_values_whatever_the_jobs_and_another_seed_differs(self, engine):
         scn = scenario(pipeline={"signings_per_month": 3.0}, baseline={"sectors": {"a": {"firms": 40}}})
         a, b = run(scn, engine, 6, seed=9, jobs=1), run(scn, engine, 6, seed=9, jobs=2)
