@@ -104,7 +104,7 @@ class LandingStage(Stage):
         _logn(2.0, 1.0),
         "months",
         "Signing to landing (落地). Median 2 months, twice the 1-month promise: Liangping signed 31 pre-made-food projects"
-        " Apr-Oct 2022 and \"20余家\" had landed by late October (重庆日报, 2022-11-02), ~65% within 0-6 months of signing,"
+        ' Apr-Oct 2022 and "20余家" had landed by late October (重庆日报, 2022-11-02), ~65% within 0-6 months of signing,'
         " which this delay gives (~55-60%); sigma 1.0 (long right tail): P(> 6 months) = 14%, P(<= 1 month) = 24%.",
         FUNNEL,
         plausible=(0.05, 60),
@@ -161,9 +161,7 @@ class Promise(_Model):
     Not the delays (those are `landing`, `rent`, `build`): the yardstick of the `promise_kept_share` indicator."""
 
     landing_months: Pos = _p(1.0, "months", "A signed project lands within this many months of signing.", SEED_002, limit=(0, 12))
-    rent_months: Pos = _p(
-        2.0, "months", "A renting project produces within this many months of signing.", SEED_002, limit=(0, 12)
-    )
+    rent_months: Pos = _p(2.0, "months", "A renting project produces within this many months of signing.", SEED_002, limit=(0, 12))
     build_months: Pos = _p(
         6.0, "months", "A building project is built and in use within this many months of signing.", SEED_002, limit=(0, 12)
     )
