@@ -233,7 +233,7 @@ def _cmd_simulate(args) -> int:
 
         width = max(display_width(t) for t in rp.targets.target)
         for r in rp.targets.itertuples(index=False):
-            unit = INDICATORS[r.indicator][0]
+            unit = r.unit
             mark = "met   " if r.met else "missed"
             need = f"{r.comparison} {r.threshold:,.10g} in {r.year}"
             print(f"  {mark} {pad(r.target, width)}  {format_value(r.value, unit)} {unit} (needs {need})")
