@@ -182,6 +182,8 @@ def _cmd_validate(args) -> int:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
         counts = [f"{name} {len(m.targets)}" for name, m in members]
         print(f"  targets per park (a target with a `parks` list holds only those parks): {', '.join(counts)}")
+        if scn.portfolio.targets:
+            print(f"  targets of the parks together (portfolio) {len(scn.portfolio.targets)}")
     from parksim.scenario.loader import targets_replaced
 
     for note in targets_replaced(args.scenario):
