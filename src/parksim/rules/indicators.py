@@ -33,7 +33,11 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "hnte_valid": ("firms", "Firms with a valid high-tech enterprise certificate at year end (有效期内高新技术企业)."),
     "hnte_share": ("%", "Valid high-tech enterprises ÷ firms."),
     "new_hnte": ("firms", "Firms certified high-tech for the first time during the year."),
-    "tech_based": ("firms", "Tech-based firms at year end: registered tech-based SMEs or valid high-tech enterprises."),
+    "tech_based": (
+        "firms",
+        "Tech-based firms (科技型企业) at year end, as the scenario defines them (certification.tech_based): registered"
+        " national tech-based SMEs or firms in Chongqing's registry, and valid high-tech enterprises.",
+    ),
     "tech_based_share": ("%", "Tech-based firms ÷ all firms (科技型企业占比)."),
     "new_tech_based": ("firms", "Firms tech-based at this year end that were not at the previous one."),
     "zjtx_valid": ("firms", "Firms with a valid 专精特新 recognition at year end."),

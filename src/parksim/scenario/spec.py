@@ -353,7 +353,8 @@ class SectorBaseline(_Model):
     tech_sme_share: Prob = _p(
         0.2,
         "probability",
-        "Share of starting firms that are tech-based (registered SMEs or certified), the firms of highest tech orientation.",
+        "Share of starting firms that are tech-based (registered under the scenario's definition, certification.tech_based,"
+        " or certified), the firms of highest tech orientation; each year's evaluation then applies the definition's rules.",
     )
     zjtx_share: Prob = _p(0.02, "probability", "Share of starting firms recognised as 专精特新.")
     renting_share: Prob = _p(0.3, "probability", "Share of starting firms that rent standard-factory space.")
