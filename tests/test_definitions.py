@@ -297,3 +297,11 @@ def test_seed_scenarios_name_the_indicator_their_seed_means(root):
     assert all(t.indicator != "above_size_firms" for _, m in zy._members for t in m.targets)
     assert zy.portfolio.targets[0].kind == "average_growth"
     assert not math.isnan(zy.portfolio.targets[0].threshold)
+
+
+def test_only_the_definition_in_use_lists_its_uncertain_parameters():
+    """The registry's uncertain parameters are assumptions of a run only when the scenario counts by it."""
+    national = parksim.uncertain_parameters(scenario()).key.tolist()
+    registry = parksim.uncertain_parameters(scenario(certification={"tech_based": "chongqing_registry"})).key.tolist()
+    assert not any(k.startswith("certification.chongqing_registry") for k in national)
+    assert "certification.chongqing_registry.register_prob" in registry
