@@ -333,10 +333,11 @@ GROWTH_OF = {rule[1]: name for name, rule in AGGREGATE.items() if isinstance(rul
 
 
 def previous_level(level, growth):
-    """A level's value the year before (``level / (1 + growth/100)``; NaN where the growth is undefined)."""
+    """A level's value the year before: ``level / (1 + growth/100)``, and 0 where the growth is undefined (it is
+    undefined exactly when there was nothing the year before); NaN where the level is."""
     level, growth = np.broadcast_arrays(np.asarray(level, dtype=float), np.asarray(growth, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(np.isnan(growth), np.nan, level / (1.0 + growth / 100.0))
+        return np.where(np.isnan(growth), level * 0.0, level / (1.0 + growth / 100.0))
 
 
 def aggregate(name: str, value_of) -> np.ndarray:
@@ -344,7 +345,7 @@ def aggregate(name: str, value_of) -> np.ndarray:
 
     A sum for counts and amounts; for a ratio, the ratio of the sums (so 2 of 10 firms and 8 of 10 make 50%, not
     the mean of 20% and 80% weighted equally by park size only by chance); for a growth, the growth of the summed
-    level over the summed previous-year levels. A park whose previous level is undefined (it had none) adds 0 to it.
+    level over the summed previous-year levels (a park that had nothing the year before adds 0 to them).
     """
     rule = AGGREGATE[name]
     v = np.asarray(value_of(name), dtype=float)
@@ -357,8 +358,7 @@ def aggregate(name: str, value_of) -> np.ndarray:
         den = d.sum(axis=-1)
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
     level = np.asarray(value_of(other), dtype=float)
-    prev = np.nan_to_num(previous_level(level, v), nan=0.0).sum(axis=-1)
-    return _growth(level.sum(axis=-1), prev)
+    return _growth(level.sum(axis=-1), previous_level(level, v).sum(axis=-1))
 
 
 def average_growth(now, base, years):
