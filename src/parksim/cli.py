@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 HEADLINE = [
     "total_output",
     "output_growth",
+    "value_added",
     "firms",
     "hnte_valid",
     "new_hnte",
@@ -117,6 +118,7 @@ HEADLINE = [
     "institutions",
     "hightech_service_share",
     "rd_intensity",
+    "rd_gdp_intensity",
     "industrial_workers",
     "output_per_km2",
     "above_size_firms",
