@@ -50,7 +50,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
     FF, FI, RS, RI, RR, REC = S.FF, S.FI, S.RS, S.RI, S.RR, S.REC
-    PV = P.PV
+    PV, SV = P.PV, P.SV
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
@@ -99,6 +99,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
             FI[r, FirmI.PABOVE, i],
             FI[r, FirmI.PTECH, i],
             above_rev,
+            SV[pr, FI[r, FirmI.SECTOR, i], Sec.VA],
         )
         FI[r, FirmI.PABOVE, i] = 1 if C.above_size(revenue, FI[r, FirmI.IND, i], above_rev) else 0
         FI[r, FirmI.PTECH, i] = 1 if (tech and alive) else 0
