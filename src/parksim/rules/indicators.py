@@ -77,6 +77,11 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "projects_producing": ("projects", "Projects that started production during the year."),
     "projects_dropped": ("projects", "Projects that dropped out or gave up waiting during the year."),
     "projects_waiting": ("projects", "Projects waiting for factory space or land at year end."),
+    "projects_promise_due": (
+        "projects",
+        "Projects signed since the start whose promise (seed 002: produce within 2 months renting, 6 building) fell due"
+        " during the year.",
+    ),
     "projects_on_promise": (
         "projects",
         "Projects whose promise fell due during the year that kept it: landed within 1 month of signing and producing"
@@ -286,6 +291,7 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "projects_producing": g("projects_producing") * w,
         "projects_dropped": g("projects_dropped") * w,
         "projects_waiting": g("projects_waiting") * w,
+        "projects_promise_due": g("projects_promise_due") * w,
         "projects_on_promise": g("projects_promise_kept") * w,
         "promise_kept_share": _pct(g("projects_promise_kept"), g("projects_promise_due")),
         "investment_cum": g("investment_cum"),
@@ -339,6 +345,9 @@ AGGREGATE: dict[str, object] = {
     "projects_producing": "sum",
     "projects_dropped": "sum",
     "projects_waiting": "sum",
+    "projects_promise_due": "sum",
+    "projects_on_promise": "sum",
+    "promise_kept_share": ("ratio", "projects_promise_due"),
     "investment_cum": "sum",
     "policy_cost": "sum",
 }
