@@ -79,8 +79,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "projects_waiting": ("projects", "Projects waiting for factory space or land at year end."),
     "projects_promise_due": (
         "projects",
-        "Projects signed since the start whose promise (seed 002: produce within 2 months renting, 6 building) fell due"
-        " during the year.",
+        "Projects signed since the start whose promise (seed 002: produce within 2 months renting, 6 building) fell due during the year.",
     ),
     "projects_on_promise": (
         "projects",
