@@ -31,7 +31,6 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
         PV[pr, Par.H_SCORE],
         PV[pr, Par.H_AGE],
     )
-    approval = min(1.0, PV[pr, Par.H_APPROVE] + PV[pr, Par.CULT_APPROVE])
     for i in range(n):
         if FI[r, FirmI.ALIVE, i] == 0:
             continue
@@ -45,6 +44,7 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
                 FI[r, FirmI.HON, i] = 0
                 FF[r, FirmF.HEXP, i] = t
         if FI[r, FirmI.HON, i] == 1:
+            FI[r, FirmI.POOL, i] = 0
             continue
         rd3 = 0.0
         sales3 = 0.0
@@ -54,6 +54,14 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
         age, latest = t - FF[r, FirmF.BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
         ip = (FI[r, FirmI.IP1, i] == 1) | (FI[r, FirmI.IP2, i] > 0)
         st, ht, score, field = FF[r, FirmF.ST, i], FF[r, FirmF.HT, i], FF[r, FirmF.SCORE, i], FI[r, FirmI.FIELD, i]
+        # the cultivation pool (高企培育库): a firm near the conditions is enrolled with the year's chance and stays
+        # while it is near them and not certified
+        if not C.hnte_near(rd3, sales3, latest, score, field, PV[pr, Par.POOL_SCORE], PV[pr, Par.POOL_RD], p):
+            FI[r, FirmI.POOL, i] = 0
+        elif FI[r, FirmI.POOL, i] == 0:
+            h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
+            if R.keyed_uniform(h, _I(Draw.HPOOL)) < PV[pr, Par.POOL_ENTRY]:
+                FI[r, FirmI.POOL, i] = 1
         # a firm that fails the conditions without a violation fails them with one: its violation draw (the year's
         # uniform Draw.HVIOL, computed where it is used) is needed only by a firm that meets all the others
         if not C.hnte_eligible(age, rd3, sales3, latest, st, ht, score, ip, field, False, p):
@@ -63,15 +71,33 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
             age, rd3, sales3, latest, st, ht, score, ip, field, R.keyed_uniform(h, _I(Draw.HVIOL)) < PV[pr, Par.H_VIOL], p
         ):
             continue
-        prob = min(1.0, (PV[pr, Par.H_REAPPLY] if expired else PV[pr, Par.H_APPLY]) + PV[pr, Par.CULT_APPLY])
+        pool = FI[r, FirmI.POOL, i]
+        prob = C.hnte_apply(expired, pool, PV[pr, Par.H_APPLY], PV[pr, Par.H_REAPPLY], PV[pr, Par.POOL_APPLY], PV[pr, Par.CULT_APPLY])
         if R.keyed_uniform(h, _I(Draw.HAPPLY)) < prob:
             RI[r, RepI.APPLY] += 1
+            approval = C.hnte_approval(
+                FI[r, FirmI.HEVER, i], pool, PV[pr, Par.H_APPROVE], PV[pr, Par.H_RENEW], PV[pr, Par.POOL_APPROVE], PV[pr, Par.CULT_APPROVE]
+            )
             if R.keyed_uniform(h, _I(Draw.HAPPROVE)) < approval:
                 if FI[r, FirmI.HEVER, i] == 0:
                     RI[r, RepI.NEWH] += 1
                 FI[r, FirmI.HON, i] = 1
                 FI[r, FirmI.HEVER, i] = 1
+                FI[r, FirmI.POOL, i] = 0
                 FF[r, FirmF.HEXP, i] = t + 12.0 * PV[pr, Par.H_VALID]
+
+
+@numba.njit(**_LEAN)
+def _hnte_valid(FF, FI, r, i, t):
+    """Whether firm i holds a high-tech certificate valid at month end t (one that lapsed since the last round does not
+    count: 有效期内高新技术企业 are the firms whose certificate is valid at the date counted)."""
+    return FI[r, FirmI.HON, i] == 1 and FF[r, FirmF.HEXP, i] > t
+
+
+@numba.njit(**_LEAN)
+def _zjtx_valid(FF, FI, r, i, t):
+    """Whether firm i holds a 专精特新 recognition valid at month end t."""
+    return FI[r, FirmI.ZON, i] == 1 and FF[r, FirmF.ZEXP, i] > t
 
 
 @numba.njit(**_LEAN)
@@ -96,7 +122,7 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
             C._ratio(FF[r, RD + last, i], rev),
             FI[r, FirmI.IP1, i],
             FI[r, FirmI.IP2, i],
-            FI[r, FirmI.HON, i],
+            1 if _hnte_valid(FF, FI, r, i, t) else 0,
             p,
         )
         FI[r, FirmI.TSME, i] = 1 if ok else 0

@@ -143,8 +143,26 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
         (Par.H_APPROVE, "approval_prob"),
         (Par.H_VIOL, "violation_prob"),
         (Par.H_REVOKE, "revocation_prob"),
+        (Par.H_RENEW, "renewal_approval_prob"),
+        (Par.POOL_SCORE, "pool_score_margin"),
+        (Par.POOL_RD, "pool_rd_share"),
+        (Par.POOL_ENTRY, "pool_entry_prob"),
+        (Par.POOL_APPLY, "pool_apply_prob"),
+        (Par.POOL_APPROVE, "pool_approval_boost"),
+        (Par.POOL_GAIN, "pool_score_gain"),
     ):
         put(k, getattr(h, name), f"certification.hnte.{name}")
+    PV[:, Par.POOL_ENTRY] = np.minimum(1.0, PV[:, Par.POOL_ENTRY] + E.hnte_pool_entry_boost)
+    tr = scn.traits
+    for k, name in (
+        (Par.SCORE_GAIN, "score_gain"),
+        (Par.RD_GROWTH, "rd_share_growth"),
+        (Par.RD_ADOPT, "rd_adoption_rate"),
+        (Par.INST_ADOPT, "rd_institution_adoption_rate"),
+        (Par.SMALL_ADOPT, "small_firm_factor"),
+    ):
+        put(k, getattr(tr, name), f"traits.{name}")
+    PV[:, Par.ADOPT_FACTOR] = E.rd_adoption_factor
     PV[:, Par.H_VALID] = h.validity_years
     PV[:, Par.H_MONTH] = h.round_month
     t = cert.tech_sme
