@@ -90,6 +90,7 @@ Par = layout(
     # firms' traits over time
     "SCORE_GAIN",  # innovation points an R&D-active firm gains a year
     "RD_GROWTH",  # yearly log-growth of an R&D-active firm's R&D share
+    "HT_GAIN",  # yearly gain of an R&D-active firm's high-tech revenue share
     "RD_ADOPT",  # yearly hazard that an above-size R&D-inactive firm starts R&D
     "INST_ADOPT",  # yearly hazard that an above-size R&D-active firm sets up an R&D institution
     "SMALL_ADOPT",  # factor on both hazards for a firm below the above-size threshold

@@ -64,7 +64,8 @@ def _traits_year(r, i, y, pr, Y, seed, park, above, FF, FI, RI, PV, SV, SD):
     An R&D-inactive firm starts R&D with the year's adoption chance (its share drawn from the sector's, half of it
     spent in the year it starts); an R&D-active one sets up an R&D institution with the institution's chance (firm-size
     dependent, raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). A firm R&D-active all
-    year gains innovation points (more in the cultivation pool) and raises its R&D share of the years ahead.
+    year gains innovation points (more in the cultivation pool) and high-tech revenue share, and raises its R&D share of
+    the years ahead.
     """
     s = FI[r, FirmI.SECTOR, i]
     h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
@@ -84,6 +85,7 @@ def _traits_year(r, i, y, pr, Y, seed, park, above, FF, FI, RI, PV, SV, SD):
             FI[r, FirmI.RDINST, i] = 1
             RI[r, RepI.NEWINST] += 1
     FF[r, FirmF.SCORE, i] = F.improved_score(FF[r, FirmF.SCORE, i], PV[pr, Par.SCORE_GAIN] + PV[pr, Par.POOL_GAIN] * FI[r, FirmI.POOL, i])
+    FF[r, FirmF.HT, i] = min(1.0, FF[r, FirmF.HT, i] + PV[pr, Par.HT_GAIN])
     g = R.exp(PV[pr, Par.RD_GROWTH])
     for k in range(y + 1, Y):
         FF[r, NF0 + k, i] *= g

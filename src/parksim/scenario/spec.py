@@ -543,7 +543,7 @@ class Traits(_Model):
         plausible=(0, 2),
     )
     score_gain: NonNeg = _p(
-        _unif(0.5, 2.0),
+        _unif(1.0, 3.0),
         "points/year",
         "Innovation points (of the high-tech score's 100) an R&D-active firm gains a year as it files IP and converts"
         " results; together with `rd_share_growth` it lets firms cross the thresholds over time, as the national"
@@ -552,12 +552,21 @@ class Traits(_Model):
         limit=(0, 100),
         plausible=(0, 10),
     )
+    hightech_share_gain: Real = _p(
+        _unif(0.02, 0.06),
+        "ratio/year",
+        "Yearly gain of an R&D-active firm's high-tech product/service share of revenue (new products from its R&D"
+        " replace old ones; the high-tech enterprise needs 60%). Assumption: 2-6 points a year, so that a firm at 50%"
+        " needs several years; with `score_gain` and `rd_share_growth` calibrated to the HNTE stock's growth.",
+        limit=(-1, 1),
+        plausible=(-0.1, 0.2),
+    )
     rd_share_growth: Real = _p(
-        _unif(0.0, 0.06),
+        _unif(0.02, 0.08),
         "log/year",
         "Yearly log-growth of an R&D-active firm's R&D share of revenue. Ningxia above-size industrial R&D ÷ revenue"
         " rose 0.72% (2017) -> 0.94% (2020), about +9% a year, which includes firms starting R&D"
-        " (research/ningxia-national.md §2); the part of firms already active is taken as 0-6% a year (assumption).",
+        " (research/ningxia-national.md §2); the part of firms already active is taken as 2-8% a year (assumption).",
         "assumption (research/ningxia-national.md §2)",
         limit=(-1, 1),
         plausible=(-0.2, 0.3),

@@ -157,6 +157,7 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     for k, name in (
         (Par.SCORE_GAIN, "score_gain"),
         (Par.RD_GROWTH, "rd_share_growth"),
+        (Par.HT_GAIN, "hightech_share_gain"),
         (Par.RD_ADOPT, "rd_adoption_rate"),
         (Par.INST_ADOPT, "rd_institution_adoption_rate"),
         (Par.SMALL_ADOPT, "small_firm_factor"),
