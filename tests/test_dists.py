@@ -49,6 +49,17 @@ def test_uncertain_parameter_is_drawn_once_per_replication():
         "levers.credit.exit_factor",
         "levers.rent_subsidy.delay_factor",
         "levers.rent_subsidy.dropout_factor",
+        "levers.rd_coverage.hazard_factor",
+        # the ranges of the high-tech renewal and cultivation pool and of the firms' traits over time (issue 16)
+        "certification.hnte.renewal_approval_prob",
+        "certification.hnte.pool_entry_prob",
+        "certification.hnte.pool_approval_boost",
+        "certification.hnte.pool_score_gain",
+        "traits.rd_adoption_rate",
+        "traits.rd_institution_adoption_rate",
+        "traits.score_gain",
+        "traits.hightech_share_gain",
+        "traits.rd_share_growth",
     }
     draws = [realise(scn, Streams(7, r)) for r in range(40)]
     probs = [d.certification.hnte.approval_prob for d in draws]
