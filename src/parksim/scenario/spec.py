@@ -387,8 +387,7 @@ class Hnte(_Model):
     reapply_prob: Prob = _p(
         0.95,
         "probability",
-        "Chance that an eligible firm whose certificate expires in this round applies again (its approval:"
-        " `renewal_approval_prob`).",
+        "Chance that an eligible firm whose certificate expires in this round applies again (its approval: `renewal_approval_prob`).",
     )
     approval_prob: Prob = _p(
         _unif(0.65, 0.75),
