@@ -58,20 +58,20 @@ def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
 
 
 @numba.njit(**_LEAN)
-def _traits_year(r, i, y, pr, Y, seed, park, above, FF, FI, RI, PV, SV, SD):
+def _traits_year(r, i, y, pr, Y, seed, park, above, g, FF, FI, RI, PV, SV, SD):
     """Firm i's traits over year y (alive at its end; ``above``: above size this year), before its year's R&D is formed.
 
     An R&D-inactive firm starts R&D with the year's adoption chance (its share drawn from the sector's, half of it
     spent in the year it starts); an R&D-active one sets up an R&D institution with the institution's chance (firm-size
     dependent, raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). A firm R&D-active all
-    year gains innovation points (more in the cultivation pool) and high-tech revenue share, and raises its R&D share of
-    the years ahead.
+    year gains innovation points (more in the cultivation pool) and high-tech revenue share, and its R&D share of the
+    years ahead grows by the factor ``g`` a year.
     """
-    s = FI[r, FirmI.SECTOR, i]
-    h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
     if FI[r, FirmI.RDACT, i] == 0:
+        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
         prob = F.adoption_prob(PV[pr, Par.RD_ADOPT], above, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR])
         if R.keyed_uniform(h, _I(Draw.RDSTART)) < prob:
+            s = FI[r, FirmI.SECTOR, i]
             FI[r, FirmI.RDACT, i] = 1
             share = R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), R.keyed_normal_at(h, _I(ADOPT_NORMAL)))
             sd = SV[pr, s, Sec.RD_NOISE]
@@ -80,13 +80,13 @@ def _traits_year(r, i, y, pr, Y, seed, park, above, FF, FI, RI, PV, SV, SD):
             FF[r, NF0 + y, i] *= 0.5  # started during the year: half a year's R&D on average
         return
     if FI[r, FirmI.RDINST, i] == 0:
+        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
         prob = F.adoption_prob(PV[pr, Par.INST_ADOPT], above, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR])
         if R.keyed_uniform(h, _I(Draw.RDINST)) < prob:
             FI[r, FirmI.RDINST, i] = 1
             RI[r, RepI.NEWINST] += 1
     FF[r, FirmF.SCORE, i] = F.improved_score(FF[r, FirmF.SCORE, i], PV[pr, Par.SCORE_GAIN] + PV[pr, Par.POOL_GAIN] * FI[r, FirmI.POOL, i])
     FF[r, FirmF.HT, i] = min(1.0, FF[r, FirmF.HT, i] + PV[pr, Par.HT_GAIN])
-    g = R.exp(PV[pr, Par.RD_GROWTH])
     for k in range(y + 1, Y):
         FF[r, NF0 + k, i] *= g
 
@@ -116,6 +116,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     for c in range(k):
         sums[c] = 0.0
     mult = PV[pr, Par.RD_MULT]
+    g = R.exp(PV[pr, Par.RD_GROWTH])  # yearly factor on an R&D-active firm's R&D share of the years ahead
     t = 12.0 * (y + 1)
     for i in range(n):
         alive = FI[r, FirmI.ALIVE, i] == 1
@@ -123,7 +124,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
         # above size this year: an industrial firm in the park at the year end whose year's revenue reaches the threshold
         above = alive and C.above_size(revenue, FI[r, FirmI.IND, i], above_rev)
         if alive:
-            _traits_year(r, i, y, pr, Y, seed, park, above, FF, FI, RI, PV, SV, SD)
+            _traits_year(r, i, y, pr, Y, seed, park, above, g, FF, FI, RI, PV, SV, SD)
         # the year's R&D: its monthly output times the firm's R&D intensity that year (and the lever's multiplier)
         FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * mult
         if (
