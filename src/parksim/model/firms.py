@@ -138,6 +138,7 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FF[r, FirmF.HEXP, i] = -np.inf
     FF[r, FirmF.ZEXP, i] = -np.inf
     FF[r, FirmF.FLOOR, i] = 0.0
+    FF[r, FirmF.RDG, i] = 1.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
     FR[r, i] = R.next_u64(st)  # the root of the firm's monthly noise (R.keyed_normal(root, month))

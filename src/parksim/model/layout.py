@@ -285,6 +285,7 @@ FirmF = layout(
     "ZEXP",
     "FLOOR",
     "SHARE",
+    "RDG",  # factor on the firm's R&D share from its yearly growth since it was created (traits.rd_share_growth)
 )
 
 
@@ -330,13 +331,15 @@ Draw = layout(
     "ZAPPROVE",
     "LISTING",
     "HPOOL",  # enrolment in the cultivation pool
-    "RDSTART",  # starting R&D
-    "RDINST",  # setting up an R&D institution
 )
 
-#: normal numbers of a firm's yearly root (R.keyed_normal_at; indices far from the uniforms' outputs): the R&D share of
-#: a firm that starts R&D, then its R&D noise of each later year (ADOPT_NORMAL + 1 + year)
-ADOPT_NORMAL = 8
+#: the draws of a firm's traits over time, numbers of the sequence of its monthly-noise root (``FR``, whose normal number
+#: m is the noise of month m, outputs m * 2**20 + 1, ...): uniform TRAIT_U + 8 year + Trait.X (outputs from 2**50 on)
+#: and normal TRAIT_Z + 64 year + k (outputs from 2**41 on: k = 0 the R&D share of a firm that starts R&D, 1 + k' its
+#: R&D noise of year k'); a single mix each, cheaper than a hash of the firm's key at every year end
+TRAIT_U = 1 << 50
+TRAIT_Z = 1 << 21
+Trait = layout("Trait", "RDSTART", "RDINST")
 
 
 # projects

@@ -17,11 +17,12 @@ from parksim.model import fastrand as R
 from parksim.model.firms import _firm_level, _firm_year, _key, _new_firm, _starting_firms, _stream
 from parksim.model.jit import _ENTRY, _I, _JIT, _LEAN
 from parksim.model.layout import (
-    ADOPT_NORMAL,
     ERR_OCCUPIED,
     ERR_OVERFLOW,
     HISTORY,
     NF0,
+    TRAIT_U,
+    TRAIT_Z,
     Draw,
     FirmF,
     FirmI,
@@ -31,6 +32,7 @@ from parksim.model.layout import (
     Root,
     Sec,
     SecDist,
+    Trait,
 )
 from parksim.model.random import INSTITUTIONS, MACRO, SECTOR
 from parksim.model.rounds import _hnte_round, _hnte_valid, _tech_sme, _zjtx_round, _zjtx_valid
@@ -58,37 +60,30 @@ def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
 
 
 @numba.njit(**_LEAN)
-def _traits_year(r, i, y, pr, Y, seed, park, above, g, FF, FI, RI, PV, SV, SD):
-    """Firm i's traits over year y (alive at its end; ``above``: above size this year), before its year's R&D is formed.
+def _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD):
+    """Firm i's adoption of R&D practices over year y (in the park at its end; ``above``: above size this year), before
+    its year's R&D is formed.
 
     An R&D-inactive firm starts R&D with the year's adoption chance (its share drawn from the sector's, half of it
-    spent in the year it starts); an R&D-active one sets up an R&D institution with the institution's chance (firm-size
-    dependent, raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). A firm R&D-active all
-    year gains innovation points (more in the cultivation pool) and high-tech revenue share, and its R&D share of the
-    years ahead grows by the factor ``g`` a year.
+    spent in the year it starts); an R&D-active one sets up an R&D institution with the institution's chance
+    (``chances``: starting R&D above size, below it, an institution above size, below it; firm-size dependent and
+    raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). (R&D-active firms' yearly
+    improvement is in the high-tech round: :func:`parksim.model.rounds._hnte_round`.)
     """
+    root = FR[r, i]
     if FI[r, FirmI.RDACT, i] == 0:
-        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
-        prob = F.adoption_prob(PV[pr, Par.RD_ADOPT], above, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR])
-        if R.keyed_uniform(h, _I(Draw.RDSTART)) < prob:
+        if R.keyed_uniform(root, _I(TRAIT_U + 8 * y + Trait.RDSTART)) < chances[0 if above else 1]:
             s = FI[r, FirmI.SECTOR, i]
             FI[r, FirmI.RDACT, i] = 1
-            share = R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), R.keyed_normal_at(h, _I(ADOPT_NORMAL)))
+            z = TRAIT_Z + 64 * y
+            share = R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), R.keyed_normal_at(root, _I(z)))
             sd = SV[pr, s, Sec.RD_NOISE]
             for k in range(y, Y):
-                FF[r, NF0 + k, i] = F.rd_efficiency(share, True, sd, R.keyed_normal_at(h, _I(ADOPT_NORMAL + 1 + k)))
+                FF[r, NF0 + k, i] = F.rd_efficiency(share, True, sd, R.keyed_normal_at(root, _I(z + 1 + k)))
             FF[r, NF0 + y, i] *= 0.5  # started during the year: half a year's R&D on average
-        return
-    if FI[r, FirmI.RDINST, i] == 0:
-        h = _firm_year(seed, park, FI[r, FirmI.KEY, i], y)
-        prob = F.adoption_prob(PV[pr, Par.INST_ADOPT], above, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR])
-        if R.keyed_uniform(h, _I(Draw.RDINST)) < prob:
-            FI[r, FirmI.RDINST, i] = 1
-            RI[r, RepI.NEWINST] += 1
-    FF[r, FirmF.SCORE, i] = F.improved_score(FF[r, FirmF.SCORE, i], PV[pr, Par.SCORE_GAIN] + PV[pr, Par.POOL_GAIN] * FI[r, FirmI.POOL, i])
-    FF[r, FirmF.HT, i] = min(1.0, FF[r, FirmF.HT, i] + PV[pr, Par.HT_GAIN])
-    for k in range(y + 1, Y):
-        FF[r, NF0 + k, i] *= g
+    elif R.keyed_uniform(root, _I(TRAIT_U + 8 * y + Trait.RDINST)) < chances[2 if above else 3]:
+        FI[r, FirmI.RDINST, i] = 1
+        RI[r, RepI.NEWINST] += 1
 
 
 @numba.njit(**_LEAN)
@@ -99,7 +94,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
-    FF, FI, RS, RI, RR, REC = S.FF, S.FI, S.RS, S.RI, S.RR, S.REC
+    FF, FI, FR, RS, RI, RR, REC = S.FF, S.FI, S.FR, S.RS, S.RI, S.RR, S.REC
     PV, SV, SD = P.PV, P.SV, P.SD
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
@@ -116,17 +111,24 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     for c in range(k):
         sums[c] = 0.0
     mult = PV[pr, Par.RD_MULT]
-    g = R.exp(PV[pr, Par.RD_GROWTH])  # yearly factor on an R&D-active firm's R&D share of the years ahead
+    # the year's adoption chances: starting R&D above size, below it; an R&D institution above size, below it
+    chances = (
+        F.adoption_prob(PV[pr, Par.RD_ADOPT], True, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.RD_ADOPT], False, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.INST_ADOPT], True, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.INST_ADOPT], False, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+    )
     t = 12.0 * (y + 1)
     for i in range(n):
         alive = FI[r, FirmI.ALIVE, i] == 1
         revenue = FF[r, REV + col, i]
         # above size this year: an industrial firm in the park at the year end whose year's revenue reaches the threshold
         above = alive and C.above_size(revenue, FI[r, FirmI.IND, i], above_rev)
-        if alive:
-            _traits_year(r, i, y, pr, Y, seed, park, above, g, FF, FI, RI, PV, SV, SD)
-        # the year's R&D: its monthly output times the firm's R&D intensity that year (and the lever's multiplier)
-        FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * mult
+        if alive and (FI[r, FirmI.RDACT, i] == 0 or FI[r, FirmI.RDINST, i] == 0):
+            _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD)
+        # the year's R&D: its monthly output times the firm's R&D intensity that year, grown since it was created
+        # (and the lever's multiplier)
+        FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * FF[r, FirmF.RDG, i] * mult
         if (
             alive
             and FI[r, FirmI.LISTED, i] == 0

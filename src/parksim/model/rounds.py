@@ -13,11 +13,18 @@ from parksim.model.firms import _firm_level, _firm_year
 from parksim.model.jit import _I, _LEAN
 from parksim.model.layout import HISTORY, NF0, Draw, FirmF, FirmI, Par, RepI, _HnteP, _ZjtxP
 from parksim.rules import certification as C
+from parksim.rules import firms as F
 
 
 @numba.njit(**_LEAN)
 def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
-    """The yearly high-tech enterprise round (as ParkModel's): expiry, revocation, then applications of eligible firms."""
+    """The yearly high-tech enterprise round (as ParkModel's): the R&D-active firms' yearly improvement, then expiry,
+    revocation, the cultivation pool and the applications of eligible firms.
+
+    A firm R&D-active in the park gains innovation points (more in the cultivation pool) and high-tech revenue share
+    over the year, and its R&D share grows by the factor ``g`` (``FirmF.RDG``, which multiplies its R&D from this year
+    on): the round sees the year's improvement (``traits.*``; done here, where the round reads those columns anyway).
+    """
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     p = _HnteP(
@@ -31,9 +38,16 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
         PV[pr, Par.H_SCORE],
         PV[pr, Par.H_AGE],
     )
+    g = R.exp(PV[pr, Par.RD_GROWTH])
     for i in range(n):
         if FI[r, FirmI.ALIVE, i] == 0:
             continue
+        if FI[r, FirmI.RDACT, i] == 1:
+            FF[r, FirmF.SCORE, i] = F.improved_score(
+                FF[r, FirmF.SCORE, i], PV[pr, Par.SCORE_GAIN] + PV[pr, Par.POOL_GAIN] * FI[r, FirmI.POOL, i]
+            )
+            FF[r, FirmF.HT, i] = min(1.0, FF[r, FirmF.HT, i] + PV[pr, Par.HT_GAIN])
+            FF[r, FirmF.RDG, i] *= g
         expired = False
         if FI[r, FirmI.HON, i] == 1 and FF[r, FirmF.HEXP, i] <= t:
             FI[r, FirmI.HON, i] = 0

@@ -46,7 +46,7 @@ class _Values:
     def num(self, value, path: str):
         from parksim.model.random import key_of, param_uniforms
         from parksim.model.realise import _draw, _realise_spec, has_uncertain_parameters
-        from parksim.scenario.dists import _Spec
+        from parksim.scenario.dists import Uniform, _Spec
 
         if not isinstance(value, _Spec):
             return float(value)
@@ -55,7 +55,10 @@ class _Values:
                 self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
             else:  # the uniforms _draw would take, for all replications at once
                 u = param_uniforms(self.seed, self.reps, key_of(path))
-                self._cache[path] = np.array([float(value.ppf(x)) for x in u.tolist()])
+                if isinstance(value, Uniform):  # elementwise the same arithmetic as one number at a time
+                    self._cache[path] = np.asarray(value.ppf(np.asarray(u, dtype=float)), dtype=float)
+                else:
+                    self._cache[path] = np.array([float(value.ppf(x)) for x in u.tolist()])
         return self._cache[path]
 
     def code(self, value, path: str) -> np.ndarray:
