@@ -144,7 +144,8 @@ def test_the_rd_coverage_campaign_raises_the_shares_at_its_cost(engine):
 
 def test_above_size_firms_are_those_in_the_park_at_the_year_end(engine):
     """200 industrial firms, each well above the threshold, without growth or noise, half of them exiting each
-    year: every above-size firm counted at a year end is a firm in the park then (exits during the year are not)."""
+    year: every above-size firm counted at a year end is a firm in the park then (exits during the year are not),
+    and their revenue's growth on a comparable basis (the same firms' last year) is 0."""
     scn = parksim.scenario_from_dict(
         {
             "simulation": {"start_year": 2023, "years": 2},
@@ -158,6 +159,7 @@ def test_above_size_firms_are_those_in_the_park_at_the_year_end(engine):
     firms, above = res.value_matrix("firms"), res.value_matrix("above_size_firms")
     assert (firms < 200).all()  # some exited: the case the count must not include
     assert (above == firms).all()
+    np.testing.assert_allclose(res.value_matrix("above_size_output_growth"), 0.0, atol=1e-9)
 
 
 def test_a_certificate_that_lapses_in_december_does_not_count_at_the_year_end(engine, write):

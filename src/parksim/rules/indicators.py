@@ -33,7 +33,10 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "above_size_firms": ("firms", "Industrial firms in the park at year end whose yearly revenue >= the above-size threshold (规上)."),
     "new_above_size": ("firms", "Above-size firms this year that were not above size the previous year."),
     "above_size_output": ("亿元", "Revenue of above-size industrial firms."),
-    "above_size_output_growth": ("%", "Growth of above-size industrial revenue over the previous year's above-size revenue."),
+    "above_size_output_growth": (
+        "%",
+        "Growth of above-size industrial revenue on a comparable basis (可比口径): this year's above-size firms' revenue over the same firms' revenue the previous year.",
+    ),
     "above_size_rd_intensity": ("%", "R&D ÷ revenue of above-size industrial firms."),
     "above_size_rd_active_share": ("%", "Share of above-size industrial firms with R&D activity."),
     "above_size_rd_institution_share": ("%", "Share of above-size industrial firms with their own R&D institution."),
@@ -145,15 +148,15 @@ def add_year_sums(
     one by one, for both engines) or arrays (one entry per firm, e.g. in a check).
     Revenue and R&D count every firm (an exit's part-year output is the park's);
     stocks (firms, certificates, workers) count the firms alive at the year end, and so do the above-size
-    firms and their sums (the year's above-size firms are those in the park at its end; ``prev_above`` marks
-    last year's, so the previous year's above-size revenue is the one reported then). ``hnte_valid`` and
-    ``zjtx_valid`` are the certificates valid at the year end.
+    firms and their sums (the year's above-size firms are those in the park at its end). Their growth is on a
+    comparable basis (可比口径, as the statistics bureau computes 规上 growth): this year's above-size firms'
+    revenue over the same firms' last-year revenue. ``prev_above`` marks last year's above-size firms (for the new
+    ones). ``hnte_valid`` and ``zjtx_valid`` are the certificates valid at the year end.
     """
     a = alive != 0
     ind = industrial != 0
     tech = a & (tech_based != 0)
     above = a & above_size(revenue, industrial, above_size_revenue)  # 规上: in the park at the year end
-    was_above = prev_above != 0
     out[0] += total(revenue)
     out[1] += total(revenue_prev)
     out[2] += total(where(ind, revenue, 0.0))
@@ -167,7 +170,7 @@ def add_year_sums(
     out[10] += total(above)
     out[11] += total(above & (prev_above == 0))
     out[12] += total(where(above, revenue, 0.0))
-    out[13] += total(where(was_above, revenue_prev, 0.0))
+    out[13] += total(where(above, revenue_prev, 0.0))  # the same firms' last year (可比口径)
     out[14] += total(where(above, rd, 0.0))
     out[15] += total(above & (rd_active != 0))
     out[16] += total(above & (rd_institution != 0))
