@@ -98,11 +98,18 @@ def _parks(result) -> list[tuple[str, object]]:
 
 
 def compared_indicator_years(scenario) -> list[tuple[str, int]]:
-    """The distinct (indicator, year) pairs the scenario targets; without targets, every indicator in the last year."""
-    from parksim.experiments.montecarlo import expand_targets
-    from parksim.rules.indicators import INDICATORS
+    """The distinct (indicator, year) pairs the scenario's targets read (a portfolio's own targets and an average
+    growth's base included); without targets, every indicator in the last year."""
+    from parksim.experiments.montecarlo import expand_targets, portfolio_targets
+    from parksim.rules.indicators import GROWTH_OF, INDICATORS
 
-    pairs = list(dict.fromkeys((s.indicator, int(s.year)) for s in expand_targets(scenario)))
+    first = scenario.simulation.start_year
+    read = []
+    for s in expand_targets(scenario) + portfolio_targets(scenario):
+        read.append((s.indicator, int(s.year)))
+        if s.base_year is not None and s.base_value is None:  # the model's base: a simulated year, or the year before
+            read += [(s.indicator, first), (GROWTH_OF[s.indicator], first)] if s.base_year < first else [(s.indicator, s.base_year)]
+    pairs = list(dict.fromkeys(read))
     last = scenario.simulation.start_year + scenario.simulation.years - 1
     return pairs or [(name, last) for name in INDICATORS]
 

@@ -49,8 +49,8 @@ def test_assessment_plot_colours_and_steps_at_the_decision_month(ningxia):
 
 def test_fan_panels_are_titled_with_target_labels(ningxia):
     park = next(iter(ningxia.parks.values()))
-    title = fan_title(park.specs, "hnte_valid")
-    assert "high-tech enterprises" in title and title.endswith("hnte_valid [firms]")
+    title = fan_title(park.specs, "total_output")
+    assert "500亿元" in title and title.endswith("total_output [亿元]")
 
 
 def test_portfolio_fan_figure_has_a_panel_per_park(ningxia):

@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 HEADLINE = [
     "total_output",
     "output_growth",
+    "value_added",
     "firms",
     "hnte_valid",
     "new_hnte",
@@ -117,6 +118,7 @@ HEADLINE = [
     "institutions",
     "hightech_service_share",
     "rd_intensity",
+    "rd_gdp_intensity",
     "industrial_workers",
     "output_per_km2",
     "above_size_firms",
@@ -182,6 +184,8 @@ def _cmd_validate(args) -> int:
         print(f"  portfolio of {len(members)} parks: {', '.join(name for name, _ in members)}")
         counts = [f"{name} {len(m.targets)}" for name, m in members]
         print(f"  targets per park (a target with a `parks` list holds only those parks): {', '.join(counts)}")
+        if scn.portfolio.targets:
+            print(f"  targets of the parks together (portfolio) {len(scn.portfolio.targets)}")
     from parksim.scenario.loader import targets_replaced
 
     for note in targets_replaced(args.scenario):
@@ -233,7 +237,7 @@ def _cmd_simulate(args) -> int:
 
         width = max(display_width(t) for t in rp.targets.target)
         for r in rp.targets.itertuples(index=False):
-            unit = INDICATORS[r.indicator][0]
+            unit = r.unit
             mark = "met   " if r.met else "missed"
             need = f"{r.comparison} {r.threshold:,.10g} in {r.year}"
             print(f"  {mark} {pad(r.target, width)}  {format_value(r.value, unit)} {unit} (needs {need})")

@@ -76,10 +76,10 @@ def replay(scenario, *, seed: int, replication: int = 0, engine: str = "simpy", 
     met = one.met()[0] if len(one.specs) else np.zeros(0, dtype=bool)
     targets = pd.DataFrame(
         [
-            (s.label, s.indicator, s.year, s.comparison, s.threshold, float(one.value(s.indicator, s.year)[0]), bool(m))
+            (s.label, s.indicator, s.year, s.comparison, s.threshold, float(one.target_value(s)[0]), bool(m), s.unit)
             for s, m in zip(one.specs, met, strict=True)
         ],
-        columns=["target", "indicator", "year", "comparison", "threshold", "value", "met"],
+        columns=["target", "indicator", "year", "comparison", "threshold", "value", "met", "unit"],
     )
     statuses = pd.DataFrame(columns=["year", "status"])
     if one.assessment_def is not None:

@@ -197,7 +197,10 @@ def compare(
     scenarios = [_as_scenario(base), *(_as_scenario(v) for v in variants)]
     if any(s.portfolio is not None for s in scenarios):
         raise InputError("compare: portfolios of parks cannot be compared yet; compare single-park scenarios")
-    labels = [[(t.label, t.indicator, t.comparison, t.threshold, t.year) for t in s.targets] for s in scenarios]
+    labels = [
+        [(t.label, t.indicator, t.comparison, t.threshold, t.year, t.kind, t.base_year, t.base_value, t.tolerance) for t in s.targets]
+        for s in scenarios
+    ]
     statuses = [s.assessment.statuses if s.assessment is not None else None for s in scenarios]
     for s, lab, st in zip(scenarios[1:], labels[1:], statuses[1:], strict=True):
         if lab != labels[0]:

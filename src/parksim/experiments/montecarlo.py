@@ -6,7 +6,7 @@ import os
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -18,10 +18,11 @@ from parksim.experiments.estimate import check_memory, estimate
 from parksim.experiments.stats import compare, wilson, wilson_half_width
 from parksim.model.random import normalize_seed
 from parksim.rules.assessment import OUTCOMES
-from parksim.rules.indicators import INDICATORS
+from parksim.rules.indicators import GROWTH_OF, INDICATORS, aggregate, average_growth, previous_level
 from parksim.scenario.finite import check_finite, unlimited
+from parksim.scenario.policy import PORTFOLIO_NAME
 
-TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications"]
+TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications", "unit"]
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _NAMES = list(INDICATORS)
 #: per replication and year, beside the indicators: the assessment's outcome code
@@ -31,27 +32,78 @@ _COLUMNS = _NAMES + _ASSESS
 _INDEX = {n: i for i, n in enumerate(_COLUMNS)}
 
 
+#: the name under which a portfolio's own targets (over its parks together) are reported
+PORTFOLIO = PORTFOLIO_NAME
+
+
 @dataclass(frozen=True)
 class TargetSpec:
-    """One checked target (a yearly target expands into one per simulated year)."""
+    """One checked target (a yearly target expands into one per simulated year).
+
+    Its value (:meth:`values`) is the indicator at the end of ``year`` (a level), or, with ``base_year``, the
+    indicator's average (compound) growth in % a year from ``base_year`` to ``year`` (年均增长): from
+    ``base_value`` if given, else from the indicator's value in the base year (the model's own). Comparison ``~`` is
+    a band (左右, "about"): met within ``threshold ± tolerance``. ``parks``: a portfolio's target, on the indicator
+    over these parks together (:func:`parksim.rules.indicators.aggregate`).
+    """
 
     label: str
     indicator: str
     year: int
     comparison: str
     threshold: float
+    tolerance: float = 0.0
+    base_year: int | None = None
+    base_value: float | None = None
+    parks: tuple[str, ...] | None = None
+
+    @property
+    def unit(self) -> str:
+        """The unit of the target's value: the indicator's, or % a year for an average growth."""
+        return "%/year" if self.base_year is not None else INDICATORS.get(self.indicator, ("",))[0]
+
+    def values(self, level) -> np.ndarray:
+        """Per-replication values of what the target checks; ``level(indicator, year)`` gives an indicator's
+        values (also the year before the first simulated one, for an indicator with a growth indicator)."""
+        v = level(self.indicator, self.year)
+        if self.base_year is None:
+            return v
+        base = np.full(np.shape(v), float(self.base_value)) if self.base_value is not None else level(self.indicator, self.base_year)
+        return average_growth(v, base, self.year - self.base_year)
+
+    def met(self, level) -> np.ndarray:
+        return compare(self.values(level), self.comparison, self.threshold, self.tolerance)
+
+
+def _specs(targets, years, parks=None) -> list[TargetSpec]:
+    out = []
+    for t in targets:
+        extra = dict(
+            tolerance=float(t.tolerance),
+            base_year=t.base_year,
+            base_value=None if t.base_value is None else float(t.base_value),
+            parks=parks if parks is None else tuple(t.parks or parks),
+        )
+        if t.year == "each":
+            out += [TargetSpec(f"{t.label} ({y})", t.indicator, y, t.comparison, float(t.threshold), **extra) for y in years]
+        else:
+            out.append(TargetSpec(t.label, t.indicator, int(t.year), t.comparison, float(t.threshold), **extra))
+    return out
 
 
 def expand_targets(scenario) -> list[TargetSpec]:
+    """The scenario's targets as checks (a yearly target expands into one per simulated year)."""
     first = scenario.simulation.start_year
-    years = range(first, first + scenario.simulation.years)
-    out = []
-    for t in scenario.targets:
-        if t.year == "each":
-            out += [TargetSpec(f"{t.label} ({y})", t.indicator, y, t.comparison, float(t.threshold)) for y in years]
-        else:
-            out.append(TargetSpec(t.label, t.indicator, int(t.year), t.comparison, float(t.threshold)))
-    return out
+    return _specs(scenario.targets, range(first, first + scenario.simulation.years))
+
+
+def portfolio_targets(scenario) -> list[TargetSpec]:
+    """A portfolio's own targets (``[[portfolio.targets]]``), each over its parks together (default: all)."""
+    if scenario.portfolio is None:
+        return []
+    first = scenario.simulation.start_year
+    names = tuple(p.name for p in scenario.portfolio.parks)
+    return _specs(scenario.portfolio.targets, range(first, first + scenario.simulation.years), names)
 
 
 # --- workers ------------------------------------------------------------------------
@@ -195,6 +247,39 @@ def binding_target(binding: pd.DataFrame) -> str | None:
     return str(binding.iloc[0].target)
 
 
+def target_table(specs: list[TargetSpec], met: np.ndarray, labels: list[str] | None = None) -> pd.DataFrame:
+    """One row per target (P(met) with its Wilson 95% interval) and a last row ``ALL`` (every target met)."""
+    n = met.shape[0]
+    rows = []
+    for k, s in enumerate(specs):
+        hits = int(met[:, k].sum())
+        lo, hi = wilson(hits, n)
+        label = s.label if labels is None else labels[k]
+        rows.append((label, s.indicator, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, n, s.unit))
+    all_met = int(met.all(axis=1).sum())
+    lo, hi = wilson(all_met, n)
+    rows.append(("ALL", "", pd.NA, "", np.nan, all_met / n if n else np.nan, lo, hi, n, ""))
+    df = pd.DataFrame(rows, columns=TARGET_COLUMNS)
+    df["year"] = df["year"].astype("Int64")
+    return df
+
+
+def shortfall_table(specs: list[TargetSpec], met: np.ndarray, value) -> pd.DataFrame:
+    """Mean shortfall of each target when missed (in its unit and as a share of the threshold); ``value(spec)``
+    gives what the target checks."""
+    rows = []
+    for k, s in enumerate(specs):
+        v = value(s)
+        miss = ~met[:, k] & ~np.isnan(v)
+        gap = np.abs(v[miss] - s.threshold)
+        if s.comparison == "~":
+            gap = np.maximum(gap - s.tolerance, 0.0)
+        mean_gap = float(gap.mean()) if miss.any() else 0.0
+        rel = mean_gap / abs(s.threshold) if s.threshold else np.nan
+        rows.append((s.label, s.indicator, s.year, int(miss.sum()), mean_gap, rel))
+    return pd.DataFrame(rows, columns=["target", "indicator", "year", "replications_missed", "mean_shortfall", "mean_shortfall_share"])
+
+
 @dataclass
 class RunResult:
     """Results of a Monte Carlo run.
@@ -257,10 +342,21 @@ class RunResult:
         """(replications, years) values of ``indicator``."""
         return self.values[:, :, _INDEX[indicator]]
 
+    def level(self, indicator: str, year: int) -> np.ndarray:
+        """:meth:`value`, and for the year before the first, a level's value then (from its growth in the first
+        year: :data:`parksim.rules.indicators.GROWTH_OF`)."""
+        if year == self.years[0] - 1 and indicator in GROWTH_OF:
+            return previous_level(self.value(indicator, year + 1), self.value(GROWTH_OF[indicator], year + 1))
+        return self.value(indicator, year)
+
+    def target_value(self, spec: TargetSpec) -> np.ndarray:
+        """Per-replication values of what ``spec`` checks (the indicator, or its average growth)."""
+        return spec.values(self.level)
+
     def met(self) -> np.ndarray:
         """Boolean matrix (replications, targets): which targets each replication meets."""
         if "met" not in self._cache:
-            cols = [compare(self.value(s.indicator, s.year), s.comparison, s.threshold) for s in self.specs]
+            cols = [s.met(self.level) for s in self.specs]
             self._cache["met"] = np.column_stack(cols) if cols else np.ones((self.replications, 0), dtype=bool)
         return self._cache["met"]
 
@@ -324,19 +420,7 @@ class RunResult:
 
     @property
     def targets(self) -> pd.DataFrame:
-        met = self.met()
-        n = self.replications
-        rows = []
-        for k, s in enumerate(self.specs):
-            hits = int(met[:, k].sum())
-            lo, hi = wilson(hits, n)
-            rows.append((s.label, s.indicator, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, n))
-        all_met = int(met.all(axis=1).sum())
-        lo, hi = wilson(all_met, n)
-        rows.append(("ALL", "", pd.NA, "", np.nan, all_met / n if n else np.nan, lo, hi, n))
-        df = pd.DataFrame(rows, columns=TARGET_COLUMNS)
-        df["year"] = df["year"].astype("Int64")
-        return df
+        return target_table(self.specs, self.met())
 
     @property
     def quantiles(self) -> pd.DataFrame:
@@ -354,15 +438,7 @@ class RunResult:
     @property
     def shortfall(self) -> pd.DataFrame:
         met = self.met()
-        rows = []
-        for k, s in enumerate(self.specs):
-            v = self.value(s.indicator, s.year)
-            miss = ~met[:, k] & ~np.isnan(v)
-            gap = np.abs(v[miss] - s.threshold)
-            mean_gap = float(gap.mean()) if miss.any() else 0.0
-            rel = mean_gap / abs(s.threshold) if s.threshold else np.nan
-            rows.append((s.label, s.indicator, s.year, int(miss.sum()), mean_gap, rel))
-        return pd.DataFrame(rows, columns=["target", "indicator", "year", "replications_missed", "mean_shortfall", "mean_shortfall_share"])
+        return shortfall_table(self.specs, met, self.target_value)
 
     @property
     def binding_target(self) -> str | None:
@@ -617,15 +693,32 @@ class PortfolioResult:
         return self.scenario.assessment.statuses if self.scenario.assessment is not None else []
 
     @property
+    def own_specs(self) -> list[TargetSpec]:
+        """The portfolio's own targets (``[[portfolio.targets]]``), each on its parks together."""
+        return portfolio_targets(self.scenario)
+
+    @property
     def specs(self) -> list[TargetSpec]:
-        return [
-            TargetSpec(f"{name}: {s.label}", s.indicator, s.year, s.comparison, s.threshold)
-            for name, r in self.parks.items()
-            for s in r.specs
-        ]
+        """Every park's targets (labelled ``"PARK: target"``), then the portfolio's own (``"portfolio: target"``)."""
+        parks = [replace(s, label=f"{name}: {s.label}") for name, r in self.parks.items() for s in r.specs]
+        return parks + [replace(s, label=f"{PORTFOLIO}: {s.label}") for s in self.own_specs]
+
+    def level(self, indicator: str, year: int, parks=None) -> np.ndarray:
+        """``indicator`` over ``parks`` (default: all) together (:func:`parksim.rules.indicators.aggregate`)."""
+        names = list(self.parks) if parks is None else list(parks)
+        return aggregate(indicator, lambda name: np.stack([self.parks[p].level(name, year) for p in names], axis=-1))
+
+    def target_value(self, spec: TargetSpec) -> np.ndarray:
+        """Per-replication values of what a portfolio target checks, on its parks together."""
+        return spec.values(lambda indicator, year: self.level(indicator, year, spec.parks))
+
+    def own_met(self) -> np.ndarray:
+        """Boolean matrix (replications, portfolio targets)."""
+        cols = [s.met(lambda indicator, year, s=s: self.level(indicator, year, s.parks)) for s in self.own_specs]
+        return np.column_stack(cols) if cols else np.ones((self.replications, 0), dtype=bool)
 
     def met(self) -> np.ndarray:
-        return np.column_stack([r.met() for r in self.parks.values()])
+        return np.column_stack([r.met() for r in self.parks.values()] + [self.own_met()])
 
     def _concat(self, attr: str) -> pd.DataFrame:
         frames = []
@@ -649,11 +742,14 @@ class PortfolioResult:
             t = r.targets
             t["target"] = [f"{name}: {x}" for x in t.target]
             frames.append(t)
+        own = self.own_specs
+        if own:
+            frames.append(target_table(own, self.own_met(), [f"{PORTFOLIO}: {s.label}" for s in own]).iloc[:-1])
         met = self.met()
         n = self.replications
         hits = int(met.all(axis=1).sum())
         lo, hi = wilson(hits, n)
-        frames.append(pd.DataFrame([("ALL", "", pd.NA, "", np.nan, hits / n if n else np.nan, lo, hi, n)], columns=TARGET_COLUMNS))
+        frames.append(pd.DataFrame([("ALL", "", pd.NA, "", np.nan, hits / n if n else np.nan, lo, hi, n, "")], columns=TARGET_COLUMNS))
         out = pd.concat(frames, ignore_index=True)
         out["year"] = out["year"].astype("Int64")
         return out
@@ -664,7 +760,13 @@ class PortfolioResult:
 
     @property
     def shortfall(self) -> pd.DataFrame:
-        return self._concat("shortfall")
+        df = self._concat("shortfall")
+        own = self.own_specs
+        if own:
+            t = shortfall_table(own, self.own_met(), self.target_value)
+            t.insert(0, "park", PORTFOLIO)
+            df = pd.concat([df, t], ignore_index=True)
+        return df
 
     @property
     def assessment(self) -> pd.DataFrame:

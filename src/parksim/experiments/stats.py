@@ -35,9 +35,13 @@ def wilson_half_width(successes: int, n: int) -> float:
     return (hi - lo) / 2 if n > 0 else math.inf
 
 
-def compare(values, comparison: str, threshold: float):
-    """Elementwise ``values comparison threshold``; NaN never meets a target."""
+def compare(values, comparison: str, threshold: float, tolerance: float = 0.0):
+    """Elementwise ``values comparison threshold``; NaN never meets a target. ``~`` is a band ("about", 左右):
+    met within ``threshold ± tolerance``."""
     v = np.asarray(values, dtype=float)
+    if comparison == "~":
+        with np.errstate(invalid="ignore"):
+            return (np.abs(v - threshold) <= tolerance) & ~np.isnan(v)
     ops = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal}
     with np.errstate(invalid="ignore"):
         return ops[comparison](v, threshold) & ~np.isnan(v)

@@ -102,6 +102,11 @@ Par = layout(
     "T_IP1",
     "T_HNTE",
     "T_MONTH",
+    # tech-based: the definition (0 national tech-SME, 1 Chongqing registry) and the registry's conditions
+    "T_KIND",
+    "C_ST",
+    "C_SENIOR",
+    "C_RDACT",
     # 专精特新
     "Z_AGE",
     "Z_RD",
@@ -163,6 +168,7 @@ Sec = layout(
     "NICHE",
     "RD_INST",
     "KEY",
+    "VA",
 )
 
 

@@ -158,6 +158,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
             FI[r, FirmI.PABOVE, i],
             FI[r, FirmI.PTECH, i],
             above_rev,
+            SV[pr, FI[r, FirmI.SECTOR, i], Sec.VA],
         )
         FI[r, FirmI.PABOVE, i] = 1 if above else 0
         FI[r, FirmI.PTECH, i] = 1 if (tech and alive) else 0

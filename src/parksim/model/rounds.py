@@ -116,29 +116,45 @@ def _zjtx_valid(FF, FI, r, i, t):
 
 @numba.njit(**_LEAN)
 def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
-    """The yearly tech-based SME evaluation: a living, registering firm holds the status while it qualifies."""
+    """The yearly tech-based evaluation (national tech-SME or Chongqing's registry, ``certification.tech_based``): a
+    living, registering firm holds the status while it qualifies."""
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     last = y + HISTORY - 1
     p = C.TechSmeParams(
         PV[pr, Par.T_STAFF], PV[pr, Par.T_REVENUE], PV[pr, Par.T_PASS], TS_STAFF, TS_RD, PV[pr, Par.T_IP1], TS_IP2, PV[pr, Par.T_HNTE] > 0
     )
+    registry = PV[pr, Par.T_KIND] > 0
     for i in range(n):
         if FI[r, FirmI.ALIVE, i] == 0:
             continue
         if FI[r, FirmI.REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
             FI[r, FirmI.TSME, i] = 0
             continue
-        rev = FF[r, REV + last, i]
-        ok = C.tech_sme_eligible(
-            _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i],
-            rev,
-            FF[r, FirmF.ST, i],
-            C._ratio(FF[r, RD + last, i], rev),
-            FI[r, FirmI.IP1, i],
-            FI[r, FirmI.IP2, i],
-            1 if _hnte_valid(FF, FI, r, i, t) else 0,
-            p,
-        )
+        employees = _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i]
+        hnte = 1 if _hnte_valid(FF, FI, r, i, t) else 0  # a certificate valid at the evaluation
+        if registry:  # Chongqing's registry (certification.tech_based = "chongqing_registry")
+            ok = C.registry_eligible(
+                employees,
+                FF[r, FirmF.ST, i],
+                FI[r, FirmI.RDACT, i],
+                hnte,
+                PV[pr, Par.C_ST],
+                PV[pr, Par.C_SENIOR],
+                PV[pr, Par.C_RDACT],
+                PV[pr, Par.T_HNTE],
+            )
+        else:
+            rev = FF[r, REV + last, i]
+            ok = C.tech_sme_eligible(
+                employees,
+                rev,
+                FF[r, FirmF.ST, i],
+                C._ratio(FF[r, RD + last, i], rev),
+                FI[r, FirmI.IP1, i],
+                FI[r, FirmI.IP2, i],
+                hnte,
+                p,
+            )
         FI[r, FirmI.TSME, i] = 1 if ok else 0
 
 

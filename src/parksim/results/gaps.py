@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from parksim.experiments.stats import wilson
-from parksim.rules.indicators import INDICATORS
 
 GAP_COLUMNS = [
     "rank",
@@ -36,7 +35,7 @@ GAP_COLUMNS = [
 ]
 
 
-def shortfall(values: np.ndarray, comparison: str, threshold: float) -> np.ndarray:
+def shortfall(values: np.ndarray, comparison: str, threshold: float, tolerance: float = 0.0) -> np.ndarray:
     """How much more (``>``, ``>=``, ``==`` from below) or less (``<``, ``<=``, ``==`` from above) of the
     indicator each replication would have needed to reach ``threshold``; 0 where it is reached, NaN where
     the value is NaN.
@@ -55,15 +54,19 @@ def shortfall(values: np.ndarray, comparison: str, threshold: float) -> np.ndarr
         return np.maximum(threshold - v, 0.0)
     if comparison in ("<", "<="):
         return np.maximum(v - threshold, 0.0)
+    if comparison == "~":  # a band: the distance to its nearer edge
+        return np.maximum(np.abs(v - threshold) - tolerance, 0.0)
     return np.abs(v - threshold)
 
 
-def _signed_gap(median: float, comparison: str, threshold: float) -> float:
+def _signed_gap(median: float, comparison: str, threshold: float, tolerance: float = 0.0) -> float:
     """Threshold minus median in the target's direction: positive = still needed, negative = margin."""
     if comparison in ("<", "<="):
         return median - threshold
     if comparison == "==":
         return abs(median - threshold)
+    if comparison == "~":  # distance outside the band (negative: margin inside it)
+        return abs(median - threshold) - tolerance
     return threshold - median
 
 
@@ -76,26 +79,28 @@ def gap_table(result) -> pd.DataFrame:
     negative = a margin), ``median_gap_share`` (the same over the threshold), ``p_missed`` and
     ``median_shortfall_when_missed`` (the median shortfall among replications that miss it).
     """
-    met = result.met()
-    n = result.replications
+    return rank_gaps(_gap_rows(result.specs, result.met(), result.target_value))
+
+
+def _gap_rows(specs, met, value) -> pd.DataFrame:
+    """The (unranked) gap table of ``specs``; ``value(spec)`` gives what a target checks, per replication."""
+    n = met.shape[0]
     rows = []
-    for k, s in enumerate(result.specs):
-        v = result.value(s.indicator, s.year)
+    for k, s in enumerate(specs):
+        v = value(s)
         hits = int(met[:, k].sum())
         lo, hi = wilson(hits, n)
         med = float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan
-        gap = _signed_gap(med, s.comparison, s.threshold)
+        gap = _signed_gap(med, s.comparison, s.threshold, s.tolerance)
         share = gap / abs(s.threshold) if s.threshold else np.nan
         miss = ~met[:, k]
-        sf = shortfall(v[miss], s.comparison, s.threshold)
+        sf = shortfall(v[miss], s.comparison, s.threshold, s.tolerance)
         sf_med = float(np.nanmedian(sf)) if np.isfinite(sf).any() else 0.0
-        unit = INDICATORS[s.indicator][0] if s.indicator in INDICATORS else ""
         rows.append(
-            (0, s.label, s.indicator, unit, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, med, gap, share)
+            (0, s.label, s.indicator, s.unit, s.year, s.comparison, s.threshold, hits / n if n else np.nan, lo, hi, med, gap, share)
             + (miss.mean() if n else np.nan, sf_med, n)
         )
-    df = pd.DataFrame(rows, columns=GAP_COLUMNS)
-    return rank_gaps(df)
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
 def rank_gaps(df: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +118,14 @@ def portfolio_gap_table(result) -> pd.DataFrame:
         g = gap_table(r)
         g.insert(0, "park", name)
         g["target"] = [f"{name}: {t}" for t in g.target]
+        frames.append(g)
+    own = result.own_specs
+    if own:  # the portfolio's own targets, on its parks together
+        from parksim.experiments.montecarlo import PORTFOLIO
+
+        g = _gap_rows(own, result.own_met(), result.target_value)
+        g.insert(0, "park", PORTFOLIO)
+        g["target"] = [f"{PORTFOLIO}: {t}" for t in g.target]
         frames.append(g)
     if not frames:
         return pd.DataFrame(columns=["park", *GAP_COLUMNS])

@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parksim.rules.indicators import INDICATORS
-
 LEVEL_COLUMNS = [
     "scenario",
     "target",
@@ -52,14 +50,14 @@ def level_table(comparison) -> pd.DataFrame:
     for name, res, cost in zip(comparison.names, comparison.results, comparison.costs, strict=True):
         extra = np.nan if cost is None or base_cost is None else cost - base_cost
         for s in base.specs:
-            b = base.value(s.indicator, s.year)
-            v = res.value(s.indicator, s.year)
+            b = base.target_value(s)
+            v = res.target_value(s)
             ok = ~(np.isnan(b) | np.isnan(v))
             diff, lo, hi = paired_difference(b[ok], v[ok], seed=comparison.seed)
             med = float(np.median(v[ok] - b[ok])) if ok.any() else np.nan
             gain = diff * _direction(s.comparison)
             per = extra / gain if gain > 0 and np.isfinite(extra) and extra > 0 else np.nan
-            unit = INDICATORS[s.indicator][0] if s.indicator in INDICATORS else ""
+            unit = s.unit
             rows.append(
                 (
                     name,

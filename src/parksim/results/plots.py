@@ -101,7 +101,7 @@ def plot_fan(result, indicator: str, ax=None):
 def _finish_fan(ax, specs, indicator: str, years) -> None:
     """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel."""
     for s in specs:
-        if s.indicator == indicator:
+        if s.indicator == indicator and s.base_year is None:  # (an average growth is not on the indicator's scale)
             ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
             ax.annotate(
                 f"{s.comparison} {s.threshold:g}",
@@ -171,7 +171,7 @@ def _fan_figure_parks(result, names):
             ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35)
             ax.plot(years, q[2], color="tab:blue", marker="o", ms=3)
             for s in r.specs:
-                if s.indicator == name:
+                if s.indicator == name and s.base_year is None:
                     ax.plot([s.year], [s.threshold], marker="_", markersize=16, mew=2.5, color="tab:red")
             ax.set_xticks(years[:: max(1, len(years) // 3)])
             ax.tick_params(labelsize=7)

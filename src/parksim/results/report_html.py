@@ -44,7 +44,7 @@ def _targets_table(df: pd.DataFrame) -> str:
     rows = []
     for r in df.itertuples(index=False):
         is_all = str(r.target) == "ALL" or str(r.target).endswith(": ALL")
-        unit = INDICATORS.get(r.indicator, ("",))[0]
+        unit = r.unit if isinstance(getattr(r, "unit", None), str) else INDICATORS.get(r.indicator, ("",))[0]
         thr = "every target together" if is_all else f"{r.comparison} {amount(r.threshold)} {unit} in {int(r.year)}"
         bar = f'<span class="bar" style="width:{max(0.0, min(1.0, r.p_met)) * 120:.0f}px"></span>'
         rows.append(

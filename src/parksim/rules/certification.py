@@ -9,6 +9,9 @@
   revenue <= 200 million; score >= 60 with S&T-staff points > 0, from staff
   share, R&D ratio and IP points. A valid high-tech certificate qualifies
   directly.
+* **Chongqing's registry of tech-based firms** (重庆市科技型企业入库培育实施细则): an R&D-active firm with S&T
+  staff >= 5% of employees, or one associate-senior S&T person (here: at least a few S&T staff); no size limit,
+  no score. What Chongqing's documents count as 科技型企业 (``certification.tech_based``).
 * **专精特新**: >= 2 years in a niche, last-year R&D >= 1 million yuan and >= 3%
   of revenue, revenue >= 10 million yuan.
 * **Above designated size** (规上): industrial, yearly revenue >= 20 million yuan.
@@ -153,6 +156,17 @@ def tech_sme_eligible(employees, revenue, st_share, rd_ratio, ip_class1, ip_clas
     by_score = (total >= p.pass_score) & (staff > 0)
     direct = (hnte_valid != 0) & p.hnte_qualifies
     return sme & (by_score | direct)
+
+
+@register_jitable
+def registry_eligible(employees, st_share, rd_active, hnte_valid, min_st_share, senior_staff, requires_rd, hnte_qualifies):
+    """Whether each firm qualifies for Chongqing's registry of tech-based firms this year: S&T staff at least
+    ``min_st_share`` of employees or at least ``senior_staff`` S&T staff (for the one associate-senior S&T person the
+    rules also accept), and R&D activity if ``requires_rd``; or a valid high-tech certificate if ``hnte_qualifies``."""
+    staff = (st_share >= min_st_share) | (employees * st_share >= senior_staff)
+    research = (rd_active != 0) | (requires_rd == 0)
+    direct = (hnte_valid != 0) & (hnte_qualifies != 0)
+    return (staff & research) | direct
 
 
 @register_jitable

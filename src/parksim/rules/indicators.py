@@ -17,15 +17,28 @@ from parksim.rules.certification import above_size
 
 #: name -> (unit, meaning)
 INDICATORS: dict[str, tuple[str, str]] = {
-    "total_output": ("亿元", "Output (revenue) of all firms in the park during the year (高新区总产值)."),
+    "total_output": (
+        "亿元",
+        "Output of all firms in the park during the year: their revenue (营业收入, 主营业务收入), which in parksim is also"
+        " their gross output (总产值, e.g. 高新区总产值): firms hold no inventories, so a year's output is sold in it.",
+    ),
     "output_growth": ("%", "Growth of total output over the previous year."),
-    "industrial_output": ("亿元", "Output of firms in industrial sectors."),
+    "industrial_output": ("亿元", "Output of firms in industrial sectors (工业总产值; revenue, as total_output)."),
+    "value_added": (
+        "亿元",
+        "Value added of all firms during the year: revenue x their sector's value-added ratio. A zone's GDP"
+        " (地区生产总值, 经济总量), as distinct from its revenue or gross output.",
+    ),
     "firms": ("firms", "Firms operating in the park at year end."),
     "hnte_valid": ("firms", "Firms with a valid high-tech enterprise certificate at year end (有效期内高新技术企业)."),
     "hnte_share": ("%", "Valid high-tech enterprises ÷ firms."),
     "new_hnte": ("firms", "Firms certified high-tech for the first time during the year."),
     "new_rd_institutions": ("firms", "Firms that set up their own R&D institution during the year."),
-    "tech_based": ("firms", "Tech-based firms at year end: registered tech-based SMEs or valid high-tech enterprises."),
+    "tech_based": (
+        "firms",
+        "Tech-based firms (科技型企业) at year end, as the scenario defines them (certification.tech_based): registered"
+        " national tech-based SMEs or firms in Chongqing's registry, and valid high-tech enterprises.",
+    ),
     "tech_based_share": ("%", "Tech-based firms ÷ all firms (科技型企业占比)."),
     "new_tech_based": ("firms", "Firms tech-based at this year end that were not at the previous one."),
     "zjtx_valid": ("firms", "Firms with a valid 专精特新 recognition at year end."),
@@ -42,7 +55,15 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "above_size_rd_institution_share": ("%", "Share of above-size industrial firms with their own R&D institution."),
     "rd_spending": ("亿元", "R&D spending of all firms during the year."),
     "rd_growth": ("%", "Growth of R&D spending over the previous year."),
-    "rd_intensity": ("%", "R&D spending ÷ total output (研发投入强度)."),
+    "rd_intensity": (
+        "%",
+        "R&D spending ÷ total output (revenue) of all firms: firms' R&D ÷ 营业收入 / 主营业务收入. Not a zone's"
+        " 研发投入强度, which is ÷ GDP (rd_gdp_intensity).",
+    ),
+    "rd_gdp_intensity": (
+        "%",
+        "R&D spending ÷ value added: a zone's 研发投入强度, a region's 全社会R&D经费投入强度 (R&D ÷ GDP).",
+    ),
     "hightech_service_share": ("%", "High-tech service revenue ÷ total output (operating revenue)."),
     "workers": ("persons", "Employees of all firms at year end."),
     "industrial_workers": ("persons", "Employees of industrial firms at year end (产业工人)."),
@@ -90,6 +111,7 @@ FIRM_SUMS = (
     "workers",
     "industrial_workers",
     "listed",
+    "value_added",
 )
 #: park-level quantities an engine appends to the firm sums, in order
 PARK_VALUES = (
@@ -141,6 +163,7 @@ def add_year_sums(
     prev_above,
     prev_tech,
     above_size_revenue,
+    value_added_ratio,
 ):
     """Add to ``out`` the firm sums (:data:`FIRM_SUMS`) of one year end.
 
@@ -151,7 +174,8 @@ def add_year_sums(
     firms and their sums (the year's above-size firms are those in the park at its end). Their growth is on a
     comparable basis (可比口径, as the statistics bureau computes 规上 growth): this year's above-size firms'
     revenue over the same firms' last-year revenue. ``prev_above`` marks last year's above-size firms (for the new
-    ones). ``hnte_valid`` and ``zjtx_valid`` are the certificates valid at the year end.
+    ones). ``hnte_valid`` and ``zjtx_valid`` are the certificates valid at the year end. Value added is revenue
+    times the firm's sector's value-added ratio.
     """
     a = alive != 0
     ind = industrial != 0
@@ -178,6 +202,7 @@ def add_year_sums(
     out[18] += total(where(a, employees, 0.0))
     out[19] += total(where(a & ind, employees, 0.0))
     out[20] += total(a & (listed != 0))
+    out[21] += total(revenue * value_added_ratio)
 
 
 def _pct(num, den):
@@ -209,6 +234,7 @@ def from_record(rec) -> dict[str, np.ndarray]:
     industrial_out = g("industrial_revenue") * scale
     rd_total = g("rd") * scale
     rd_prev = g("rd_prev") * scale
+    va = g("value_added") * scale
     firms = g("firms")
     n_above = g("above")
     above_out = g("above_revenue") * scale
@@ -218,6 +244,7 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "total_output": total,
         "output_growth": _growth(total, prev_total),
         "industrial_output": industrial_out,
+        "value_added": va,
         "firms": firms * w,
         "hnte_valid": g("hnte") * w,
         "hnte_share": _pct(g("hnte"), firms),
@@ -238,6 +265,7 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "rd_spending": rd_total,
         "rd_growth": _growth(rd_total, rd_prev),
         "rd_intensity": _pct(rd_total, total),
+        "rd_gdp_intensity": _pct(rd_total, va),
         "hightech_service_share": _pct(g("hightech_service_revenue") * scale, total),
         "workers": g("workers") * w,
         "industrial_workers": g("industrial_workers") * w,
@@ -258,3 +286,96 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "investment_cum": g("investment_cum"),
         "policy_cost": g("policy_cost"),
     }
+
+
+# --- over several parks, and the year before the first ---------------------------------------------------------
+#: how a portfolio adds an indicator up over its parks: "sum" (counts and amounts), ("ratio", d) (a share or
+#: intensity: the sums' ratio, i.e. the parks' values weighted by their denominator indicator d), or
+#: ("growth", level) (the growth of the parks' summed level)
+AGGREGATE: dict[str, object] = {
+    "total_output": "sum",
+    "output_growth": ("growth", "total_output"),
+    "industrial_output": "sum",
+    "value_added": "sum",
+    "firms": "sum",
+    "hnte_valid": "sum",
+    "hnte_share": ("ratio", "firms"),
+    "new_hnte": "sum",
+    "new_rd_institutions": "sum",
+    "tech_based": "sum",
+    "tech_based_share": ("ratio", "firms"),
+    "new_tech_based": "sum",
+    "zjtx_valid": "sum",
+    "new_zjtx": "sum",
+    "above_size_firms": "sum",
+    "new_above_size": "sum",
+    "above_size_output": "sum",
+    "above_size_output_growth": ("growth", "above_size_output"),
+    "above_size_rd_intensity": ("ratio", "above_size_output"),
+    "above_size_rd_active_share": ("ratio", "above_size_firms"),
+    "above_size_rd_institution_share": ("ratio", "above_size_firms"),
+    "rd_spending": "sum",
+    "rd_growth": ("growth", "rd_spending"),
+    "rd_intensity": ("ratio", "total_output"),
+    "rd_gdp_intensity": ("ratio", "value_added"),
+    "hightech_service_share": ("ratio", "total_output"),
+    "workers": "sum",
+    "industrial_workers": "sum",
+    "institutions": "sum",
+    "incubation_m2": "sum",
+    "listed_companies": "sum",
+    "industrial_land_km2": "sum",
+    "output_per_km2": ("ratio", "industrial_land_km2"),
+    "output_per_mu": ("ratio", "industrial_land_km2"),
+    "factory_floor_m2": "sum",
+    "factory_utilisation": ("ratio", "factory_floor_m2"),
+    "land_quota_left_mu": "sum",
+    "projects_signed": "sum",
+    "projects_landed": "sum",
+    "projects_producing": "sum",
+    "projects_dropped": "sum",
+    "projects_waiting": "sum",
+    "investment_cum": "sum",
+    "policy_cost": "sum",
+}
+#: a level indicator -> the indicator of its growth over the previous year (its value the year before the first)
+GROWTH_OF = {rule[1]: name for name, rule in AGGREGATE.items() if isinstance(rule, tuple) and rule[0] == "growth"}
+
+
+def previous_level(level, growth):
+    """A level's value the year before: ``level / (1 + growth/100)``, and 0 where the growth is undefined (it is
+    undefined exactly when there was nothing the year before); NaN where the level is."""
+    level, growth = np.broadcast_arrays(np.asarray(level, dtype=float), np.asarray(growth, dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isnan(growth), level * 0.0, level / (1.0 + growth / 100.0))
+
+
+def aggregate(name: str, value_of) -> np.ndarray:
+    """Indicator ``name`` over several parks: ``value_of(indicator)`` gives an array (..., parks).
+
+    A sum for counts and amounts; for a ratio, the ratio of the sums (so 2 of 10 firms and 8 of 10 make 50%, not
+    the mean of 20% and 80% weighted equally by park size only by chance); for a growth, the growth of the summed
+    level over the summed previous-year levels (a park that had nothing the year before adds 0 to them).
+    """
+    rule = AGGREGATE[name]
+    v = np.asarray(value_of(name), dtype=float)
+    if rule == "sum":
+        return v.sum(axis=-1)
+    kind, other = rule
+    if kind == "ratio":
+        d = np.asarray(value_of(other), dtype=float)
+        num = np.where(d > 0, v * d, 0.0).sum(axis=-1)
+        den = d.sum(axis=-1)
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    level = np.asarray(value_of(other), dtype=float)
+    return _growth(level.sum(axis=-1), previous_level(level, v).sum(axis=-1))
+
+
+def average_growth(now, base, years):
+    """Average (compound) growth in % a year from ``base`` to ``now`` over ``years`` years (年均增长):
+    ``100 ((now / base) ** (1 / years) - 1)``; NaN where the base is not positive or the value is negative."""
+    now, base = np.broadcast_arrays(np.asarray(now, dtype=float), np.asarray(base, dtype=float))
+    ok = (base > 0) & (now >= 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(ok, now / np.where(ok, base, 1.0), np.nan)
+        return 100.0 * (ratio ** (1.0 / years) - 1.0)

@@ -109,6 +109,10 @@ def uncertain_parameters(scenario, *, inactive_levers: bool = False) -> pd.DataF
         parts = key.split(".")
         if not inactive_levers and parts[0] == "levers" and parts[1] not in on:
             continue
+        if parts[:2] == ["certification", "chongqing_registry"] and scn.certification.tech_based != "chongqing_registry":
+            continue  # the definition of a tech-based firm the scenario does not use: no effect
+        if parts[:3] == ["certification", "tech_sme", "register_prob"] and scn.certification.tech_based != "national_tech_sme":
+            continue
         spec, field = _resolve(scn, key)
         try:
             p5, p50, p95 = (float(x) for x in spec.ppf(np.array([0.05, 0.5, 0.95])))

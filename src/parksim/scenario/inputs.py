@@ -33,7 +33,12 @@ REGISTER_COLUMNS: dict[str, tuple[str, bool, str, str]] = {
     "hightech_service_share": ("share", False, "ratio", "High-tech service revenue ÷ revenue; default: drawn."),
     "age_years": ("nonneg", False, "years", "Years since registration; default: drawn from the sector baseline."),
     "hnte_expiry": ("date", False, "date", "Expiry date of a valid high-tech certificate (YYYY-MM-DD); empty: none."),
-    "tech_sme": ("bool", False, "0/1", "Registered as a tech-based SME for the current year."),
+    "tech_sme": (
+        "bool",
+        False,
+        "0/1",
+        "Tech-based (a registered tech-based SME, or in Chongqing's registry: certification.tech_based) for the current year.",
+    ),
     "zjtx_expiry": ("date", False, "date", "Expiry date of a valid 专精特新 recognition; empty: none."),
     "floor_space_m2": ("nonneg", False, "m²", "Rented standard-factory floor space; 0 or empty: own premises."),
     "ip_class1": ("bool", False, "0/1", "Owns a Class I IP item (invention patent, ...); default: drawn."),

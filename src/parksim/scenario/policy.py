@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -22,6 +22,9 @@ from parksim.scenario.schema import (
     _p,
     _unif,
 )
+
+if TYPE_CHECKING:  # (defined with the scenario; Portfolio is rebuilt there)
+    from parksim.scenario.spec import Target
 
 
 # --- policy levers --------------------------------------------------------------------
@@ -372,14 +375,31 @@ class PortfolioPark(_Model):
     )
 
 
+#: a park may not take this name: the portfolio's own targets are reported under it
+PORTFOLIO_NAME = "portfolio"
+
+
 class Portfolio(_Model):
     """Several parks simulated together in each replication and assessed against each other."""
 
     parks: list[PortfolioPark] = _p(list, "-", "The parks; each is this scenario with its overrides.", "scenario")
+    targets: list[Target] = _p(
+        list,
+        "-",
+        "Targets of the parks together (a region's total, e.g. > 400 high-tech enterprises in all its zones): on each"
+        " indicator added up over the parks (counts and amounts summed, shares and intensities as ratios of the sums,"
+        " growth of the sums); reported as 'portfolio: label'. A target's `parks`: the parks added up (default: all).",
+        "scenario",
+    )
 
     @model_validator(mode="after")
     def _names(self):
         names = [p.name for p in self.parks]
+        if PORTFOLIO_NAME in names:
+            raise ValueError(f"parks: {PORTFOLIO_NAME!r} is reserved for the portfolio's own targets; expected another park name")
+        for i, t in enumerate(self.targets):
+            if t.parks is not None and (unknown := [p for p in t.parks if p not in names] or (not t.parks and ["(none)"])):
+                raise ValueError(f"targets.{i}.parks: unknown or no park(s) {unknown}; expected names from portfolio.parks: {names}")
         if len(names) < 2:
             raise ValueError(f"parks: a portfolio needs at least 2 parks, got {len(names)}")
         if len(names) > MAX_PARKS:  # each park is a whole scenario, simulated in every replication

@@ -36,6 +36,14 @@ TSME_RULE = "国科发政〔2017〕115号 (DOMAIN §3)"
 ZJTX_RULE = "专精特新 SME criteria (DOMAIN §3)"
 NBS = "National Bureau of Statistics above-size threshold (DOMAIN §3)"
 FUNNEL = "funnel evidence, Chongqing/Sichuan 2020-2025 (DOMAIN §2)"
+VALUE_ADDED = (
+    "China 2022: all-industry value added 401,644亿元 (NBS statistical communiqué, 2023-02-28) ÷ above-size revenue"
+    " ≈1,380,000亿元 (profit 84,039亿元 at a 6.09% margin, same communiqué) = 0.29, an upper bound for above-size firms;"
+    " 169 national high-tech zones 2021: zone GDP 15.3万亿元 (MOST press conference, Xinhua, 2022-09-14) ÷ revenue"
+    " 49.5万亿元 (2021年国家高新区综合发展与数据分析报告, 中国高新区杂志社, 2022) = 0.31; Shenzhen 2022 above-size value added ÷ gross output 0.22-0.25"
+    " (research notes eastlake-nanjing-zunyi.md §4)"
+)
+CQ_REGISTRY = "《重庆市科技型企业入库培育实施细则》 (2022 revision; its 政策解读, mirror dated 2022-06-22, research notes chongqing.md §A4)"
 
 
 def _p(

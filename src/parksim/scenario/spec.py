@@ -23,6 +23,7 @@ from parksim.scenario.policy import (
 )
 from parksim.scenario.schema import (
     ASSUMPTION,
+    CQ_REGISTRY,
     FUNNEL,
     HNTE_RULE,
     NBS,
@@ -30,6 +31,7 @@ from parksim.scenario.schema import (
     SEED_002,
     SEED_003,
     TSME_RULE,
+    VALUE_ADDED,
     ZJTX_RULE,
     EPos,
     EProb,
@@ -301,6 +303,17 @@ class Sector(_Model):
     hnte_field: Prob = _p(0.8, "probability", "Share of firms in one of the 8 state-supported high-tech fields.")
     niche: Prob = _p(0.15, "probability", "Share of firms in a niche market (专精特新 precondition).")
     rd_institution: Prob = _p(0.3, "probability", "Share of firms with their own R&D institution.")
+    value_added_ratio: NonNeg = _p(
+        _unif(0.22, 0.31),
+        "ratio",
+        "Value added ÷ revenue of the sector's firms (for value_added, a zone's GDP). Unknown for a given park: a range"
+        " from Shenzhen's above-size industry (0.22) to the national high-tech zones' GDP ÷ revenue (0.31). By sector"
+        " (research notes eastlake-nanjing-zunyi.md §4): electronics 0.165 (WIOD, China 2014) to 0.25; autos 0.17-0.21;"
+        " pharma 0.30-0.40 (judgement, margins 11% vs 7%); baijiu above 1 (Renhuai 2021: value added 1.9 x gross output).",
+        VALUE_ADDED,
+        limit=(0, 10),
+        plausible=(0.02, 3),
+    )
     tech_correlation: Prob = _p(
         0.7,
         "correlation",
@@ -340,7 +353,8 @@ class SectorBaseline(_Model):
     tech_sme_share: Prob = _p(
         0.2,
         "probability",
-        "Share of starting firms that are tech-based (registered SMEs or certified), the firms of highest tech orientation.",
+        "Share of starting firms that are tech-based (registered under the scenario's definition, certification.tech_based,"
+        " or certified), the firms of highest tech orientation; each year's evaluation then applies the definition's rules.",
     )
     zjtx_share: Prob = _p(0.02, "probability", "Share of starting firms recognised as 专精特新.")
     renting_share: Prob = _p(0.3, "probability", "Share of starting firms that rent standard-factory space.")
@@ -481,6 +495,47 @@ class TechSme(_Model):
     round_month: int = _p(5, "month", "Month of the yearly evaluation.", ASSUMPTION, ge=1, le=12)
 
 
+class ChongqingRegistry(_Model):
+    """Chongqing's registry of tech-based firms (重庆市科技型企业 入库), evaluated yearly: what Chongqing's documents
+    (seeds 000, 002, 003) count as 科技型企业. Looser than the national tech-SME evaluation: no size limit, no score;
+    a resident firm doing R&D with S&T staff >= 5% of employees or one associate-senior S&T person qualifies (the
+    only alternatives of the rules that were found; a major violation, which also bars entry, is not modelled)."""
+
+    min_st_staff_share: Prob = _p(
+        0.05, "ratio", "Qualifies with S&T staff at least this share of employees (科技人员占比≥5%).", CQ_REGISTRY
+    )
+    senior_st_staff: NonNeg = _p(
+        _unif(5.0, 20.0),
+        "S&T staff",
+        "Or with at least this many S&T staff (employees x S&T staff share), taken to include the one associate-senior"
+        " S&T person (副高级及以上职称的科技人员1名) the rules accept instead. Assumption: parksim has no titles; a range"
+        " around 10 (if about one S&T worker in ten holds such a title).",
+        plausible=(0, 1000),
+    )
+    requires_rd_activity: bool = _p(
+        True,
+        "flag",
+        "Only R&D-active firms qualify: the registry is for firms that 依托一定数量的科技人员从事科学技术研究开发活动.",
+        CQ_REGISTRY,
+    )
+    hnte_qualifies: bool = _p(
+        True,
+        "flag",
+        "A firm with a valid high-tech certificate counts (an HNTE meets the staff condition; registry firms are the"
+        " cultivation pool of HNTE, 列为高新技术企业培育对象).",
+        CQ_REGISTRY,
+    )
+    register_prob: Prob = _p(
+        _unif(0.6, 0.9),
+        "probability",
+        "Share of qualifying firms that register (入库 is voluntary, 自愿申请; a firm's lasting propensity). Assumption:"
+        " most do, for the registry's benefits (创新券, 知识价值信用贷款, priority for S&T projects); unknown: a range.",
+    )
+    round_month: int = _p(
+        5, "month", "Month of the yearly evaluation (firms update their yearly data, 更新年度数据).", ASSUMPTION, ge=1, le=12
+    )
+
+
 class Zjtx(_Model):
     """Specialised and sophisticated SME (专精特新)."""
 
@@ -494,6 +549,10 @@ class Zjtx(_Model):
     approval_prob: Prob = _p(0.6, "probability", "Chance an application is approved.")
 
 
+#: the definitions of a tech-based firm a scenario can choose (certification.tech_based)
+TECH_BASED = ("national_tech_sme", "chongqing_registry")
+
+
 class Certification(_Model):
     above_size_revenue: NonNeg = _p(
         2000.0,
@@ -502,9 +561,25 @@ class Certification(_Model):
         NBS,
         plausible=(100, 1e5),
     )
+    tech_based: str = _p(
+        "national_tech_sme",
+        "-",
+        "What counts as a tech-based firm (科技型企业, the tech_based indicators): 'national_tech_sme' (科技型中小企业,"
+        " [certification.tech_sme]) or 'chongqing_registry' (Chongqing's registry, [certification.chongqing_registry]:"
+        " what Chongqing's documents mean, looser).",
+        "scenario",
+    )
     hnte: Hnte = Field(default_factory=Hnte)
     tech_sme: TechSme = Field(default_factory=TechSme)
+    chongqing_registry: ChongqingRegistry = Field(default_factory=ChongqingRegistry)
     zjtx: Zjtx = Field(default_factory=Zjtx)
+
+    @field_validator("tech_based")
+    @classmethod
+    def _tech_based(cls, v):
+        if v not in TECH_BASED:
+            raise ValueError(f"unknown definition {v!r}; expected one of {list(TECH_BASED)}")
+        return v
 
 
 # --- traits over time ------------------------------------------------------------------
@@ -609,22 +684,106 @@ class Shocks(_Model):
 
 # --- targets --------------------------------------------------------------------------
 class Target(_Model):
-    """A target the park is held to: ``indicator comparison threshold`` at a year end."""
+    """A target the park is held to: ``indicator comparison threshold`` at a year end (a level), or the indicator's
+    average yearly growth from a base year (``kind = "average_growth"``, 年均增长 X%)."""
 
     label: str = _p(..., "-", "Short name of the target, as in the source document.", "scenario")
     indicator: str = _p(..., "-", "An indicator name (see `parksim indicators`).", "scenario")
-    comparison: str = _p(">=", "-", "One of >, >=, <, <=, ==.", "scenario")
-    threshold: float = _p(..., "indicator's unit", "The target value.", "scenario")
+    comparison: str = _p(">=", "-", 'One of >, >=, <, <=, ==, or "~" (about, 左右: within threshold ± tolerance, a band).', "scenario")
+    threshold: float = _p(..., "indicator's unit (% a year for an average growth)", "The target value.", "scenario")
     year: int | str = _p(
         ..., "year", 'Year whose end is checked, or "each" for a yearly target checked at every simulated year end.', "scenario"
     )
+    kind: str = _p(
+        "level",
+        "-",
+        '"level": the indicator at the end of `year`; "average_growth": its average (compound) growth in % a year from'
+        " `base_year` to `year` (年均增长: (value / base) ** (1 / years) - 1), not growth in every year.",
+        "scenario",
+    )
+    base_year: int | None = _p(
+        None,
+        "year",
+        "average_growth: the base year. A simulated year, or the year before the first (the model's own value then, for an"
+        " indicator with a growth indicator: total_output, above_size_output, rd_spending), or any earlier year with"
+        " `base_value`.",
+        "scenario",
+        limit=(1949, 2200),
+    )
+    base_value: float | None = _p(
+        None,
+        "indicator's unit",
+        "average_growth: the indicator's value in `base_year` (a published figure; default: the model's).",
+        "scenario",
+        gt=0,
+        plausible=(0, 1e9),
+    )
+    tolerance: float = _p(
+        0.0,
+        "indicator's unit",
+        'Comparison "~" (about, 左右): met within threshold ± tolerance (state why this tolerance).',
+        "scenario",
+        ge=0,
+        plausible=(0, 1e9),
+    )
     source: str = _p("", "-", "Where the target comes from (seed file, clause).", "scenario")
     parks: list[str] | None = _p(
-        None, "-", "Portfolio: the parks held to this target (default: every park); names from `portfolio.parks`.", "scenario"
+        None,
+        "-",
+        "Portfolio: the parks held to this target (default: every park); in [[portfolio.targets]], the parks added up"
+        " (default: all). Names from `portfolio.parks`.",
+        "scenario",
     )
 
     _check_indicator = field_validator("indicator")(classmethod(lambda cls, v: _known_indicator(v)))
-    _check_comparison = field_validator("comparison")(classmethod(lambda cls, v: _known_comparison(v)))
+
+    @field_validator("comparison")
+    @classmethod
+    def _comparison(cls, v):
+        return v if v == "~" else _known_comparison(v)
+
+    @model_validator(mode="after")
+    def _kind(self):
+        from parksim.rules.indicators import AGGREGATE
+
+        if self.kind not in ("level", "average_growth"):
+            raise ValueError(f"kind: {self.kind!r} is not a target kind; expected 'level' or 'average_growth'")
+        if (self.comparison == "~") != (self.tolerance > 0):
+            raise ValueError(
+                'tolerance: a band needs comparison "~" and a tolerance > 0 (and a tolerance needs "~"),'
+                f" got comparison {self.comparison!r} and tolerance {self.tolerance!r}"
+            )
+        if self.kind == "level":
+            for key in ("base_year", "base_value"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f'{key}: only an average_growth target has one (kind = "average_growth")')
+            return self
+        if self.base_year is None:
+            raise ValueError("base_year: an average_growth target needs the year its growth is measured from")
+        if not isinstance(self.year, int):
+            raise ValueError(f"year: an average_growth target is checked in one year, got {self.year!r}")
+        if self.base_year >= self.year:
+            raise ValueError(f"base_year: {self.base_year} is not before the target's year {self.year}")
+        if AGGREGATE.get(self.indicator) != "sum":
+            raise ValueError(
+                f"indicator: the average growth of {self.indicator!r} (a share, ratio or growth) is not a 年均增长 target;"
+                " expected a level (a count or amount, e.g. total_output, above_size_output, rd_spending)"
+            )
+        return self
+
+    def check_base(self, start_year: int) -> str | None:
+        """Why the base of an average_growth target cannot be known for a run starting in ``start_year`` (None: it can)."""
+        from parksim.rules.indicators import GROWTH_OF
+
+        if self.kind != "average_growth" or self.base_value is not None or self.base_year >= start_year:
+            return None
+        if self.base_year == start_year - 1 and self.indicator in GROWTH_OF:
+            return None
+        return (
+            f"base_year: {self.base_year} is before the simulated years and the model knows {self.indicator!r} only from"
+            f" {start_year}{' (and, for total_output, above_size_output, rd_spending, the year before)' if self.indicator not in GROWTH_OF else ''};"
+            " expected base_value (the published figure of the base year)"
+        )
 
     @field_validator("label")
     @classmethod
@@ -644,11 +803,15 @@ class Target(_Model):
 
     @model_serializer(mode="wrap")
     def _without_default_parks(self, handler):
-        # a target of every park serialises as before `parks` existed: scenario hashes (stored references) stay valid
+        # a target that uses none of the later keys serialises as before they existed: scenario hashes stay valid
         out = handler(self)
-        if self.parks is None:
-            out.pop("parks", None)
+        for key, default in (("parks", None), ("kind", "level"), ("base_year", None), ("base_value", None), ("tolerance", 0.0)):
+            if getattr(self, key) == default:
+                out.pop(key, None)
         return out
+
+
+Portfolio.model_rebuild(_types_namespace={"Target": Target})
 
 
 # --- the scenario ---------------------------------------------------------------------
@@ -706,16 +869,21 @@ class Scenario(_Model):
             raise ValueError("sectors: at least one sector is needed")
         first = self.simulation.start_year
         last = first + self.simulation.years - 1
-        for i, t in enumerate(self.targets):
-            if isinstance(t.year, int) and not first <= t.year <= last:
-                raise ValueError(f"targets.{i}.year: {t.year} is outside the simulated years; expected {first} to {last}")
+        own = self.portfolio.targets if self.portfolio is not None else []
+        for where, targets in (("targets", self.targets), ("portfolio.targets", own)):
+            for i, t in enumerate(targets):
+                if isinstance(t.year, int) and not first <= t.year <= last:
+                    raise ValueError(f"{where}.{i}.year: {t.year} is outside the simulated years; expected {first} to {last}")
+                if (why := t.check_base(first)) is not None:
+                    raise ValueError(f"{where}.{i}.{why}")
         if self.assessment is not None and self.portfolio is None:
             for i, r in enumerate(self.assessment.rules):
                 if r.kind == "rank":
                     raise ValueError(f"assessment.rules.{i}.kind: a rank rule needs peers; expected a [portfolio] of parks")
-        labels = [t.label for t in self.targets]
-        for lab in {x for x in labels if labels.count(x) > 1}:
-            raise ValueError(f"targets: label {lab!r} is used twice; expected unique labels")
+        for where, targets in (("targets", self.targets), ("portfolio.targets", own)):
+            labels = [t.label for t in targets]
+            for lab in {x for x in labels if labels.count(x) > 1}:
+                raise ValueError(f"{where}: label {lab!r} is used twice; expected unique labels")
         return self
 
     @property

@@ -106,7 +106,12 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     PV[:, Par.FACTORY_OCC] = np.nan if cap.factory_occupied_m2 is None else v.num(cap.factory_occupied_m2, "capacity.factory_occupied_m2")
     PV[:, Par.CARRY] = 1.0 if cap.quota_carry_over else 0.0
     PV[:, Par.EXTRA_QUOTA] = E.extra_quota_mu_per_year
-    put(Par.REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
+    registry = cert.tech_based == "chongqing_registry"  # the definition of a tech-based firm (rules.certification)
+    cq = cert.chongqing_registry
+    if registry:
+        put(Par.REG_PROB, cq.register_prob, "certification.chongqing_registry.register_prob")
+    else:
+        put(Par.REG_PROB, cert.tech_sme.register_prob, "certification.tech_sme.register_prob")
     PV[:, Par.REG_PROB] = F.threshold(PV[:, Par.REG_PROB])
     PV[:, Par.RD_EXIT_FACTOR] = E.rd_active_exit_factor
     PV[:, Par.CREDIT_BONUS] = E.rd_active_growth_bonus
@@ -177,8 +182,12 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
         (Par.T_IP1, "ip_class1_points"),
     ):
         put(k, getattr(t, name), f"certification.tech_sme.{name}")
-    PV[:, Par.T_HNTE] = 1.0 if t.hnte_qualifies else 0.0
-    PV[:, Par.T_MONTH] = t.round_month
+    PV[:, Par.T_HNTE] = 1.0 if (cq.hnte_qualifies if registry else t.hnte_qualifies) else 0.0
+    PV[:, Par.T_MONTH] = cq.round_month if registry else t.round_month
+    PV[:, Par.T_KIND] = 1.0 if registry else 0.0
+    put(Par.C_ST, cq.min_st_staff_share, "certification.chongqing_registry.min_st_staff_share")
+    put(Par.C_SENIOR, cq.senior_st_staff, "certification.chongqing_registry.senior_st_staff")
+    PV[:, Par.C_RDACT] = 1.0 if cq.requires_rd_activity else 0.0
     z = cert.zjtx
     for k, name in (
         (Par.Z_AGE, "min_age_months"),
@@ -232,6 +241,7 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
             (Sec.FIELD, "hnte_field"),
             (Sec.NICHE, "niche"),
             (Sec.RD_INST, "rd_institution"),
+            (Sec.VA, "value_added_ratio"),
         ):
             SV[:, k, col] = v.num(getattr(sec, attr), f"{p}.{attr}")
         SV[:, k, Sec.YOUNG] *= 12.0
