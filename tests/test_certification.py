@@ -132,7 +132,15 @@ QUALIFYING_SECTOR = {
     "st_staff_share": 0.2,
     "hightech_revenue_share": 0.8,
 }
-SURE_HNTE = {"apply_prob": 1.0, "reapply_prob": 1.0, "approval_prob": 1.0, "violation_prob": 0.0, "revocation_prob": 0.0}
+SURE_HNTE = {
+    "apply_prob": 1.0,
+    "reapply_prob": 1.0,
+    "approval_prob": 1.0,
+    "renewal_approval_prob": 1.0,
+    "pool_apply_prob": 1.0,
+    "violation_prob": 0.0,
+    "revocation_prob": 0.0,
+}
 
 
 def one_firm(write, years=5, reapply_prob=1.0):
@@ -152,6 +160,8 @@ def one_firm(write, years=5, reapply_prob=1.0):
         apply_prob = 1.0
         reapply_prob = {reapply_prob}
         approval_prob = 1.0
+        renewal_approval_prob = 1.0
+        pool_apply_prob = 1.0
         violation_prob = 0.0
         revocation_prob = 0.0
         [sectors.a]

@@ -42,14 +42,26 @@ def test_uncertain_parameter_is_drawn_once_per_replication():
         }
     )
     listed = uncertain_parameters(scn)
-    assert listed[:2] == ["sectors.a.rd_share.median", "certification.hnte.approval_prob"]
-    # the levers' unknown effect sizes are ranges by default (drawn even when a lever is off)
-    assert set(listed[2:]) == {
+    assert listed[0] == "sectors.a.rd_share.median"
+    assert "certification.hnte.approval_prob" in listed
+    # the levers' unknown effect sizes are ranges by default (drawn even when a lever is off), and so are, among
+    # others, the ranges of the high-tech renewal and cultivation pool and of the firms' traits over time (issue 16)
+    assert {
         "levers.rd_subsidy.elasticity",
         "levers.credit.exit_factor",
         "levers.rent_subsidy.delay_factor",
         "levers.rent_subsidy.dropout_factor",
-    }
+        "levers.rd_coverage.hazard_factor",
+        "certification.hnte.renewal_approval_prob",
+        "certification.hnte.pool_entry_prob",
+        "certification.hnte.pool_approval_boost",
+        "certification.hnte.pool_score_gain",
+        "traits.rd_adoption_rate",
+        "traits.rd_institution_adoption_rate",
+        "traits.score_gain",
+        "traits.hightech_share_gain",
+        "traits.rd_share_growth",
+    } <= set(listed)
     draws = [realise(scn, Streams(7, r)) for r in range(40)]
     probs = [d.certification.hnte.approval_prob for d in draws]
     assert all(isinstance(p, float) and 0.6 <= p <= 0.85 for p in probs)

@@ -127,6 +127,7 @@ class TestEngineContract:
             pipeline={"signings_per_month": 0.0},
             shocks={"macro_sd": 0.0},
             certification={"hnte": SURE_HNTE},
+            traits={"rd_share_growth": 0.0},  # the R&D share as drawn, every year
             sectors={"a": {**QUALIFYING_SECTOR, "rd_share": rd_share}},
             baseline={"sectors": {"a": {"firms": 200, "revenue": revenue, "hnte_share": 0.0, "age_years": 3.0}}},
         )

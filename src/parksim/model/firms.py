@@ -9,7 +9,22 @@ import numpy as np
 
 from parksim.model import fastrand as R
 from parksim.model.jit import _I, _JIT, _LEAN
-from parksim.model.layout import FIRM_YEAR, HISTORY, NF0, Base, BaseDist, FirmF, FirmI, Par, Reg, Score, Sec, SecDist
+from parksim.model.layout import (
+    CERTIFIED_YEAR,
+    FIRM_YEAR,
+    HISTORY,
+    NF0,
+    Base,
+    BaseDist,
+    FirmF,
+    FirmI,
+    Par,
+    Reg,
+    Score,
+    Sec,
+    SecDist,
+    _HnteP,
+)
 from parksim.model.random import MACRO, REGISTER, SECTOR, SYNTHETIC_FIRM
 from parksim.rules import certification as C
 from parksim.rules import firms as F
@@ -118,11 +133,12 @@ def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y
     FI[r, FirmI.NICHE, i] = 1 if F.present(F.tech_score(rho, z0, z_niche), SV[pr, s, Sec.NICHE]) else 0
     FI[r, FirmI.RDINST, i] = 1 if F.present(F.tech_score(rho, z0, z_rdinst), SV[pr, s, Sec.RD_INST]) else 0
     FI[r, FirmI.REG, i] = 1 if F.present(F.tech_score(rho, z0, z_reg), PV[pr, Par.REG_PROB]) else 0
-    for k in (FirmI.HON, FirmI.HEVER, FirmI.TSME, FirmI.ZON, FirmI.ZEVER, FirmI.LISTED, FirmI.PABOVE, FirmI.PTECH):
+    for k in (FirmI.HON, FirmI.HEVER, FirmI.TSME, FirmI.ZON, FirmI.ZEVER, FirmI.LISTED, FirmI.PABOVE, FirmI.PTECH, FirmI.POOL):
         FI[r, k, i] = 0
     FF[r, FirmF.HEXP, i] = -np.inf
     FF[r, FirmF.ZEXP, i] = -np.inf
     FF[r, FirmF.FLOOR, i] = 0.0
+    FF[r, FirmF.RDG, i] = 1.0
     for k in range(NF0 + Y, FF.shape[1]):
         FF[r, k, i] = 0.0
     FR[r, i] = R.next_u64(st)  # the root of the firm's monthly noise (R.keyed_normal(root, month))
@@ -231,6 +247,8 @@ def _starting_firms(r, Y, pr, seed, park, S, P):
             latent = F.starting_orientation(u[2])  # the certified share are the firms of highest orientation
             level = G.year_end_level(revenue, SV[pr, s, Sec.GROWTH])
             _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV)
+            if u[2] < BV[pr, s, Base.HNTE]:  # certified (F.starting_certificates): it met the conditions when certified
+                _certified_traits(r, _I(n), _I(s), Y, pr, seed, park, key, latent, revenue, FF, FI, SV, SD, PV)
             _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, FirmI.RDACT, n] == 1 else 0.0, age)
             hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
                 u[2],
@@ -271,6 +289,62 @@ def _starting_firms(r, Y, pr, seed, park, S, P):
                         FF[r, RD + k, i] *= factor
                     FI[r, FirmI.PABOVE, i] = 1 if C.above_size(FF[r, REV + HISTORY - 1, i], FI[r, FirmI.IND, i], PV[pr, Par.ABOVE]) else 0
     return n
+
+
+@numba.njit(**_LEAN)
+def _first_passing(h, j0, rho, latent, SD, pr, s, col, threshold):
+    """The first of the firm's normal numbers ``j0, j0 + 1, ...`` (at most 64) whose attribute value (column ``col`` of
+    the sector's distributions, loading ``rho`` on the orientation ``latent``) reaches ``threshold``: a draw from the
+    attribute's distribution given that it meets the condition (by rejection; the last try if none does)."""
+    x = 0.0
+    for j in range(64):
+        x = R.ppf_z_at4(SD, pr, s, col, F.tech_score(rho, latent, R.keyed_normal_at(h, j0 + j)))
+        if x >= threshold:
+            break
+    return x
+
+
+@numba.njit(**_LEAN)
+def _certified_traits(r, i, s, Y, pr, seed, park, key, latent, revenue, FF, FI, SV, SD, PV):
+    """A synthetic starting firm with a valid high-tech certificate met the conditions when it was certified: each
+    attribute that fails one is drawn again from its distribution given that it meets it (R&D share and its noise so
+    that last year's R&D ratio reaches its band's; S&T staff, high-tech revenue, score), and it is R&D-active, in a
+    supported field and owns IP. Draws: normal numbers of the firm's root for year ``CERTIFIED_YEAR``."""
+    h = _firm_year(seed, park, key, CERTIFIED_YEAR)
+    rho = SV[pr, s, Sec.RHO]
+    thr = C.hnte_rd_threshold(
+        revenue,
+        _HnteP(
+            PV[pr, Par.H_SMALL],
+            PV[pr, Par.H_MEDIUM],
+            PV[pr, Par.H_LARGE],
+            PV[pr, Par.H_BAND_S],
+            PV[pr, Par.H_BAND_M],
+            PV[pr, Par.H_ST],
+            PV[pr, Par.H_HT],
+            PV[pr, Par.H_SCORE],
+            PV[pr, Par.H_AGE],
+        ),
+    )
+    if FI[r, FirmI.RDACT, i] == 0 or FF[r, NF0, i] < thr:
+        sd = SV[pr, s, Sec.RD_NOISE]
+        share = 0.0
+        for j in range(64):
+            share = R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), F.tech_score(rho, latent, R.keyed_normal_at(h, _I(1 + j))))
+            if F.rd_efficiency(share, True, sd, R.keyed_normal_at(h, _I(65))) >= thr:
+                break
+        FI[r, FirmI.RDACT, i] = 1
+        for y in range(Y):
+            FF[r, NF0 + y, i] = F.rd_efficiency(share, True, sd, R.keyed_normal_at(h, _I(65 + y)))
+    if FF[r, FirmF.ST, i] < PV[pr, Par.H_ST]:
+        FF[r, FirmF.ST, i] = _first_passing(h, _I(200), rho, latent, SD, pr, s, _I(SecDist.ST), PV[pr, Par.H_ST])
+    if FF[r, FirmF.HT, i] < PV[pr, Par.H_HT]:
+        FF[r, FirmF.HT, i] = _first_passing(h, _I(300), rho, latent, SD, pr, s, _I(SecDist.HT), PV[pr, Par.H_HT])
+    if FF[r, FirmF.SCORE, i] <= PV[pr, Par.H_SCORE]:
+        FF[r, FirmF.SCORE, i] = _first_passing(h, _I(400), rho, latent, SD, pr, s, _I(SecDist.SCORE), PV[pr, Par.H_SCORE] + 1e-9)
+    FI[r, FirmI.FIELD, i] = 1
+    if FI[r, FirmI.IP1, i] == 0 and FI[r, FirmI.IP2, i] == 0:
+        FI[r, FirmI.IP2, i] = 1
 
 
 @numba.njit(**_LEAN)

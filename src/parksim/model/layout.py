@@ -17,6 +17,10 @@ FIRM_YEAR = 10  # stream kind: a firm's yearly decisions (key: firm key, year)
 
 HISTORY = 3
 
+#: the "year" of a firm's yearly root (key * 64 + year) whose numbers redraw a certified starting firm's traits
+#: (model.firms._certified_traits); simulated years are fewer (simulation.years <= 50)
+CERTIFIED_YEAR = 63
+
 
 def layout(name: str, *fields: str):
     """Columns by name: a named tuple whose fields hold their own positions (``FirmF.LOGB`` is the column of a firm's
@@ -80,6 +84,21 @@ Par = layout(
     "H_APPROVE",
     "H_VIOL",
     "H_REVOKE",
+    "H_RENEW",  # approval chance of a re-certification (重新认定)
+    "POOL_SCORE",  # cultivation pool: score margin below the threshold
+    "POOL_RD",  # cultivation pool: share of the band's R&D ratio a firm must reach
+    "POOL_ENTRY",  # cultivation pool: yearly chance a firm near the conditions is enrolled
+    "POOL_APPLY",  # cultivation pool: chance an eligible pool firm applies
+    "POOL_APPROVE",  # cultivation pool: added to a pool firm's approval chance
+    "POOL_GAIN",  # cultivation pool: innovation points a pool firm gains a year on top of SCORE_GAIN
+    # firms' traits over time
+    "SCORE_GAIN",  # innovation points an R&D-active firm gains a year
+    "RD_GROWTH",  # yearly log-growth of an R&D-active firm's R&D share
+    "HT_GAIN",  # yearly gain of an R&D-active firm's high-tech revenue share
+    "RD_ADOPT",  # yearly hazard that an above-size R&D-inactive firm starts R&D
+    "INST_ADOPT",  # yearly hazard that an above-size R&D-active firm sets up an R&D institution
+    "SMALL_ADOPT",  # factor on both hazards for a firm below the above-size threshold
+    "ADOPT_FACTOR",  # the R&D-coverage lever's factor on both hazards
     # tech-based SME
     "T_STAFF",
     "T_REVENUE",
@@ -276,6 +295,7 @@ FirmF = layout(
     "ZEXP",
     "FLOOR",
     "SHARE",
+    "RDG",  # factor on the firm's R&D share from its yearly growth since it was created (traits.rd_share_growth)
 )
 
 
@@ -302,6 +322,7 @@ FirmI = layout(
     "LISTED",
     "PABOVE",
     "PTECH",
+    "POOL",  # in the high-tech cultivation pool (高企培育库)
     "KEY",
 )
 
@@ -319,7 +340,16 @@ Draw = layout(
     "ZAPPLY",
     "ZAPPROVE",
     "LISTING",
+    "HPOOL",  # enrolment in the cultivation pool
 )
+
+#: the draws of a firm's traits over time, numbers of the sequence of its monthly-noise root (``FR``, whose normal number
+#: m is the noise of month m, outputs m * 2**20 + 1, ...): uniform TRAIT_U + 8 year + Trait.X (outputs from 2**50 on)
+#: and normal TRAIT_Z + 64 year + k (outputs from 2**41 on: k = 0 the R&D share of a firm that starts R&D, 1 + k' its
+#: R&D noise of year k'); a single mix each, cheaper than a hash of the firm's key at every year end
+TRAIT_U = 1 << 50
+TRAIT_Z = 1 << 21
+Trait = layout("Trait", "RDSTART", "RDINST")
 
 
 # projects
@@ -411,6 +441,7 @@ RepI = layout(
     "KEPT",
     "DUE_NEXT",
     "KEPT_NEXT",
+    "NEWINST",  # firms that set up an R&D institution during the year
     "ERROR",
 )
 

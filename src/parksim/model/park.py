@@ -16,10 +16,28 @@ from parksim.errors import Problem, ScenarioError
 from parksim.model import fastrand as R
 from parksim.model.firms import _firm_level, _firm_year, _key, _new_firm, _starting_firms, _stream
 from parksim.model.jit import _ENTRY, _I, _JIT, _LEAN
-from parksim.model.layout import ERR_OCCUPIED, ERR_OVERFLOW, HISTORY, NF0, Draw, FirmF, FirmI, Par, RepF, RepI, Root, Sec
+from parksim.model.layout import (
+    ERR_OCCUPIED,
+    ERR_OVERFLOW,
+    HISTORY,
+    NF0,
+    TRAIT_U,
+    TRAIT_Z,
+    Draw,
+    FirmF,
+    FirmI,
+    Par,
+    RepF,
+    RepI,
+    Root,
+    Sec,
+    SecDist,
+    Trait,
+)
 from parksim.model.random import INSTITUTIONS, MACRO, SECTOR
-from parksim.model.rounds import _hnte_round, _tech_sme, _zjtx_round
+from parksim.model.rounds import _hnte_round, _hnte_valid, _tech_sme, _zjtx_round, _zjtx_valid
 from parksim.rules import certification as C
+from parksim.rules import firms as F
 from parksim.rules import growth as G
 from parksim.rules import indicators as I
 from parksim.rules.pipeline import (
@@ -42,6 +60,33 @@ def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
 
 
 @numba.njit(**_LEAN)
+def _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD):
+    """Firm i's adoption of R&D practices over year y (in the park at its end; ``above``: above size this year), before
+    its year's R&D is formed.
+
+    An R&D-inactive firm starts R&D with the year's adoption chance (its share drawn from the sector's, half of it
+    spent in the year it starts); an R&D-active one sets up an R&D institution with the institution's chance
+    (``chances``: starting R&D above size, below it, an institution above size, below it; firm-size dependent and
+    raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). (R&D-active firms' yearly
+    improvement is in the high-tech round: :func:`parksim.model.rounds._hnte_round`.)
+    """
+    root = FR[r, i]
+    if FI[r, FirmI.RDACT, i] == 0:
+        if R.keyed_uniform(root, _I(TRAIT_U + 8 * y + Trait.RDSTART)) < chances[0 if above else 1]:
+            s = FI[r, FirmI.SECTOR, i]
+            FI[r, FirmI.RDACT, i] = 1
+            z = TRAIT_Z + 64 * y
+            share = R.ppf_z_at4(SD, pr, s, _I(SecDist.RD_SHARE), R.keyed_normal_at(root, _I(z)))
+            sd = SV[pr, s, Sec.RD_NOISE]
+            for k in range(y, Y):
+                FF[r, NF0 + k, i] = F.rd_efficiency(share, True, sd, R.keyed_normal_at(root, _I(z + 1 + k)))
+            FF[r, NF0 + y, i] *= 0.5  # started during the year: half a year's R&D on average
+    elif R.keyed_uniform(root, _I(TRAIT_U + 8 * y + Trait.RDINST)) < chances[2 if above else 3]:
+        FI[r, FirmI.RDINST, i] = 1
+        RI[r, RepI.NEWINST] += 1
+
+
+@numba.njit(**_LEAN)
 def _year_end(r, y, pr, Y, seed, park, S, P):
     """Listings, institutions, the year-end record, last-year flags and next year's firm uniforms.
 
@@ -49,8 +94,8 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
-    FF, FI, RS, RI, RR, REC = S.FF, S.FI, S.RS, S.RI, S.RR, S.REC
-    PV, SV = P.PV, P.SV
+    FF, FI, FR, RS, RI, RR, REC = S.FF, S.FI, S.FR, S.RS, S.RI, S.RR, S.REC
+    PV, SV, SD = P.PV, P.SV, P.SD
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
@@ -66,12 +111,24 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     for c in range(k):
         sums[c] = 0.0
     mult = PV[pr, Par.RD_MULT]
+    # the year's adoption chances: starting R&D above size, below it; an R&D institution above size, below it
+    chances = (
+        F.adoption_prob(PV[pr, Par.RD_ADOPT], True, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.RD_ADOPT], False, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.INST_ADOPT], True, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+        F.adoption_prob(PV[pr, Par.INST_ADOPT], False, PV[pr, Par.SMALL_ADOPT], PV[pr, Par.ADOPT_FACTOR]),
+    )
     t = 12.0 * (y + 1)
     for i in range(n):
         alive = FI[r, FirmI.ALIVE, i] == 1
         revenue = FF[r, REV + col, i]
-        # the year's R&D: its monthly output times the firm's R&D intensity that year (and the lever's multiplier)
-        FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * mult
+        # above size this year: an industrial firm in the park at the year end whose year's revenue reaches the threshold
+        above = alive and C.above_size(revenue, FI[r, FirmI.IND, i], above_rev)
+        if alive and (FI[r, FirmI.RDACT, i] == 0 or FI[r, FirmI.RDINST, i] == 0):
+            _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD)
+        # the year's R&D: its monthly output times the firm's R&D intensity that year, grown since it was created
+        # (and the lever's multiplier)
+        FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * FF[r, FirmF.RDG, i] * mult
         if (
             alive
             and FI[r, FirmI.LISTED, i] == 0
@@ -79,7 +136,9 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
             and R.keyed_uniform(_firm_year(seed, park, FI[r, FirmI.KEY, i], y), _I(Draw.LISTING)) < PV[pr, Par.LIST_PROB]
         ):
             FI[r, FirmI.LISTED, i] = 1
-        tech = (FI[r, FirmI.TSME, i] == 1) | (FI[r, FirmI.HON, i] == 1)
+        # certificates count at the year end only if valid at that date (one that lapsed since the round does not)
+        hnte = _hnte_valid(FF, FI, r, i, t)
+        tech = (FI[r, FirmI.TSME, i] == 1) | hnte
         I.add_year_sums(
             sums,
             FI[r, FirmI.ALIVE, i],
@@ -90,9 +149,9 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
             FF[r, RD + col - 1, i],
             FF[r, FirmF.HTS, i],
             _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i] if alive else 0.0,
-            FI[r, FirmI.HON, i],
+            hnte,
             tech,
-            FI[r, FirmI.ZON, i],
+            _zjtx_valid(FF, FI, r, i, t),
             FI[r, FirmI.RDACT, i],
             FI[r, FirmI.RDINST, i],
             FI[r, FirmI.LISTED, i],
@@ -101,7 +160,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
             above_rev,
             SV[pr, FI[r, FirmI.SECTOR, i], Sec.VA],
         )
-        FI[r, FirmI.PABOVE, i] = 1 if C.above_size(revenue, FI[r, FirmI.IND, i], above_rev) else 0
+        FI[r, FirmI.PABOVE, i] = 1 if above else 0
         FI[r, FirmI.PTECH, i] = 1 if (tech and alive) else 0
     # the park's values by their names in the record (rules.indicators.PARK_VALUES); the policy cost is priced from
     # the record afterwards (rules.levers.price_record)
@@ -126,10 +185,11 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     RI[r, RepI.DUE_NEXT], RI[r, RepI.KEPT_NEXT] = 0, 0
     sums[at.investment_cum] = RS[r, RepF.INVEST] * w / I.TEN_THOUSAND
     sums[at.hnte_applications] = RI[r, RepI.APPLY] * w
+    sums[at.new_rd_institutions] = RI[r, RepI.NEWINST] * w
     sums[at.policy_cost] = 0.0
     sums[at.baseline_output] = PV[pr, Par.BASELINE_OUT] if y == 0 else np.nan
     sums[at.listed_initial] = PV[pr, Par.LIST0]
-    for c in (RepI.SIGNED, RepI.LANDED, RepI.PRODUCING, RepI.DROPPED, RepI.NEWH, RepI.NEWZ, RepI.APPLY):
+    for c in (RepI.SIGNED, RepI.LANDED, RepI.PRODUCING, RepI.DROPPED, RepI.NEWH, RepI.NEWZ, RepI.APPLY, RepI.NEWINST):
         RI[r, c] = 0
 
 

@@ -62,6 +62,42 @@ def hnte_eligible(age_months, rd_3y, sales_3y, latest_sales, st_share, hightech_
     )
 
 
+@register_jitable
+def hnte_near(rd_3y, sales_3y, latest_sales, score, in_field, score_margin, rd_share_of_threshold, p):
+    """Whether each firm is close enough to the high-tech conditions to enter a cultivation pool (高企培育库).
+
+    A pool takes R&D-active firms of a supported field whose innovation score is within ``score_margin`` points
+    of the threshold and whose 3-year R&D ÷ sales reaches ``rd_share_of_threshold`` of their band's ratio: the
+    firms that coaching (IP filings, R&D book-keeping) can bring over the line. A firm that already meets the
+    conditions is near them too.
+    """
+    ratio = _ratio(rd_3y, sales_3y)
+    return (
+        (rd_3y > 0)
+        & (in_field != 0)
+        & (score > p.min_innovation_score - score_margin)
+        & (ratio >= rd_share_of_threshold * hnte_rd_threshold(latest_sales, p))
+    )
+
+
+@register_jitable
+def hnte_approval(renewal, in_pool, first_time_prob, renewal_prob, pool_boost, lever_boost):
+    """Chance an application is approved: a re-certification (重新认定, ``renewal``) passes with its own chance, a
+    first application with the first-time chance; a pool firm's application (coached) adds the pool's and the
+    cultivation lever's boosts. At most 1."""
+    base = where(renewal != 0, renewal_prob, first_time_prob)
+    return np.minimum(1.0, base + where(in_pool != 0, pool_boost + lever_boost, 0.0))
+
+
+@register_jitable
+def hnte_apply(expiring, in_pool, apply_prob, reapply_prob, pool_apply_prob, lever_boost):
+    """Chance an eligible firm applies: a firm whose certificate expires in this round re-applies with
+    ``reapply_prob``, a pool firm with the pool's chance plus the cultivation lever's boost, any other with
+    ``apply_prob``. At most 1."""
+    pool = np.minimum(1.0, pool_apply_prob + lever_boost)
+    return where(expiring != 0, reapply_prob, where(in_pool != 0, np.maximum(pool, apply_prob), apply_prob))
+
+
 class TechSmeParams(NamedTuple):
     """The tech-based SME evaluation's parameters, point tables as arrays sorted by threshold."""
 

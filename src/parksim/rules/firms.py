@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from parksim.rules._ops import exp, ndtri
+from parksim.rules._ops import exp, ndtri, where
 from parksim.rules.growth import MONTHS, exit_age
 
 
@@ -133,3 +133,22 @@ def calibration(total, drawn):
         return 1.0, 0.0
     factor = total / drawn
     return factor, (math.log(factor) if factor > 0 else -math.inf)
+
+
+# --- traits over time ---------------------------------------------------------------------------------
+@register_jitable
+def adoption_prob(yearly_hazard, above_size, small_factor, lever_factor):
+    """Chance a firm adopts a practice (starts R&D, sets up an R&D institution) during a year.
+
+    ``yearly_hazard`` is the rate of an above-size firm; a firm below the threshold adopts at ``small_factor``
+    times it (smaller firms adopt less), and a campaign (the R&D-coverage lever) multiplies both by
+    ``lever_factor``. The chance of a yearly hazard ``h`` is ``1 - exp(-h)``.
+    """
+    rate = yearly_hazard * where(above_size, 1.0, small_factor) * lever_factor
+    return 1.0 - exp(-np.maximum(rate, 0.0))
+
+
+@register_jitable
+def improved_score(score, gain):
+    """An innovation score after a year's gain (IP filed, results converted, R&D management built up), at most 100."""
+    return np.minimum(score + gain, 100.0)

@@ -33,6 +33,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "hnte_valid": ("firms", "Firms with a valid high-tech enterprise certificate at year end (有效期内高新技术企业)."),
     "hnte_share": ("%", "Valid high-tech enterprises ÷ firms."),
     "new_hnte": ("firms", "Firms certified high-tech for the first time during the year."),
+    "new_rd_institutions": ("firms", "Firms that set up their own R&D institution during the year."),
     "tech_based": (
         "firms",
         "Tech-based firms (科技型企业) at year end, as the scenario defines them (certification.tech_based): registered"
@@ -42,10 +43,13 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "new_tech_based": ("firms", "Firms tech-based at this year end that were not at the previous one."),
     "zjtx_valid": ("firms", "Firms with a valid 专精特新 recognition at year end."),
     "new_zjtx": ("firms", "Firms recognised 专精特新 for the first time during the year."),
-    "above_size_firms": ("firms", "Industrial firms with yearly revenue >= the above-size threshold (规上)."),
+    "above_size_firms": ("firms", "Industrial firms in the park at year end whose yearly revenue >= the above-size threshold (规上)."),
     "new_above_size": ("firms", "Above-size firms this year that were not above size the previous year."),
     "above_size_output": ("亿元", "Revenue of above-size industrial firms."),
-    "above_size_output_growth": ("%", "Growth of above-size industrial revenue over the previous year's above-size revenue."),
+    "above_size_output_growth": (
+        "%",
+        "Growth of above-size industrial revenue on a comparable basis (可比口径): this year's above-size firms' revenue over the same firms' revenue the previous year.",
+    ),
     "above_size_rd_intensity": ("%", "R&D ÷ revenue of above-size industrial firms."),
     "above_size_rd_active_share": ("%", "Share of above-size industrial firms with R&D activity."),
     "above_size_rd_institution_share": ("%", "Share of above-size industrial firms with their own R&D institution."),
@@ -143,6 +147,7 @@ PARK_VALUES = (
     "projects_promise_kept",  # of which kept it
     "investment_cum",
     "hnte_applications",  # high-tech applications during the year (a lever's cost driver)
+    "new_rd_institutions",  # firms that set up an R&D institution during the year (a lever's cost driver)
     "policy_cost",  # 亿元: priced from the record by rules.levers.price_record
     "baseline_output",  # nan: use the starting firms' revenue
     "listed_initial",
@@ -181,14 +186,17 @@ def add_year_sums(
     The arguments are numbers (one firm: the year end, compiled, adds the firms
     one by one, for both engines) or arrays (one entry per firm, e.g. in a check).
     Revenue and R&D count every firm (an exit's part-year output is the park's);
-    stocks (firms, certificates, workers) count the firms alive at the year end. Value added is revenue
+    stocks (firms, certificates, workers) count the firms alive at the year end, and so do the above-size
+    firms and their sums (the year's above-size firms are those in the park at its end). Their growth is on a
+    comparable basis (可比口径, as the statistics bureau computes 规上 growth): this year's above-size firms'
+    revenue over the same firms' last-year revenue. ``prev_above`` marks last year's above-size firms (for the new
+    ones). ``hnte_valid`` and ``zjtx_valid`` are the certificates valid at the year end. Value added is revenue
     times the firm's sector's value-added ratio.
     """
     a = alive != 0
     ind = industrial != 0
     tech = a & (tech_based != 0)
-    above = above_size(revenue, industrial, above_size_revenue)
-    was_above = prev_above != 0
+    above = a & above_size(revenue, industrial, above_size_revenue)  # 规上: in the park at the year end
     out[0] += total(revenue)
     out[1] += total(revenue_prev)
     out[2] += total(where(ind, revenue, 0.0))
@@ -202,7 +210,7 @@ def add_year_sums(
     out[10] += total(above)
     out[11] += total(above & (prev_above == 0))
     out[12] += total(where(above, revenue, 0.0))
-    out[13] += total(where(was_above, revenue_prev, 0.0))
+    out[13] += total(where(above, revenue_prev, 0.0))  # the same firms' last year (可比口径)
     out[14] += total(where(above, rd, 0.0))
     out[15] += total(above & (rd_active != 0))
     out[16] += total(above & (rd_institution != 0))
@@ -257,6 +265,7 @@ def from_record(rec) -> dict[str, np.ndarray]:
         "hnte_valid": g("hnte") * w,
         "hnte_share": _pct(g("hnte"), firms),
         "new_hnte": g("new_hnte") * w,
+        "new_rd_institutions": g("new_rd_institutions"),
         "tech_based": g("tech") * w,
         "tech_based_share": _pct(g("tech"), firms),
         "new_tech_based": g("new_tech") * w,
@@ -311,6 +320,7 @@ AGGREGATE: dict[str, object] = {
     "hnte_valid": "sum",
     "hnte_share": ("ratio", "firms"),
     "new_hnte": "sum",
+    "new_rd_institutions": "sum",
     "tech_based": "sum",
     "tech_based_share": ("ratio", "firms"),
     "new_tech_based": "sum",

@@ -48,9 +48,12 @@ class Effects:
     extra_institutions_per_year: object = 0.0
     #: land quota added each year (mu)
     extra_quota_mu_per_year: object = 0.0
-    #: added to the high-tech application and approval probabilities (cultivation)
+    #: added to the cultivation pool's enrolment, application and approval probabilities (cultivation)
+    hnte_pool_entry_boost: object = 0.0
     hnte_apply_boost: object = 0.0
     hnte_approval_boost: object = 0.0
+    #: factor on the yearly hazards of starting R&D and setting up an R&D institution (R&D coverage)
+    rd_adoption_factor: object = 1.0
     #: capacity added: (month from the start, standard-factory m², land mu) of the real park
     additions: list = field(default_factory=list)
     #: costs (yuan): each year; in the first year only; per yuan of R&D; per high-tech application; per m² of
@@ -60,6 +63,7 @@ class Effects:
     cost_per_rd_yuan: object = 0.0
     cost_per_application: object = 0.0
     cost_per_occupied_m2: object = 0.0
+    cost_per_new_institution: object = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class CostDrivers:
     rd_yuan: object  # R&D spending of all firms during the year (yuan)
     hnte_applications: object  # high-tech applications during the year
     factory_used_m2: object  # occupied standard-factory floor space at the year end
+    new_rd_institutions: object = 0.0  # firms that set up an R&D institution during the year
 
 
 def _on(x) -> np.ndarray:
@@ -130,15 +135,26 @@ def effects(levers, num, months: int) -> Effects:
     e["rd_multiplier"] = 1.0 + num(L.rd_subsidy.elasticity, "levers.rd_subsidy.elasticity") * rate
     e["cost_per_rd_yuan"] = rate
 
-    # high-tech cultivation: more applications and approvals, paid per application
+    # high-tech cultivation, through the cultivation pool: more firms enrolled, more applications and approvals of
+    # pool firms, paid per application
     cult = L.cultivation
+    entry_boost = num(cult.entry_boost, "levers.cultivation.entry_boost")
     apply_boost = num(cult.apply_boost, "levers.cultivation.apply_boost")
     approval_boost = num(cult.approval_boost, "levers.cultivation.approval_boost")
-    e["hnte_apply_boost"], e["hnte_approval_boost"] = apply_boost, approval_boost
-    cultivating = _on(apply_boost) | _on(approval_boost)
+    e["hnte_pool_entry_boost"], e["hnte_apply_boost"], e["hnte_approval_boost"] = entry_boost, apply_boost, approval_boost
+    cultivating = _on(entry_boost) | _on(apply_boost) | _on(approval_boost)
     e["cost_per_application"] = np.where(
         cultivating, num(cult.cost_per_application_yuan, "levers.cultivation.cost_per_application_yuan"), 0.0
     )
+
+    # R&D coverage campaign (研发机构全覆盖): firms adopt R&D and R&D institutions sooner; each new institution is
+    # subsidised, and the campaign has a yearly cost
+    cov = L.rd_coverage
+    per_inst = num(cov.subsidy_per_institution_yuan, "levers.rd_coverage.subsidy_per_institution_yuan")
+    campaign = _on(per_inst)
+    e["rd_adoption_factor"] = np.where(campaign, num(cov.hazard_factor, "levers.rd_coverage.hazard_factor"), 1.0)
+    e["cost_per_new_institution"] = per_inst
+    cost_per_year = cost_per_year + np.where(campaign, num(cov.cost_yuan_per_year, "levers.rd_coverage.cost_yuan_per_year"), 0.0)
 
     # credit for tech firms: R&D-active firms grow faster and exit less; the fund's expected losses spread over the years
     fund = num(L.credit.fund_yuan, "levers.credit.fund_yuan")
@@ -163,6 +179,7 @@ def yearly_cost(e: Effects, d: CostDrivers):
     # and nothing is owed on it when no rent is subsidised
     cost = cost + _priced(e.cost_per_rd_yuan, d.rd_yuan)
     cost = cost + _priced(e.cost_per_application, d.hnte_applications)
+    cost = cost + _priced(e.cost_per_new_institution, d.new_rd_institutions)
     return cost + _priced(e.cost_per_occupied_m2, d.factory_used_m2)
 
 
@@ -182,6 +199,7 @@ def drivers_from_record(rec, year: int) -> CostDrivers:
         rd_yuan=rec[..., AT.rd] * rec[..., AT.weight] * TEN_THOUSAND,  # R&D of simulated firms, 万元
         hnte_applications=rec[..., AT.hnte_applications],
         factory_used_m2=rec[..., AT.factory_used_m2],
+        new_rd_institutions=rec[..., AT.new_rd_institutions],
     )
 
 

@@ -98,10 +98,14 @@ class RdSubsidyLever(_Model):
 
 
 class CultivationLever(_Model):
-    """High-tech-enterprise cultivation (培育库, one firm one policy)."""
+    """High-tech-enterprise cultivation (培育库, one firm one policy): acts on the firms of the cultivation pool
+    (``certification.hnte.pool_*``)."""
 
-    apply_boost: Prob = _p(0.0, "probability", "Added to the chance an eligible firm applies.", SEED_000)
-    approval_boost: Prob = _p(0.0, "probability", "Added to the approval chance (better applications); unknown effect.")
+    apply_boost: Prob = _p(0.0, "probability", "Added to the chance an eligible pool firm applies.", SEED_000)
+    approval_boost: Prob = _p(0.0, "probability", "Added to a pool firm's approval chance (better applications); unknown effect.")
+    entry_boost: Prob = _p(
+        0.0, "probability", "Added to the yearly chance that a firm near the conditions is enrolled in the pool (the zone recruits)."
+    )
     cost_per_application_yuan: NonNeg = _p(50_000.0, "yuan", "Coaching and fees per application.", plausible=(0, 1e7))
 
 
@@ -175,6 +179,33 @@ class RentSubsidyLever(_Model):
     )
 
 
+class RdCoverageLever(_Model):
+    """A campaign for R&D in every above-size firm (研发机构全覆盖): firms start R&D and set up R&D institutions sooner."""
+
+    subsidy_per_institution_yuan: NonNeg = _p(
+        0.0,
+        "yuan",
+        "Paid to each firm that sets up an R&D institution while the campaign runs; 0: the lever is off. Assumption:"
+        " 100,000-300,000 yuan, the order of the awards for a firm's new R&D centre, far below the 5-10 million of a"
+        " platform (seed 003).",
+        plausible=(0, 1e8),
+    )
+    hazard_factor: Pos = _p(
+        _unif(1.5, 3.0),
+        "ratio",
+        "Multiplies the yearly hazards of starting R&D and of setting up an R&D institution (traits.*) while the"
+        " campaign runs; unknown effect: a range (assumption).",
+        limit=(0, 100),
+        plausible=(1, 10),
+    )
+    cost_yuan_per_year: NonNeg = _p(
+        1_000_000.0,
+        "yuan/year",
+        "The campaign's own yearly cost (service staff visiting firms, training); assumption.",
+        plausible=(0, 1e9),
+    )
+
+
 class Levers(_Model):
     """Policy levers, each with its mechanism and its cost. Default: none active."""
 
@@ -182,6 +213,7 @@ class Levers(_Model):
     service: FasterServiceLever = Field(default_factory=FasterServiceLever)
     factories: FactoryLever = Field(default_factory=FactoryLever)
     rent_subsidy: RentSubsidyLever = Field(default_factory=RentSubsidyLever)
+    rd_coverage: RdCoverageLever = Field(default_factory=RdCoverageLever)
     land: LandLever = Field(default_factory=LandLever)
     rd_subsidy: RdSubsidyLever = Field(default_factory=RdSubsidyLever)
     cultivation: CultivationLever = Field(default_factory=CultivationLever)

@@ -429,12 +429,71 @@ class Hnte(_Model):
     )
     round_month: int = _p(11, "month", "Month in which each yearly round's results take effect.", ASSUMPTION, ge=1, le=12)
     apply_prob: Prob = _p(0.7, "probability", "Chance that an eligible firm without a certificate applies in a round.")
-    reapply_prob: Prob = _p(0.95, "probability", "Chance that an eligible firm whose certificate expires in this round applies again.")
-    approval_prob: Prob = _p(
-        _unif(0.60, 0.85),
+    reapply_prob: Prob = _p(
+        0.95,
         "probability",
-        "Chance an application by an eligible firm is approved (not published: 60-85%).",
-        "DOMAIN §3 (assumption range)",
+        "Chance that an eligible firm whose certificate expires in this round applies again (its approval: `renewal_approval_prob`).",
+    )
+    approval_prob: Prob = _p(
+        _unif(0.65, 0.75),
+        "probability",
+        "Chance a first application (首次认定) by an eligible firm is approved. Ningxia 2021: 139 of 180 applications"
+        " approved (77%), 79 first-time and 60 re-certifications (宁夏财经网, 2022-01-27); with re-certifications passing"
+        " at 85-95% (`renewal_approval_prob`), 79 ÷ (180 - 60 ÷ 0.85..0.95) = 67-72% of first applications passed"
+        " (derived); widened to 65-75%.",
+        "Ningxia S&T department via 宁夏财经网 2022-01-27 (research/ningxia-national.md §2, §3b; derived)",
+    )
+    renewal_approval_prob: Prob = _p(
+        _unif(0.85, 0.95),
+        "probability",
+        "Chance a re-certification (重新认定: a firm that held a certificate before applies again) is approved. Not"
+        " published at the application stage; a firm that met the conditions three years before files a proven"
+        " application, and at the Torch Centre's filing check renewals passed 97.8% (one city, 2014). With Ningxia's"
+        " 77% overall in 2021 (60 of 139 approvals renewals) it implies first applications at 67-72%.",
+        "assumption (research/ningxia-national.md §3b: filing check 97.8% renewals; Ningxia 2021 77% overall)",
+    )
+    pool_score_margin: NonNeg = _p(
+        10.0,
+        "points",
+        "Cultivation pool (高企培育库): an R&D-active firm of a supported field whose innovation score is within this many"
+        " points of `min_innovation_score` (and whose R&D ratio reaches `pool_rd_share` of its band's) is near the"
+        " conditions and may be enrolled. Pools enrol firms 'with the potential to qualify within 1-3 years'; the"
+        " margin is an assumption: about one year and a half of a pool firm's yearly gain (`traits.score_gain`"
+        " + `pool_score_gain`) below the threshold.",
+        limit=(0, 100),
+        plausible=(0, 40),
+    )
+    pool_rd_share: Prob = _p(
+        0.5,
+        "ratio",
+        "Share of its band's minimum 3-year R&D ratio a firm must reach to be near the conditions (with"
+        " `pool_score_margin`); assumption: half, e.g. 2.5% of sales for a small firm whose threshold is 5%.",
+    )
+    pool_entry_prob: Prob = _p(
+        _unif(0.3, 0.7),
+        "1/year",
+        "Yearly chance that a firm near the conditions is enrolled in the pool (firms apply to be enrolled; zones"
+        " recruit them). Pool sizes and conversion are not published (Jiangsu funds its provincial pool: 2.26亿元 in"
+        " 2022, research/ningxia-national.md §3b): an assumption, a wide range.",
+    )
+    pool_apply_prob: Prob = _p(
+        0.9,
+        "probability",
+        "Chance that an eligible pool firm applies in a round (coached firms are prepared to apply as soon as they"
+        " qualify; assumption, above `apply_prob`). The cultivation lever's apply boost is added to it.",
+    )
+    pool_approval_boost: Prob = _p(
+        _unif(0.0, 0.10),
+        "probability",
+        "Added to a pool firm's approval chance (a coached application); unknown effect: 0-10 points (assumption).",
+    )
+    pool_score_gain: NonNeg = _p(
+        _unif(1.0, 3.0),
+        "points/year",
+        "Innovation points a pool firm gains a year on top of `traits.score_gain` (coaching on IP filings, conversion"
+        " of results and R&D management, the score's parts); assumption.",
+        limit=(0, 100),
+        plausible=(0, 20),
     )
     violation_prob: Prob = _p(0.02, "1/year", "Chance of a major safety/quality/environmental violation in a year (disqualifies).")
     revocation_prob: Prob = _p(0.01, "1/year", "Chance a valid certificate is revoked in a year (fraud, incident, missing reports).")
@@ -552,6 +611,73 @@ class Certification(_Model):
         if v not in TECH_BASED:
             raise ValueError(f"unknown definition {v!r}; expected one of {list(TECH_BASED)}")
         return v
+
+
+# --- traits over time ------------------------------------------------------------------
+class Traits(_Model):
+    """How firms' R&D traits change after their creation (adoption and improvement, yearly)."""
+
+    rd_adoption_rate: NonNeg = _p(
+        _unif(0.05, 0.08),
+        "1/year",
+        "Yearly hazard that an above-size firm without R&D starts R&D. China's share of above-size industrial firms with"
+        " R&D activity rose 11.5% (2011) -> 28.0% (2018) -> 37.3% (2022), about +2.3 points a year (NBS yearbook 2012;"
+        " 科技部 via 中新社 2020-04-17; NBS 75-year report via 新华社 2024-09-10). Without entries and exits, +2.3 points"
+        " out of the 63-72% without R&D is a hazard of 3.2-3.7% a year (derived); a park's entries (new firms at the"
+        " sector's R&D share) and exits hold its share back, and at 5-8% a zone starting at the national share rises"
+        " about 2.3 points a year (calibrated, tests/test_dynamics.py).",
+        "NBS and MOST (research/ningxia-national.md §3c; derived and calibrated)",
+        limit=(0, 10),
+        plausible=(0, 0.5),
+    )
+    rd_institution_adoption_rate: NonNeg = _p(
+        _unif(0.05, 0.15),
+        "1/year",
+        "Yearly hazard that an above-size R&D-active firm without its own R&D institution sets one up. National 2018:"
+        " 19.2% of above-size industrial firms had one and 28% R&D activity (科技部 via 中新社 2020-04-17), Chongqing"
+        " about 30% in 2021 (research/chongqing.md); the trend is not published. Assumption: at 5-15% a year the"
+        " institution share follows the R&D-active share, rising 1-2 points a year.",
+        "assumption (research/ningxia-national.md §3c, research/chongqing.md)",
+        limit=(0, 10),
+        plausible=(0, 1),
+    )
+    small_firm_factor: NonNeg = _p(
+        0.5,
+        "ratio",
+        "Factor on both adoption hazards for a firm below the above-size threshold (larger firms adopt more: R&D"
+        " activity is far more common among large than small firms); assumption.",
+        limit=(0, 10),
+        plausible=(0, 2),
+    )
+    score_gain: NonNeg = _p(
+        _unif(1.0, 3.0),
+        "points/year",
+        "Innovation points (of the high-tech score's 100) an R&D-active firm gains a year as it files IP and converts"
+        " results; together with `rd_share_growth` it lets firms cross the thresholds over time, as the national"
+        " HNTE stock's growth (about 20-24% a year, 2012-2022) requires. Assumption, calibrated so that a typical zone's"
+        " valid HNTE stock grows within 10-45% a year (tests/test_dynamics.py).",
+        limit=(0, 100),
+        plausible=(0, 10),
+    )
+    hightech_share_gain: Real = _p(
+        _unif(0.02, 0.06),
+        "ratio/year",
+        "Yearly gain of an R&D-active firm's high-tech product/service share of revenue (new products from its R&D"
+        " replace old ones; the high-tech enterprise needs 60%). Assumption: 2-6 points a year, so that a firm at 50%"
+        " needs several years; with `score_gain` and `rd_share_growth` calibrated to the HNTE stock's growth.",
+        limit=(-1, 1),
+        plausible=(-0.1, 0.2),
+    )
+    rd_share_growth: Real = _p(
+        _unif(0.02, 0.08),
+        "log/year",
+        "Yearly log-growth of an R&D-active firm's R&D share of revenue. Ningxia above-size industrial R&D ÷ revenue"
+        " rose 0.72% (2017) -> 0.94% (2020), about +9% a year, which includes firms starting R&D"
+        " (research/ningxia-national.md §2); the part of firms already active is taken as 2-8% a year (assumption).",
+        "assumption (research/ningxia-national.md §2)",
+        limit=(-1, 1),
+        plausible=(-0.2, 0.3),
+    )
 
 
 # --- institutions, listing, shocks ----------------------------------------------------
@@ -733,6 +859,7 @@ class Scenario(_Model):
     sectors: dict[str, Sector] = _p(lambda: {"industry": {}}, "-", "The park's sectors by name.", "scenario")
     baseline: Baseline = Field(default_factory=Baseline)
     certification: Certification = Field(default_factory=Certification)
+    traits: Traits = Field(default_factory=Traits)
     institutions: Institutions = Field(default_factory=Institutions)
     listing: Listing = Field(default_factory=Listing)
     shocks: Shocks = Field(default_factory=Shocks)

@@ -46,7 +46,7 @@ class _Values:
     def num(self, value, path: str):
         from parksim.model.random import key_of, param_uniforms
         from parksim.model.realise import _draw, _realise_spec, has_uncertain_parameters
-        from parksim.scenario.dists import _Spec
+        from parksim.scenario.dists import Uniform, _Spec
 
         if not isinstance(value, _Spec):
             return float(value)
@@ -55,7 +55,10 @@ class _Values:
                 self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
             else:  # the uniforms _draw would take, for all replications at once
                 u = param_uniforms(self.seed, self.reps, key_of(path))
-                self._cache[path] = np.array([float(value.ppf(x)) for x in u.tolist()])
+                if isinstance(value, Uniform):  # elementwise the same arithmetic as one number at a time
+                    self._cache[path] = np.asarray(value.ppf(np.asarray(u, dtype=float)), dtype=float)
+                else:
+                    self._cache[path] = np.array([float(value.ppf(x)) for x in u.tolist()])
         return self._cache[path]
 
     def code(self, value, path: str) -> np.ndarray:
@@ -151,8 +154,27 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
         (Par.H_APPROVE, "approval_prob"),
         (Par.H_VIOL, "violation_prob"),
         (Par.H_REVOKE, "revocation_prob"),
+        (Par.H_RENEW, "renewal_approval_prob"),
+        (Par.POOL_SCORE, "pool_score_margin"),
+        (Par.POOL_RD, "pool_rd_share"),
+        (Par.POOL_ENTRY, "pool_entry_prob"),
+        (Par.POOL_APPLY, "pool_apply_prob"),
+        (Par.POOL_APPROVE, "pool_approval_boost"),
+        (Par.POOL_GAIN, "pool_score_gain"),
     ):
         put(k, getattr(h, name), f"certification.hnte.{name}")
+    PV[:, Par.POOL_ENTRY] = np.minimum(1.0, PV[:, Par.POOL_ENTRY] + E.hnte_pool_entry_boost)
+    tr = scn.traits
+    for k, name in (
+        (Par.SCORE_GAIN, "score_gain"),
+        (Par.RD_GROWTH, "rd_share_growth"),
+        (Par.HT_GAIN, "hightech_share_gain"),
+        (Par.RD_ADOPT, "rd_adoption_rate"),
+        (Par.INST_ADOPT, "rd_institution_adoption_rate"),
+        (Par.SMALL_ADOPT, "small_firm_factor"),
+    ):
+        put(k, getattr(tr, name), f"traits.{name}")
+    PV[:, Par.ADOPT_FACTOR] = E.rd_adoption_factor
     PV[:, Par.H_VALID] = h.validity_years
     PV[:, Par.H_MONTH] = h.round_month
     t = cert.tech_sme
