@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from parksim.engines.simpy import EVENT_COLUMNS, run_replication
 from parksim.model.random import normalize_seed
-from parksim.scenario.loader import load_scenario
-from parksim.scenario.spec import Scenario
-
-
-def _as_scenario(scenario) -> Scenario:
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, (str, Path)):
-        return load_scenario(scenario)
-    raise TypeError(f'"scenario" must be a Scenario or a path to a scenario file, got {type(scenario).__name__}')
+from parksim.scenario.loader import as_scenario
 
 
 def simulate_one(scenario, *, seed: int, replication: int = 0, engine: str = "simpy", park: str | None = None) -> pd.DataFrame:
@@ -56,7 +45,7 @@ def simulate_one(scenario, *, seed: int, replication: int = 0, engine: str = "si
     >>> sorted(df.year.unique().tolist())
     [2023, 2024, 2025, 2026, 2027, 2028]
     """
-    scn = _as_scenario(scenario)
+    scn = as_scenario(scenario)
     if engine != "simpy" or park is not None or scn.portfolio is not None:
         from parksim.engines.replay import replay
 
@@ -84,7 +73,7 @@ def trace(scenario, *, seed: int, replication: int = 0, park: str | None = None)
     >>> "production_start" in set(ev.event)
     True
     """
-    scn = _as_scenario(scenario)
+    scn = as_scenario(scenario)
     if scn.portfolio is not None or park is not None:
         from parksim.engines.replay import _check_park
         from parksim.engines.simpy import PortfolioModel

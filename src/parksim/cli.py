@@ -249,10 +249,33 @@ def _cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def _prepare_outputs() -> None:
+    """Load what writing a run's files needs (matplotlib with the Agg backend and the CJK font, pyarrow's Parquet
+    writer): on a thread of its own while the fast engine runs in compiled code on the others, instead of after it.
+
+    The command never shows a window, so the backend is Agg from the start (no search for a GUI backend). An
+    optimisation only: on any failure the writing step imports these itself and reports what fails."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import pyarrow.parquet  # noqa: F401
+
+        from parksim.results.plots import _pyplot
+
+        _pyplot()
+    except Exception:  # noqa: BLE001 - an optimisation only
+        pass
+
+
 def _cmd_run(args) -> int:
+    import threading
+
     from parksim.experiments.lock import output_lock
     from parksim.experiments.montecarlo import simulate
     from parksim.scenario.loader import load_scenario
+
+    threading.Thread(target=_prepare_outputs, name="parksim-prepare-outputs", daemon=True).start()
 
     scn = load_scenario(args.scenario, args.overrides)
     _warn(scn)

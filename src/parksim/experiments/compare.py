@@ -188,13 +188,13 @@ def compare(
     >>> cmp.table.columns[:3].tolist()
     ['scenario', 'target', 'p_met']
     """
-    from parksim.api import _as_scenario
     from parksim.errors import InputError
     from parksim.experiments.montecarlo import simulate
     from parksim.model.random import normalize_seed
+    from parksim.scenario.loader import as_scenario
 
     seed = normalize_seed(seed)
-    scenarios = [_as_scenario(base), *(_as_scenario(v) for v in variants)]
+    scenarios = [as_scenario(base), *(as_scenario(v) for v in variants)]
     if any(s.portfolio is not None for s in scenarios):
         raise InputError("compare: portfolios of parks cannot be compared yet; compare single-park scenarios")
     labels = [

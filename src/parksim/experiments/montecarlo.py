@@ -360,24 +360,38 @@ class RunResult:
             self._cache["met"] = np.column_stack(cols) if cols else np.ones((self.replications, 0), dtype=bool)
         return self._cache["met"]
 
+    def _annual_columns(self) -> tuple[list[str], dict]:
+        """The tidy table's columns as arrays: the indicator as codes into the names."""
+        names = _COLUMNS if self.assessment_def is not None else _NAMES
+        vals = self.values[:, :, : len(names)]
+        r, y, i = vals.shape
+        return list(names), {
+            "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
+            "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
+            "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
+            # codes: no 2.6 million strings for 10,000 replications (building them took half the write)
+            "indicator": np.tile(np.arange(i, dtype=np.int16), r * y),
+            "value": vals.reshape(-1),
+        }
+
     @property
     def annual(self) -> pd.DataFrame:
         """Tidy per-replication values; with an assessment, also its outcome and status codes."""
         if "annual" not in self._cache:
-            names = _COLUMNS if self.assessment_def is not None else _NAMES
-            vals = self.values[:, :, : len(names)]
-            r, y, i = vals.shape
-            self._cache["annual"] = pd.DataFrame(
-                {
-                    "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
-                    "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
-                    "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
-                    # from codes: no 2.6 million strings for 10,000 replications (building them took half the write)
-                    "indicator": pd.Categorical.from_codes(np.tile(np.arange(i, dtype=np.int16), r * y), categories=names),
-                    "value": vals.reshape(-1),
-                }
-            )
+            names, cols = self._annual_columns()
+            cols["indicator"] = pd.Categorical.from_codes(cols["indicator"], categories=names)
+            self._cache["annual"] = pd.DataFrame(cols)
         return self._cache["annual"]
+
+    def write_annual(self, path) -> None:
+        """:attr:`annual` as Parquet, written from the arrays (no pandas frame: a third of the write for 10,000
+        replications); read back with pandas it is :attr:`annual` (the indicator a categorical of the same names)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names, cols = self._annual_columns()
+        cols["indicator"] = pa.DictionaryArray.from_arrays(cols["indicator"], pa.array(names, pa.string()))
+        pq.write_table(pa.table(cols), path)
 
     @property
     def statuses(self) -> list[str]:
@@ -565,9 +579,9 @@ def simulate(
     >>> list(res.targets.columns)[:3], res.targets.target.iloc[-1]
     (['target', 'indicator', 'year'], 'ALL')
     """
-    from parksim.api import _as_scenario
+    from parksim.scenario.loader import as_scenario
 
-    scn = _as_scenario(scenario)
+    scn = as_scenario(scenario)
     for problem in scn.warnings:
         warnings.warn(str(problem), ParameterWarning, stacklevel=2)
     seed = normalize_seed(seed)
@@ -734,6 +748,10 @@ class PortfolioResult:
         df = self._concat("annual")
         df["park"] = pd.Categorical(df["park"], categories=list(self.parks))
         return df[["park", "replication", "seed", "year", "indicator", "value"]]
+
+    def write_annual(self, path) -> None:
+        """:attr:`annual` as Parquet."""
+        self.annual.to_parquet(path, index=False, engine="pyarrow")
 
     @property
     def targets(self) -> pd.DataFrame:

@@ -89,7 +89,7 @@ def _write_run(result, out: Path) -> list[Path]:
         atomic_write_text(out / "binding.csv", csv_text(result.binding)),
         atomic_write_text(out / "shortfall.csv", csv_text(result.shortfall)),
         atomic_write_text(out / "gaps.csv", csv_text(result.gaps)),
-        atomic_write(out / "annual.parquet", lambda p: result.annual.to_parquet(p, index=False, engine="pyarrow")),
+        atomic_write(out / "annual.parquet", result.write_annual),
     ]
     from parksim.results.plots import fan_figure
 

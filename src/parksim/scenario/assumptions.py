@@ -99,10 +99,10 @@ def uncertain_parameters(scenario, *, inactive_levers: bool = False) -> pd.DataF
     >>> row.distribution, float(row.p5), float(row.p95)
     ('uniform(low=5000, high=15000)', 5500.0, 14500.0)
     """
-    from parksim.api import _as_scenario
     from parksim.model.realise import uncertain_parameters as paths
+    from parksim.scenario.loader import as_scenario
 
-    scn = _as_scenario(scenario)
+    scn = as_scenario(scenario)
     on = set(active_levers(scn))
     rows = []
     for key in paths(scn):

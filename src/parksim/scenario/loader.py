@@ -352,3 +352,12 @@ def scenario_hash(scenario: Scenario) -> str:
         if frame is not None:
             h.update(frame.to_csv(index=False).encode("utf-8"))
     return h.hexdigest()
+
+
+def as_scenario(scenario) -> Scenario:
+    """``scenario`` itself, or the scenario loaded from the file it names (the API's functions take either)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    raise TypeError(f'"scenario" must be a Scenario or a path to a scenario file, got {type(scenario).__name__}')
