@@ -50,7 +50,8 @@ REFERENCE_SEED = 20_250_101
 REPLICATIONS = 2000
 #: fewer replications where SimPy is too slow for 2000: bench-large.toml (20,000 firms, weight 1) takes ~19 s of CPU per
 #: replication; with 100 times bench's firms its indicators are ~10 times less noisy, so 100 replications still see a bias
-REPLICATIONS_FOR = {"bench-large": 100}
+#: east-lake-2025.toml is simulated firm by firm too (~45,000 firms at its end): the same reasoning
+REPLICATIONS_FOR = {"bench-large": 100, "east-lake-2025": 100}
 HEAD = 3  # replications stored in full, and recomputed by the staleness check
 
 
