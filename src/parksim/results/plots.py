@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
 from parksim.rules.indicators import INDICATORS
 
+_PYPLOT_LOCK = threading.Lock()
+
 
 def _pyplot():
-    import matplotlib
+    # (a lock: the command prepares matplotlib on a thread of its own while the engine runs, and the CJK font is
+    # registered once even if the writing step asks for it at the same time)
+    with _PYPLOT_LOCK:
+        import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        try:
-            matplotlib.use("Agg", force=False)
-        except Exception:  # pragma: no cover - a backend is already active
-            pass
-    import matplotlib.pyplot as plt
+        if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+            try:
+                matplotlib.use("Agg", force=False)
+            except Exception:  # pragma: no cover - a backend is already active
+                pass
+        import matplotlib.pyplot as plt
 
-    _use_cjk_font(plt)
-    return plt
+        _use_cjk_font(plt)
+        return plt
 
 
 _CJK = (
