@@ -63,6 +63,22 @@ def _firm_level(FF, r, i, t):
 
 
 @numba.njit(**_LEAN)
+def _hnte_params(PV, pr):
+    """The high-tech enterprise conditions of plan row ``pr`` (:class:`parksim.rules.certification` reads them)."""
+    return _HnteP(
+        PV[pr, Par.H_SMALL],
+        PV[pr, Par.H_MEDIUM],
+        PV[pr, Par.H_LARGE],
+        PV[pr, Par.H_BAND_S],
+        PV[pr, Par.H_BAND_M],
+        PV[pr, Par.H_ST],
+        PV[pr, Par.H_HT],
+        PV[pr, Par.H_SCORE],
+        PV[pr, Par.H_AGE],
+    )
+
+
+@numba.njit(**_LEAN)
 def _new_firm(r, i, s, birth, level, age0, ramp, latent, known_rd, known_prod, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV):
     """Fill firm row ``i`` of replication ``r`` from the firm's stream ``st`` (seeded); FR[r, i] gets the root of its monthly noise.
 
@@ -314,17 +330,7 @@ def _certified_traits(r, i, s, Y, pr, seed, park, key, latent, revenue, FF, FI, 
     rho = SV[pr, s, Sec.RHO]
     thr = C.hnte_rd_threshold(
         revenue,
-        _HnteP(
-            PV[pr, Par.H_SMALL],
-            PV[pr, Par.H_MEDIUM],
-            PV[pr, Par.H_LARGE],
-            PV[pr, Par.H_BAND_S],
-            PV[pr, Par.H_BAND_M],
-            PV[pr, Par.H_ST],
-            PV[pr, Par.H_HT],
-            PV[pr, Par.H_SCORE],
-            PV[pr, Par.H_AGE],
-        ),
+        _hnte_params(PV, pr),
     )
     if FI[r, FirmI.RDACT, i] == 0 or FF[r, NF0, i] < thr:
         sd = SV[pr, s, Sec.RD_NOISE]

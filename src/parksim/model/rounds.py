@@ -9,9 +9,9 @@ from __future__ import annotations
 import numba
 
 from parksim.model import fastrand as R
-from parksim.model.firms import _firm_level, _firm_year
+from parksim.model.firms import _firm_level, _firm_year, _hnte_params
 from parksim.model.jit import _I, _LEAN
-from parksim.model.layout import HISTORY, NF0, Draw, FirmF, FirmI, Par, RepI, _HnteP, _ZjtxP
+from parksim.model.layout import HISTORY, NF0, Draw, FirmF, FirmI, Par, RepI, _ZjtxP
 from parksim.rules import certification as C
 from parksim.rules import firms as F
 
@@ -27,17 +27,7 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
     """
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
-    p = _HnteP(
-        PV[pr, Par.H_SMALL],
-        PV[pr, Par.H_MEDIUM],
-        PV[pr, Par.H_LARGE],
-        PV[pr, Par.H_BAND_S],
-        PV[pr, Par.H_BAND_M],
-        PV[pr, Par.H_ST],
-        PV[pr, Par.H_HT],
-        PV[pr, Par.H_SCORE],
-        PV[pr, Par.H_AGE],
-    )
+    p = _hnte_params(PV, pr)
     g = R.exp(PV[pr, Par.RD_GROWTH])
     for i in range(n):
         if FI[r, FirmI.ALIVE, i] == 0:
