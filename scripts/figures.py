@@ -80,6 +80,8 @@ def scenario_figures(name: str, args) -> dict:
     if parks:  # a portfolio's targets over its parks together are labelled "portfolio: ..."
         parks = parks + [PORTFOLIO]
     targets = [(*_split(r.target, parks), r.p_met, r.ci_low, r.ci_high) for r in res.targets.itertuples()]
+    own = {park for park, label, *_ in targets if label != "ALL"}
+    targets = [t for t in targets if t[0] is None or t[0] in own]  # a park without targets of its own has no "ALL" to show
     parks = [p for p in parks if any(t[0] == p for t in targets)]
     statuses = []
     if scn.assessment is not None:

@@ -216,3 +216,62 @@ def test_portfolio_targets_are_per_park_and_jointly(write):
     t = parksim.simulate(scn, replications=10, seed=1, jobs=1, quiet=True).targets.set_index("target")
     assert t.loc["big: some firms", "p_met"] == 1.0 and t.loc["empty: some firms", "p_met"] == 0.0
     assert t.loc["ALL", "p_met"] == 0.0
+
+
+@pytest.mark.parametrize("engine", ["fast", "simpy"])
+def test_a_park_not_assessed_is_neither_ranked_nor_given_status_effects(engine, tmp_path):
+    """[[portfolio.parks]] assessed = false (e.g. national zones in a region's yearly assessment of its own zones): the
+    rank rule ranks only the assessed parks (one of the two fails every year, so P(warned after the first year) sums
+    to 1 over them), the initial status's effects (no signings) act only on them, and the park has no status rows but
+    counts in the portfolio's targets."""
+    scn = parksim.scenario_from_dict(
+        {
+            "simulation": {"years": 2},
+            "pipeline": {"signings_per_month": 3.0},
+            "sectors": {"a": {}},
+            "baseline": {"sectors": {"a": {"firms": 6}}},
+            "assessment": {
+                "rules": [{"name": "ranking", "kind": "rank", "criteria": [{"indicator": "total_output"}], "fail_bottom": 1}],
+                "transitions": [{"from_status": "recognised", "on": "fail", "to": "warned"}],
+                "effects": {"recognised": {"signing_factor": 0.0}, "warned": {"signing_factor": 0.0}},
+            },
+            "portfolio": {
+                "parks": [{"name": "P0"}, {"name": "P1"}, {"name": "national", "assessed": False}],
+                "targets": [{"label": "signed", "indicator": "projects_signed", "comparison": ">=", "threshold": 1.0, "year": 2023}],
+            },
+        }
+    )
+    res = parksim.simulate(scn, replications=12, seed=4, jobs=1, quiet=True, engine=engine)
+    a = res.assessment
+    assert set(a.park) == {"P0", "P1"}
+    assert a.query("year == 2023 and status == 'warned'").probability.sum() == pytest.approx(1.0)
+    signed = {p: r.value_matrix("projects_signed") for p, r in res.parks.items()}
+    assert (signed["P0"] == 0).all() and (signed["P1"] == 0).all()
+    assert (signed["national"][:, 0] > 0).mean() > 0.9  # Poisson(36) signings a year: P(0) ~ 2e-16
+    assert res.targets.set_index("target").loc["portfolio: signed", "p_met"] > 0.9  # the sum counts the unassessed park
+    assert set(res.annual.query("park == 'national'").indicator).isdisjoint({"assessment_outcome", "assessment_status"})
+    res.write(tmp_path / "out")  # its missing statuses are not mistaken for non-finite results
+    assert set(pd.read_csv(tmp_path / "out" / "assessment.csv").park) == {"P0", "P1"}
+
+
+def test_an_assessment_of_no_park_is_refused(write, capsys):
+    path = write(
+        "n.toml",
+        """
+        [sectors.a]
+        [assessment]
+        [[assessment.rules]]
+        name = "output"
+        kind = "thresholds"
+        criteria = [{indicator = "total_output", threshold = 1.0}]
+        [[portfolio.parks]]
+        name = "A"
+        assessed = false
+        [[portfolio.parks]]
+        name = "B"
+        assessed = false
+        """,
+    )
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "every park has assessed = false" in err and "Traceback" not in err

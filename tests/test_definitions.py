@@ -70,7 +70,9 @@ def _registry_park(st: float, rd_active: float, senior: float, definition: str =
         pipeline={"signings_per_month": 0.0},
         traits={"rd_adoption_rate": 0.0},
         sectors={"a": {"st_staff_share": st, "rd_active": rd_active}},
-        baseline={"sectors": {"a": {"firms": 20, "hnte_share": 0.0, "tech_sme_share": 0.0}}},
+        baseline={
+            "sectors": {"a": {"firms": 20, "hnte_share": 0.0} | ({} if definition == "chongqing_registry" else {"tech_sme_share": 0.0})}
+        },
         certification={
             "tech_based": definition,
             "chongqing_registry": {"register_prob": 1.0, "senior_st_staff": senior},
@@ -92,6 +94,31 @@ def _registry_park(st: float, rd_active: float, senior: float, definition: str =
 def test_tech_based_share_follows_the_definition(engine, st, rd_active, senior, definition, share):
     r = run(_registry_park(st, rd_active, senior, definition), engine, 4)
     np.testing.assert_array_equal(r.value_matrix("tech_based_share"), share)
+
+
+def test_registry_starting_members_are_the_firms_its_rules_admit(engine):
+    """Under Chongqing's registry the starting firms' membership is the registry's evaluation of their starting
+    traits, so with nothing changing (no new firms, no R&D adoption, S&T staff 6% >= 5%) the first evaluation adds
+    no member: every R&D-active firm is a member from the start and stays one. Half the firms are R&D-active, so the
+    share is neither 0 nor 100 (under the former rule, a starting share drawn apart from the traits, about half of
+    the R&D-active firms were counted as new in the first year)."""
+    r = run(_registry_park(0.06, 0.5, 1000.0), engine, 8)
+    new = r.value_matrix("new_tech_based")
+    assert (new == 0).all(), new
+    share = r.value_matrix("tech_based_share")
+    assert ((share > 10) & (share < 90)).all(), share  # 20 firms at 1/2: P(outside) ~ 1e-3 a replication (binomial)
+    # the share only falls, as firms exit (members never join: their traits do not change)
+    assert (np.diff(r.value_matrix("tech_based"), axis=1) <= 0).all()
+
+
+def test_registry_warns_about_a_starting_share_it_does_not_use():
+    scn = scenario(
+        baseline={"sectors": {"a": {"firms": 5, "tech_sme_share": 0.3}}},
+        certification={"tech_based": "chongqing_registry"},
+    )
+    msgs = [str(p) for p in scn.warnings]
+    assert any("baseline.sectors.a.tech_sme_share" in m and "chongqing_registry" in m for m in msgs), msgs
+    assert not any("tech_sme_share" in str(p) for p in scenario(baseline={"sectors": {"a": {"firms": 5, "tech_sme_share": 0.3}}}).warnings)
 
 
 def test_registry_gives_the_tech_based_firms_per_hnte_chongqing_reports():

@@ -161,5 +161,7 @@ def test_report_on_a_portfolio_lists_each_park(root, tmp_path):
     res.write(tmp_path / "nx")
     html = parksim.report(tmp_path / "nx").read_text(encoding="utf-8")
     table = re.search(r'<table id="assessment">(.*?)</table>', html, flags=re.S).group(1)
-    assert all(park in table for park in res.parks)  # several parks: the park column stays
+    assessed = [name for name, r in res.parks.items() if r.assessment_def is not None]
+    assert len(assessed) == 5 and all(park in table for park in assessed)  # several parks: the park column stays
+    assert "F-other-zones" not in table  # assessed = false: no statuses
     assert "Each park of the portfolio starts from the table above" in html

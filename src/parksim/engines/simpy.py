@@ -508,7 +508,8 @@ class ParkModel:
 
 
 def run_parks(parks: list[ParkModel], assessment) -> None:
-    """Run SimPy parks side by side over the horizon, assessed each year by the shared driver (rules.assessment.drive)."""
+    """Run SimPy parks side by side over the horizon, assessed each year by the shared driver (rules.assessment.drive);
+    a park created without the assessment (a portfolio park with ``assessed = false``) is not assessed."""
     H, Y, first = parks[0].H, parks[0].Y, parks[0].start_year
 
     def advance(m: int) -> None:
@@ -528,6 +529,7 @@ def run_parks(parks: list[ParkModel], assessment) -> None:
         indicators=lambda y: [{k: np.array([v]) for k, v in park.year_values[y].items()} for park in parks],
         apply=lambda p, r, effects: parks[p].apply_status(effects),
         record=record,
+        assessed=[park.assessment is not None for park in parks],
     )
 
 
@@ -545,8 +547,8 @@ class PortfolioModel:
         self.scn = realise(scenario, streams)
         self.names = [name for name, _ in scenario._members]
         self.parks = [
-            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name)), record_events, self.scn.assessment)
-            for name, member in scenario._members
+            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name)), record_events, assessment)
+            for (name, member), assessment in zip(scenario._members, A.assessments(self.scn), strict=True)
         ]
 
     def run(self) -> list[tuple[str, Result]]:

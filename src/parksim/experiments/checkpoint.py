@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from parksim.errors import InputError, Problem
-from parksim.scenario.finite import ResultError, check_finite, check_ranges, unlimited
+from parksim.scenario.finite import ResultError, assessed_parks, check_finite, check_ranges, unlimited
 
 MAGIC = b"PARKSIM-CHECKPOINT 1\n"
 BLOCK = b"BLK1"
@@ -156,7 +156,7 @@ class Checkpoint:
         scn = self.scenario
         statuses = len(scn.assessment.statuses) if scn.assessment is not None else 0
         try:
-            seed, assessed = int(self.header["seed"]), scn.assessment is not None
+            seed, assessed = int(self.header["seed"]), assessed_parks(scn)
             check_finite(values, self.header["names"], scn.simulation.start_year, seed, assessed, infinite_ok=unlimited(scn))
             check_ranges(values, self.header["names"], scn.simulation.start_year, statuses)
         except ResultError as err:

@@ -17,9 +17,9 @@ from parksim.errors import InputError, ParameterWarning
 from parksim.experiments.estimate import check_memory, estimate
 from parksim.experiments.stats import compare, wilson, wilson_half_width
 from parksim.model.random import normalize_seed
-from parksim.rules.assessment import OUTCOMES
+from parksim.rules.assessment import OUTCOMES, assessments
 from parksim.rules.indicators import GROWTH_OF, INDICATORS, aggregate, average_growth, previous_level
-from parksim.scenario.finite import check_finite, unlimited
+from parksim.scenario.finite import assessed_parks, check_finite, unlimited
 from parksim.scenario.policy import PORTFOLIO_NAME
 
 TARGET_COLUMNS = ["target", "indicator", "year", "comparison", "threshold", "p_met", "ci_low", "ci_high", "replications", "unit"]
@@ -648,7 +648,7 @@ def simulate(
     finally:
         runner.close()
     values = _stack(parts, scn)[:cap]
-    check_finite(values, column_names(scn), scn.simulation.start_year, seed, scn.assessment is not None, infinite_ok=unlimited(scn))
+    check_finite(values, column_names(scn), scn.simulation.start_year, seed, assessed_parks(scn), infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
 
@@ -670,10 +670,10 @@ def make_result(scn, seed, values, specs, started="", finished="", stopped="repl
             precision,
             jobs,
             park=name,
-            assessment_def=scn.assessment,
+            assessment_def=assessment,
             engine=engine,
         )
-        for p, (name, member) in enumerate(scn._members)
+        for p, ((name, member), assessment) in enumerate(zip(scn._members, assessments(scn), strict=True))
     }
     return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs, engine)
 

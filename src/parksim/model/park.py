@@ -265,6 +265,32 @@ def _firms_month_end(r, m, pr, Y, seed, park, S, P):
     return freed
 
 
+@numba.njit(**_LEAN)
+def _registry_at_start(r, pr, first, n, FF, FI, PV):
+    """Chongqing's registry (``certification.tech_based = "chongqing_registry"``): a synthetic starting firm (rows
+    ``first`` to ``n``; register rows keep their observed status) is tech-based at the start if it registers and meets
+    the registry's conditions with its starting traits, as the yearly evaluation reads them (rounds._tech_sme). Its
+    conditions are all traits a firm is created with, so the starting members are the firms the rules admit rather
+    than a share drawn apart from them (which made the first evaluation re-sort the firms and count the difference
+    as new tech-based firms)."""
+    for i in range(first, n):
+        ok = False
+        if FI[r, FirmI.ALIVE, i] != 0 and FI[r, FirmI.REG, i] != 0:
+            employees = _firm_level(FF, r, i, 0.0) / FF[r, FirmF.PROD, i]
+            ok = C.registry_eligible(
+                employees,
+                FF[r, FirmF.ST, i],
+                FI[r, FirmI.RDACT, i],
+                1 if _hnte_valid(FF, FI, r, i, 0.0) else 0,
+                PV[pr, Par.C_ST],
+                PV[pr, Par.C_SENIOR],
+                PV[pr, Par.C_RDACT],
+                PV[pr, Par.T_HNTE],
+            )
+        FI[r, FirmI.TSME, i] = 1 if ok else 0
+        FI[r, FirmI.PTECH, i] = 1 if (ok or FI[r, FirmI.HON, i] == 1) else 0
+
+
 @numba.njit(**_JIT)
 def _init_park(r, pr, Y, seed, park, S, P):
     """The park at the start, the same in every engine: the sectors' shocks, the starting firms, the floor space they
@@ -293,6 +319,8 @@ def _init_park(r, pr, Y, seed, park, S, P):
         RI[r, RepI.ERROR] = ERR_OVERFLOW
         return False
     RI[r, RepI.FIRMS] = n
+    if PV[pr, Par.T_KIND] > 0:
+        _registry_at_start(r, pr, P.REG.shape[0], n, S.FF, S.FI, PV)
     total = PV[pr, Par.FACTORY_TOTAL] / w
     if math.isnan(PV[pr, Par.FACTORY_OCC]):
         occupied = 0.0

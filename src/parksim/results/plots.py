@@ -267,11 +267,12 @@ def plot_fan_parks(result, indicator: str, ax=None):
 def plot_assessment_parks(result):
     """One stacked status panel per park; returns the first Axes (its figure holds all)."""
     plt = _pyplot()
-    n = len(result.parks)
+    assessed = [r for r in result.parks.values() if r.assessment_def is not None]  # parks with assessed = false have none
+    n = len(assessed)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.4 * rows), squeeze=False)
-    for ax, r in zip(axes.flat, result.parks.values(), strict=False):
+    for ax, r in zip(axes.flat, assessed, strict=False):
         plot_assessment(r, ax=ax)
         ax.set_title(_wrapped(r.park, 40), fontsize=10)
     for ax in list(axes.flat)[n:]:

@@ -245,7 +245,15 @@ def decision_month(assessment, y: int) -> int:
     return 12 * (y + 1) + assessment.month - 1
 
 
-def drive(assessment, parks: int, replications: int, months: int, years: int, *, advance, indicators, apply, record) -> None:
+def assessments(scenario) -> list:
+    """The assessment each park of ``scenario`` is under, in member order: the scenario's ``[assessment]`` (None
+    without one), or None for a portfolio park with ``assessed = false``."""
+    if scenario.portfolio is None:
+        return [scenario.assessment]
+    return [scenario.assessment if p.assessed else None for p in scenario.portfolio.parks]
+
+
+def drive(assessment, parks: int, replications: int, months: int, years: int, *, advance, indicators, apply, record, assessed=None) -> None:
     """Run ``parks`` parks (each ``replications`` replications) over ``months`` months with a yearly assessment.
 
     Both engines schedule a run through this function; they differ only in the callbacks:
@@ -261,25 +269,30 @@ def drive(assessment, parks: int, replications: int, months: int, years: int, *,
     after the horizon is assessed at the end, when its decision can no longer act on the park. Each
     replication of each park follows its own status (:func:`step`); rank rules compare the parks of a
     replication. The initial status's effects are the engine's to apply when it creates the park
-    (:func:`status_effects` of ``assessment.initial_status``).
+    (:func:`status_effects` of ``assessment.initial_status``). ``assessed`` (default: every park) marks the
+    parks the assessment applies to: the others are never assessed, recorded or ranked (:func:`assessments`).
     """
     if assessment is None:
         advance(months)
         return
+    which = [p for p in range(parks) if assessed is None or assessed[p]]
     transitions = [Transition(t.from_status, t.on, t.to, t.streak, t.min_years) for t in assessment.transitions]
     states = [[StatusState(assessment.initial_status)] * replications for _ in range(parks)]
     feedback = has_feedback(assessment)
     statuses = assessment.statuses
 
     def decide(y: int, act: bool) -> None:
-        every = assess(assessment.rules, indicators(y)).reshape(replications, parks)
-        for p in range(parks):
+        if not which:
+            return
+        values = indicators(y)
+        every = assess(assessment.rules, [values[p] for p in which]).reshape(replications, len(which))
+        for j, p in enumerate(which):
             for r in range(replications):
                 before = states[p][r].status
-                states[p][r] = step(states[p][r], int(every[r, p]), transitions)
+                states[p][r] = step(states[p][r], int(every[r, j]), transitions)
                 if act and states[p][r].status != before:
                     apply(p, r, status_effects(assessment, states[p][r].status))
-            record(y, p, every[:, p], np.array([statuses.index(s.status) for s in states[p]]))
+            record(y, p, every[:, j], np.array([statuses.index(s.status) for s in states[p]]))
 
     decided = 0
     for y in range(years):

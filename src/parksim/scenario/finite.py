@@ -25,18 +25,37 @@ def unlimited(scenario) -> frozenset:
     return frozenset()
 
 
+def assessed_parks(scenario) -> bool | frozenset:
+    """What :func:`check_finite` takes as ``assessed``: whether the scenario has an assessment, or for a portfolio the
+    names of the parks it assesses (a park with ``assessed = false`` has no outcome or status)."""
+    if scenario.assessment is None or scenario.portfolio is None:
+        return scenario.assessment is not None
+    return frozenset(p.name for p in scenario.portfolio.parks if p.assessed)
+
+
 def check_finite(
-    values: np.ndarray, names: list[str], first_year: int, seed: int, assessed: bool, shown: int = 5, infinite_ok: frozenset = frozenset()
+    values: np.ndarray,
+    names: list[str],
+    first_year: int,
+    seed: int,
+    assessed: bool | frozenset,
+    shown: int = 5,
+    infinite_ok: frozenset = frozenset(),
 ) -> None:
     """Raise :class:`ResultError` naming indicator, year and replication of every non-finite value (the first few).
 
     ``values`` is (replications, years, columns) with column ``names`` (``park:indicator`` in a portfolio);
-    the indicators in ``infinite_ok`` may be +inf or NaN (see :func:`unlimited`).
+    the indicators in ``infinite_ok`` may be +inf or NaN (see :func:`unlimited`). ``assessed``: whether the
+    assessment columns hold values, or the names of the parks whose do (:func:`assessed_parks`).
     """
     if values.size == 0:
         return
+
+    def has_status(name: str) -> bool:
+        return assessed if isinstance(assessed, bool) else name.rsplit(":", 1)[0] in assessed
+
     base = [n.rsplit(":", 1)[-1] for n in names]
-    check = np.array([not (b in ASSESSMENT_COLUMNS and not assessed) for b in base])
+    check = np.array([not (b in ASSESSMENT_COLUMNS and not has_status(n)) for n, b in zip(names, base, strict=True)])
     nan_ok = np.array([b in UNDEFINED_GROWTH for b in base])
     inf_ok = np.array([b in infinite_ok for b in base])
     v = values[:, :, check]

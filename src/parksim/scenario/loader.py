@@ -176,6 +176,27 @@ def _origin(loc: tuple, origins: dict, default: str) -> str:
     return default
 
 
+def _unused_values(scn, origins: dict, source: str) -> list[Problem]:
+    """Warnings for values a scenario sets that its other choices leave unused: under Chongqing's registry the
+    starting firms' tech-based status is the registry's evaluation of their traits, so ``tech_sme_share`` is not read
+    (model/park.py ``_registry_at_start``)."""
+    found: list[Problem] = []
+    if scn.certification.tech_based == "chongqing_registry":
+        for name, sector in scn.baseline.sectors.items():
+            if "tech_sme_share" in sector.model_fields_set:
+                key = ("baseline", "sectors", name, "tech_sme_share")
+                found.append(
+                    Problem(
+                        _origin(key, origins, source),
+                        ".".join(key),
+                        "is not used under certification.tech_based = 'chongqing_registry': the starting firms that register"
+                        " and meet the registry's conditions are its members (remove the value, or set the registry's"
+                        " parameters instead)",
+                    )
+                )
+    return found
+
+
 def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> list[Problem]:
     defaults = data.get("sector_defaults") if isinstance(data.get("sector_defaults"), dict) else {}
     out = []
@@ -229,7 +250,7 @@ def scenario_from_dict(
         raise ScenarioError(_problems(err, data, origins, source)) from None
     scn._raw = data
     scn._source = source
-    scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source))
+    scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source)) + _unused_values(scn, origins, source)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
 
     def where_defined(key: tuple) -> Path:

@@ -374,6 +374,14 @@ class PortfolioPark(_Model):
     overrides: dict[str, Any] = _p(
         dict, "-", 'Keys of this scenario to change for this park, as in --set: {"baseline.sectors.a.total_revenue" = 300.0}.', "scenario"
     )
+    assessed: bool = _p(
+        True,
+        "flag",
+        "Whether the portfolio's [assessment] applies to this park. false: a park outside the assessing authority's rule"
+        " (e.g. the national zones in a region's yearly assessment of its own zones, or several zones held as one): it"
+        " counts in the portfolio's targets and in ALL, has no status, no status effects and no place in rank rules.",
+        "scenario",
+    )
 
 
 #: a park may not take this name: the portfolio's own targets are reported under it

@@ -384,8 +384,10 @@ class SectorBaseline(_Model):
     tech_sme_share: Prob = _p(
         0.2,
         "probability",
-        "Share of starting firms that are tech-based (registered under the scenario's definition, certification.tech_based,"
-        " or certified), the firms of highest tech orientation; each year's evaluation then applies the definition's rules.",
+        "Share of starting firms that are tech-based under the national tech-SME evaluation (certified), the firms of"
+        " highest tech orientation; each year's evaluation then applies its rules. Not used under Chongqing's registry"
+        " (certification.tech_based = 'chongqing_registry'): there the starting members are the firms that register and"
+        " meet the registry's conditions with their starting traits.",
     )
     zjtx_share: Prob = _p(0.02, "probability", "Share of starting firms recognised as 专精特新.")
     renting_share: Prob = _p(0.3, "probability", "Share of starting firms that rent standard-factory space.")
@@ -911,6 +913,17 @@ class Scenario(_Model):
             for i, r in enumerate(self.assessment.rules):
                 if r.kind == "rank":
                     raise ValueError(f"assessment.rules.{i}.kind: a rank rule needs peers; expected a [portfolio] of parks")
+        if self.assessment is not None and self.portfolio is not None:
+            assessed = [p.name for p in self.portfolio.parks if p.assessed]
+            if not assessed:
+                raise ValueError(
+                    "portfolio.parks: every park has assessed = false, so [assessment] applies to none; expected at least one assessed park"
+                )
+            for i, r in enumerate(self.assessment.rules):
+                if r.kind == "rank" and len(assessed) < 2:
+                    raise ValueError(
+                        f"assessment.rules.{i}.kind: a rank rule needs peers; expected at least 2 parks with assessed = true, got {assessed}"
+                    )
         for where, targets in (("targets", self.targets), ("portfolio.targets", own)):
             labels = [t.label for t in targets]
             for lab in {x for x in labels if labels.count(x) > 1}:

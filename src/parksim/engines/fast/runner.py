@@ -105,7 +105,8 @@ def run_block(
         with lock:
             taken[0] += 1
         plans = [
-            plan(m, seed, group, park if portfolio else None, scenario.assessment) for (_, m), park in zip(members, parks, strict=True)
+            plan(m, seed, group, park if portfolio else None, a)
+            for (_, m), park, a in zip(members, parks, A.assessments(scenario), strict=True)
         ]
         scale = 1
         while True:
@@ -201,6 +202,7 @@ def _run(scenario, members, parks, plans, seed, reps, width, scale):
         indicators=lambda y: [I.from_record(_priced(blk.REC, P["E"], y)) for blk, P in zip(blocks, plans, strict=True)],
         apply=apply,
         record=record,
+        assessed=[a is not None for a in A.assessments(scenario)],
     )
     for p, blk in enumerate(blocks):
         out[:, :, p * width : p * width + n_ind] = _values(blk.REC, plans[p]["E"])
