@@ -136,17 +136,21 @@ def _add128(ah, al, bh, bl):
     return ah + bh + (lo < al).astype(np.uint64), lo
 
 
-def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
-    """``Streams(seed, r).rng(PARAM, key).random()`` for every replication ``r``, exactly, without making the streams."""
-    r = np.asarray(replications, dtype=np.uint64)
-    if r.size == 0:
-        return np.empty(0)
-    if int(r.max()) > 0xFFFFFFFF:  # a replication of two words: the general path
-        return np.array([Streams(seed, int(x)).rng(PARAM, key).random() for x in r])
-    run = _words(normalize_seed(seed))
+#: the last entropy pools of :func:`_param_pool` (a plan asks for every uncertain parameter of the same replications)
+_POOLS: dict = {}
+
+
+def _param_pool(seed: int, r: np.ndarray) -> tuple[list, int]:
+    """SeedSequence's entropy pool of ``Streams(seed, r).rng(PARAM, key)`` before the key's words are mixed in, for
+    every replication ``r`` (with the running hash constant): the same for every key, so computed once for a plan's
+    replications (the words of seed, replication and PARAM come first in the entropy)."""
+    tag = (seed, r.tobytes())
+    hit = _POOLS.get(tag)
+    if hit is not None:
+        return list(hit[0]), hit[1]
+    run = _words(seed)
     run += [0] * (4 - len(run))  # padded to the pool size when there is a spawn key
-    fixed = [np.full(r.shape, np.uint64(w)) for w in run]
-    entropy = [*fixed, r, *(np.full(r.shape, np.uint64(w)) for w in (*_words(PARAM), *_words(key)))]
+    entropy = [*(np.full(r.shape, np.uint64(w)) for w in run), r, *(np.full(r.shape, np.uint64(w)) for w in _words(PARAM))]
     pool, h = [], _INIT_A
     for i in range(4):
         value, h = _hashmix(entropy[i], h)
@@ -159,6 +163,25 @@ def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
     for s in range(4, len(entropy)):
         for d in range(4):
             value, h = _hashmix(entropy[s], h)
+            pool[d] = _mix(pool[d], value)
+    if len(_POOLS) >= 8:  # a few plans' replications at a time (the threads' groups)
+        _POOLS.clear()
+    _POOLS[tag] = (tuple(pool), h)
+    return pool, h
+
+
+def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
+    """``Streams(seed, r).rng(PARAM, key).random()`` for every replication ``r``, exactly, without making the streams."""
+    r = np.asarray(replications, dtype=np.uint64)
+    if r.size == 0:
+        return np.empty(0)
+    if int(r.max()) > 0xFFFFFFFF:  # a replication of two words: the general path
+        return np.array([Streams(seed, int(x)).rng(PARAM, key).random() for x in r])
+    pool, h = _param_pool(normalize_seed(seed), r)
+    for w in _words(key):  # the key's words go last into the entropy pool
+        word = np.full(r.shape, np.uint64(w))
+        for d in range(4):
+            value, h = _hashmix(word, h)
             pool[d] = _mix(pool[d], value)
     # generate_state(4, uint64): eight words, paired little-endian into (state hi, state lo, inc hi, inc lo)
     words, h = [], _INIT_B
