@@ -114,6 +114,18 @@ def test_param_uniforms_are_the_first_numbers_of_the_param_streams():
     assert param_uniforms(3, [], 5).size == 0
 
 
+def test_param_uniforms_of_many_keys_at_once_are_each_keys_own():
+    # a plan draws all its uncertain parameters together (one and two-word keys mixed, a key given twice)
+    from parksim.model.random import PARAM, key_of, param_uniforms_many
+
+    keys = [0, 2**32 - 1, 2**32, key_of("pipeline.rent_share"), key_of("sectors.a.growth"), 0]
+    for seed, reps in ((11, np.arange(30)), (2**70 + 3, np.array([4])), (5, np.array([2**40]))):
+        got = param_uniforms_many(seed, reps, keys)
+        assert set(got) == set(keys)
+        for key in keys:
+            assert got[key].tolist() == [Streams(seed, int(r)).rng(PARAM, key).random() for r in reps], (seed, key)
+
+
 def test_fast_engine_plan_draws_the_parameters_realise_draws():
     # the fast engine draws a parameter for a whole group at once; the values are those of realise, replication by replication
 

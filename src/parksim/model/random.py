@@ -172,17 +172,40 @@ def _param_pool(seed: int, r: np.ndarray) -> tuple[list, int]:
 
 def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
     """``Streams(seed, r).rng(PARAM, key).random()`` for every replication ``r``, exactly, without making the streams."""
+    return param_uniforms_many(seed, replications, [key])[key]
+
+
+def param_uniforms_many(seed: int, replications, keys) -> dict:
+    """:func:`param_uniforms` of several keys at once: ``{key: array over replications}``. The keys of one word count
+    are computed together (arrays keys x replications), so a plan of one replication (the SimPy engine's) pays the
+    array operations once, not once a key."""
     r = np.asarray(replications, dtype=np.uint64)
+    keys = list(dict.fromkeys(int(k) for k in keys))
     if r.size == 0:
-        return np.empty(0)
+        return {k: np.empty(0) for k in keys}
     if int(r.max()) > 0xFFFFFFFF:  # a replication of two words: the general path
-        return np.array([Streams(seed, int(x)).rng(PARAM, key).random() for x in r])
-    pool, h = _param_pool(normalize_seed(seed), r)
-    for w in _words(key):  # the key's words go last into the entropy pool
-        word = np.full(r.shape, np.uint64(w))
-        for d in range(4):
-            value, h = _hashmix(word, h)
-            pool[d] = _mix(pool[d], value)
+        return {k: np.array([Streams(seed, int(x)).rng(PARAM, k).random() for x in r]) for k in keys}
+    pool0, h0 = _param_pool(normalize_seed(seed), r)
+    out: dict = {}
+    by_length: dict = {}
+    for k in keys:
+        by_length.setdefault(len(_words(k)), []).append(k)
+    for length, group in by_length.items():
+        words = np.array([_words(k) for k in group], dtype=np.uint64)  # (keys, length)
+        pool, h = [np.broadcast_to(x, (len(group), r.size)) for x in pool0], h0
+        for j in range(length):  # the key's words go last into the entropy pool
+            word = words[:, j : j + 1]
+            for d in range(4):
+                value, h = _hashmix(word, h)
+                pool[d] = _mix(pool[d], value)
+        u = _generate(pool)
+        for i, k in enumerate(group):
+            out[k] = u[i]
+    return out
+
+
+def _generate(pool: list) -> np.ndarray:
+    """The first ``random()`` of PCG64 seeded by SeedSequence's entropy ``pool`` (arrays of uint32 words)."""
     # generate_state(4, uint64): eight words, paired little-endian into (state hi, state lo, inc hi, inc lo)
     words, h = [], _INIT_B
     for i in range(8):

@@ -877,6 +877,7 @@ class Scenario(_Model):
     _projects: Any = PrivateAttr(None)
     _members: Any = PrivateAttr(None)  # portfolio: [(park name, Scenario)]
     _warnings: Any = PrivateAttr(None)  # values outside their plausible range (set by the loader)
+    _uncertain: Any = PrivateAttr(None)  # the keys of its uncertain parameters (set by the first plan: engines/fast/plan.py)
 
     @model_validator(mode="before")
     @classmethod

@@ -29,12 +29,20 @@ class _Values:
     the same keyed stream, so both engines see the same parameter values.
     """
 
-    def __init__(self, seed: int, reps, park: int | None):
+    def __init__(self, seed: int, reps, park: int | None, scn=None):
         self.seed = seed
         self.reps = [int(r) for r in reps]
         self.park = park
         self.B = len(self.reps)
         self._cache: dict[str, np.ndarray] = {}
+        self._uniforms: dict[int, np.ndarray] = {}
+        if scn is not None:  # every uncertain parameter's uniforms at once (model.random.param_uniforms_many)
+            from parksim.model.random import key_of, param_uniforms_many
+            from parksim.model.realise import uncertain_parameters
+
+            if scn._uncertain is None:
+                scn._uncertain = tuple(key_of(p) for p in uncertain_parameters(scn))
+            self._uniforms = param_uniforms_many(seed, self.reps, scn._uncertain)
 
     @functools.cached_property
     def streams(self) -> list:
@@ -54,7 +62,8 @@ class _Values:
             if has_uncertain_parameters(value):
                 self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
             else:  # the uniforms _draw would take, for all replications at once
-                u = param_uniforms(self.seed, self.reps, key_of(path))
+                key = key_of(path)
+                u = self._uniforms[key] if key in self._uniforms else param_uniforms(self.seed, self.reps, key)
                 if isinstance(value, Uniform):  # elementwise the same arithmetic as one number at a time
                     self._cache[path] = np.asarray(value.ppf(np.asarray(u, dtype=float)), dtype=float)
                 else:
@@ -80,7 +89,7 @@ def plan(scn, seed: int, reps, park: int | None = None, assessment=None) -> dict
     ``assessment`` is the one the park is assessed under (a portfolio's, for its parks): its initial
     status's effects act from the start.
     """
-    v = _Values(seed, reps, park)
+    v = _Values(seed, reps, park, scn)
     B = v.B
     sim, pl, cap, cert, L = scn.simulation, scn.pipeline, scn.capacity, scn.certification, scn.levers
     w = float(sim.weight)
