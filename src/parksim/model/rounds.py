@@ -29,6 +29,9 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     p = _hnte_params(PV, pr)
     g = R.exp(PV[pr, Par.RD_GROWTH])
+    # a firm without R&D in the last three years is neither near the conditions nor meets them while every band asks
+    # for some R&D: its pool flag is cleared and the rest skipped (the same outcome, without the conditions' work)
+    needs_rd = min(p.rd_ratio_small, p.rd_ratio_medium, p.rd_ratio_large) > 0
     for i in range(n):
         if FI[r, FirmI.ALIVE, i] == 0:
             continue
@@ -55,6 +58,9 @@ def _hnte_round(r, t, y, pr, Y, seed, park, FF, FI, RI, PV):
         for c in range(y, y + HISTORY):
             rd3 += FF[r, RD + c, i]
             sales3 += FF[r, REV + c, i]
+        if rd3 == 0.0 and needs_rd:
+            FI[r, FirmI.POOL, i] = 0
+            continue
         age, latest = t - FF[r, FirmF.BIRTH, i], FF[r, REV + y + HISTORY - 1, i]
         ip = (FI[r, FirmI.IP1, i] == 1) | (FI[r, FirmI.IP2, i] > 0)
         st, ht, score, field = FF[r, FirmF.ST, i], FF[r, FirmF.HT, i], FF[r, FirmF.SCORE, i], FI[r, FirmI.FIELD, i]
