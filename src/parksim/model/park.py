@@ -35,7 +35,7 @@ from parksim.model.layout import (
     Trait,
 )
 from parksim.model.random import INSTITUTIONS, MACRO, SECTOR
-from parksim.model.rounds import _hnte_round, _hnte_valid, _tech_sme, _zjtx_round, _zjtx_valid
+from parksim.model.rounds import _hnte_round, _hnte_valid, _registry_eligible, _tech_sme, _zjtx_round, _zjtx_valid
 from parksim.rules import certification as C
 from parksim.rules import firms as F
 from parksim.rules import growth as G
@@ -269,24 +269,12 @@ def _firms_month_end(r, m, pr, Y, seed, park, S, P):
 def _registry_at_start(r, pr, first, n, FF, FI, PV):
     """Chongqing's registry (``certification.tech_based = "chongqing_registry"``): a synthetic starting firm (rows
     ``first`` to ``n``; register rows keep their observed status) is tech-based at the start if it registers and meets
-    the registry's conditions with its starting traits, as the yearly evaluation reads them (rounds._tech_sme). Its
+    the registry's conditions with its starting traits, read as the yearly evaluation reads them (rounds._registry_eligible). Its
     conditions are all traits a firm is created with, so the starting members are the firms the rules admit rather
     than a share drawn apart from them (which made the first evaluation re-sort the firms and count the difference
     as new tech-based firms)."""
     for i in range(first, n):
-        ok = False
-        if FI[r, FirmI.ALIVE, i] != 0 and FI[r, FirmI.REG, i] != 0:
-            employees = _firm_level(FF, r, i, 0.0) / FF[r, FirmF.PROD, i]
-            ok = C.registry_eligible(
-                employees,
-                FF[r, FirmF.ST, i],
-                FI[r, FirmI.RDACT, i],
-                1 if _hnte_valid(FF, FI, r, i, 0.0) else 0,
-                PV[pr, Par.C_ST],
-                PV[pr, Par.C_SENIOR],
-                PV[pr, Par.C_RDACT],
-                PV[pr, Par.T_HNTE],
-            )
+        ok = FI[r, FirmI.ALIVE, i] != 0 and FI[r, FirmI.REG, i] != 0 and _registry_eligible(r, i, 0.0, pr, FF, FI, PV)
         FI[r, FirmI.TSME, i] = 1 if ok else 0
         FI[r, FirmI.PTECH, i] = 1 if (ok or FI[r, FirmI.HON, i] == 1) else 0
 

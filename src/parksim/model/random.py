@@ -136,18 +136,10 @@ def _add128(ah, al, bh, bl):
     return ah + bh + (lo < al).astype(np.uint64), lo
 
 
-#: the last entropy pools of :func:`_param_pool` (a plan asks for every uncertain parameter of the same replications)
-_POOLS: dict = {}
-
-
 def _param_pool(seed: int, r: np.ndarray) -> tuple[list, int]:
     """SeedSequence's entropy pool of ``Streams(seed, r).rng(PARAM, key)`` before the key's words are mixed in, for
-    every replication ``r`` (with the running hash constant): the same for every key, so computed once for a plan's
-    replications (the words of seed, replication and PARAM come first in the entropy)."""
-    tag = (seed, r.tobytes())
-    hit = _POOLS.get(tag)
-    if hit is not None:
-        return list(hit[0]), hit[1]
+    every replication ``r`` (with the running hash constant): the same for every key, so :func:`param_uniforms_many`
+    computes it once for all its keys (the words of seed, replication and PARAM come first in the entropy)."""
     run = _words(seed)
     run += [0] * (4 - len(run))  # padded to the pool size when there is a spawn key
     entropy = [*(np.full(r.shape, np.uint64(w)) for w in run), r, *(np.full(r.shape, np.uint64(w)) for w in _words(PARAM))]
@@ -164,9 +156,6 @@ def _param_pool(seed: int, r: np.ndarray) -> tuple[list, int]:
         for d in range(4):
             value, h = _hashmix(entropy[s], h)
             pool[d] = _mix(pool[d], value)
-    if len(_POOLS) >= 8:  # a few plans' replications at a time (the threads' groups)
-        _POOLS.clear()
-    _POOLS[tag] = (tuple(pool), h)
     return pool, h
 
 

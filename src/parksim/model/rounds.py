@@ -111,6 +111,22 @@ def _zjtx_valid(FF, FI, r, i, t):
 
 
 @numba.njit(**_LEAN)
+def _registry_eligible(r, i, t, pr, FF, FI, PV):
+    """Whether firm i meets Chongqing's registry conditions at month end t (its employees then, a certificate valid
+    then): the yearly evaluation's and the start's (model.park._registry_at_start) reading of them."""
+    return C.registry_eligible(
+        _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i],
+        FF[r, FirmF.ST, i],
+        FI[r, FirmI.RDACT, i],
+        1 if _hnte_valid(FF, FI, r, i, t) else 0,
+        PV[pr, Par.C_ST],
+        PV[pr, Par.C_SENIOR],
+        PV[pr, Par.C_RDACT],
+        PV[pr, Par.T_HNTE],
+    )
+
+
+@numba.njit(**_LEAN)
 def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
     """The yearly tech-based evaluation (national tech-SME or Chongqing's registry, ``certification.tech_based``): a
     living, registering firm holds the status while it qualifies."""
@@ -126,20 +142,11 @@ def _tech_sme(r, t, y, pr, Y, n, FF, FI, PV, TS_STAFF, TS_RD, TS_IP2):
         if FI[r, FirmI.REG, i] == 0:  # a firm that does not register never holds the status: its conditions are not needed
             FI[r, FirmI.TSME, i] = 0
             continue
-        employees = _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i]
-        hnte = 1 if _hnte_valid(FF, FI, r, i, t) else 0  # a certificate valid at the evaluation
         if registry:  # Chongqing's registry (certification.tech_based = "chongqing_registry")
-            ok = C.registry_eligible(
-                employees,
-                FF[r, FirmF.ST, i],
-                FI[r, FirmI.RDACT, i],
-                hnte,
-                PV[pr, Par.C_ST],
-                PV[pr, Par.C_SENIOR],
-                PV[pr, Par.C_RDACT],
-                PV[pr, Par.T_HNTE],
-            )
+            ok = _registry_eligible(r, i, t, pr, FF, FI, PV)
         else:
+            employees = _firm_level(FF, r, i, t) / FF[r, FirmF.PROD, i]
+            hnte = 1 if _hnte_valid(FF, FI, r, i, t) else 0  # a certificate valid at the evaluation
             rev = FF[r, REV + last, i]
             ok = C.tech_sme_eligible(
                 employees,
