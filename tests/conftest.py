@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from parksim.engines.contract import ENGINES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -17,6 +19,12 @@ def pytest_sessionstart(session):
 
     here = Path(__file__).parent
     jit._refresh_cache([here / "__pycache__"], jit._sources_digest(jit.PACKAGE), modules=("test_fastrand", "test_rules_firms"))
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request) -> str:
+    """Each registered engine in turn: for tests that every engine gives the same answers."""
+    return request.param
 
 
 @pytest.fixture

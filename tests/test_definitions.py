@@ -11,23 +11,12 @@ import math
 
 import numpy as np
 import pytest
+from test_engine_contract import scenario
 
 import parksim
-from parksim.engines.contract import ENGINES
 from parksim.experiments.montecarlo import _COLUMNS, _INDEX, PORTFOLIO, expand_targets, make_result
 from parksim.rules import certification as C
 from parksim.rules.indicators import AGGREGATE, GROWTH_OF, INDICATORS, aggregate, average_growth
-
-
-@pytest.fixture(params=list(ENGINES))
-def engine(request) -> str:
-    return request.param
-
-
-def scenario(**over):
-    base = {"simulation": {"start_year": 2023, "years": 2}, "sectors": {"a": {}}}
-    base.update(over)
-    return parksim.scenario_from_dict(base)
 
 
 def run(scn, engine, reps, seed=11):

@@ -15,14 +15,8 @@ import pytest
 from test_certification import QUALIFYING_SECTOR, SURE_HNTE
 
 import parksim
-from parksim.engines.contract import ENGINES
 from parksim.rules import certification as C
 from parksim.rules import firms as F
-
-
-@pytest.fixture(params=list(ENGINES))
-def engine(request) -> str:
-    return request.param
 
 
 def run(scn, engine, reps, seed=5):

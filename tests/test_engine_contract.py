@@ -24,11 +24,6 @@ import parksim
 from parksim.engines.contract import ENGINES
 
 
-@pytest.fixture(params=list(ENGINES))
-def engine(request) -> str:
-    return request.param
-
-
 def scenario(**over):
     base = {"simulation": {"start_year": 2023, "years": 2}, "sectors": {"a": {}}}
     base.update(over)

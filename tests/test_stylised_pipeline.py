@@ -16,15 +16,7 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 import parksim
-from parksim.engines.contract import ENGINES
-
-
-@pytest.fixture(params=list(ENGINES))
-def engine(request) -> str:
-    return request.param
 
 
 def test_a_third_of_signed_projects_produce_within_a_year_of_signing(engine):
