@@ -13,7 +13,7 @@ import parksim
 from parksim.cli import CHECKPOINT, main
 from parksim.experiments.checkpoint import saved_replications
 from parksim.experiments.montecarlo import TARGET_COLUMNS
-from parksim.experiments.stats import compare, wilson
+from parksim.experiments.stats import compare, nanquantile, wilson
 
 SMALL = """
 name = "Small park"
@@ -52,6 +52,22 @@ def test_wilson_matches_reference(k, n):
     ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     lo, hi = wilson(k, n)
     assert lo == pytest.approx(ref.low, abs=1e-12) and hi == pytest.approx(ref.high, abs=1e-12)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_nanquantile_is_numpys(axis):
+    # the fast path (np.quantile where a slice has no NaN) gives numpy's nanquantile exactly, NaN slices included
+    rng = np.random.default_rng(5)
+    x = rng.lognormal(size=(300, 4, 6))
+    x[rng.random(x.shape) < 0.02] = np.nan
+    x[:, 1, 2] = x[7, :, :] = x[:, :, 3] = np.nan  # an all-NaN slice whichever the axis
+    q = [0.05, 0.25, 0.5, 0.75, 0.95]
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match="All-NaN"):
+        want = np.nanquantile(x, q, axis=axis)
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning, match="All-NaN"):
+        got = nanquantile(x, q, axis=axis)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(nanquantile(x[:, 0, 0], q), np.nanquantile(x[:, 0, 0], q), equal_nan=True)
 
 
 def test_compare_never_meets_with_nan():

@@ -23,6 +23,7 @@ tests.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -31,6 +32,11 @@ from parksim.errors import InputError
 
 if TYPE_CHECKING:  # (the CLI reads the registry before it loads NumPy)
     import numpy as np
+
+
+#: set when a run's engine starts its first batch (:func:`parksim.simulate`): the ``parksim`` command then loads what
+#: writing the outputs needs, while the engine runs, not before it starts
+ENGINE_STARTED = threading.Event()
 
 
 class Runner(Protocol):

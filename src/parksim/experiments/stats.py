@@ -10,6 +10,19 @@ from scipy.special import ndtri
 Z95 = float(ndtri(0.975))  # (scipy.special, not scipy.stats: the CLI starts ~0.5 s sooner)
 
 
+def nanquantile(values, q, axis: int = 0) -> np.ndarray:
+    """``np.nanquantile(values, q, axis=axis)``, computed as ``np.quantile`` for the slices without NaN: numpy's NaN
+    path calls Python once per slice (300 calls, 0.25 s, for a 10,000-replication run's quantile table)."""
+    x = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    if x.ndim == 1:  # one slice: nothing to gain
+        return np.nanquantile(x, q)
+    out = np.quantile(x, q, axis=0)
+    nan = np.isnan(x).any(axis=0)
+    if nan.any():
+        out[..., nan] = np.nanquantile(x[:, nan], q, axis=0)
+    return out
+
+
 def wilson(successes, n, z: float = Z95):
     """Wilson score interval for a binomial proportion; returns (low, high).
 

@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 
+from parksim.experiments.stats import nanquantile
 from parksim.rules.indicators import INDICATORS
 
 _PYPLOT_LOCK = threading.Lock()
@@ -96,7 +97,7 @@ def plot_fan(result, indicator: str, ax=None):
     """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
     ax = _fan_axes(indicator, ax)
     years = np.array(result.years)
-    q = np.nanquantile(result.value_matrix(indicator), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    q = nanquantile(result.value_matrix(indicator), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
     ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
     ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
@@ -172,7 +173,7 @@ def _fan_figure_parks(result, names):
         for j, (park, r) in enumerate(parks):
             ax = axes[i, j]
             years = np.array(r.years)
-            q = np.nanquantile(r.value_matrix(name), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            q = nanquantile(r.value_matrix(name), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
             ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18)
             ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35)
             ax.plot(years, q[2], color="tab:blue", marker="o", ms=3)
@@ -257,7 +258,7 @@ def plot_fan_parks(result, indicator: str, ax=None):
     ax = _fan_axes(indicator, ax)
     years = np.array(result.years)
     for name, r in result.parks.items():
-        q = np.nanquantile(r.value_matrix(indicator), [0.25, 0.5, 0.75], axis=0)
+        q = nanquantile(r.value_matrix(indicator), [0.25, 0.5, 0.75], axis=0)
         line = ax.plot(years, q[1], marker="o", label=_text(name))[0]
         ax.fill_between(years, q[0], q[2], color=line.get_color(), alpha=0.2)
     _finish_fan(ax, next(iter(result.parks.values())).specs, indicator, years)

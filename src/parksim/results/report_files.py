@@ -83,20 +83,35 @@ def _invalidate(out: Path) -> None:
 
 
 def _write_run(result, out: Path) -> list[Path]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the Parquet file on a thread of its own: pyarrow encodes and compresses without holding the interpreter, so
+    # it is written while this thread builds the tables and draws the figures (about 0.4 s of a 10,000-replication
+    # run's writing, which otherwise leaves one of two cores idle)
+    with ThreadPoolExecutor(1, thread_name_prefix="parksim-parquet") as pool:
+        annual = pool.submit(atomic_write, out / "annual.parquet", result.write_annual)
+        written = _write_tables_and_figures(result, out)
+        written.insert(5, annual.result())
+    # the manifest goes last: its presence says the run's files are complete
+    text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
+    written.append(atomic_write_text(out / "manifest.json", text))
+    return written
+
+
+def _write_tables_and_figures(result, out: Path) -> list[Path]:
     written = [
         atomic_write_text(out / "targets.csv", csv_text(result.targets)),
         atomic_write_text(out / "quantiles.csv", csv_text(result.quantiles)),
         atomic_write_text(out / "binding.csv", csv_text(result.binding)),
         atomic_write_text(out / "shortfall.csv", csv_text(result.shortfall)),
         atomic_write_text(out / "gaps.csv", csv_text(result.gaps)),
-        atomic_write(out / "annual.parquet", result.write_annual),
     ]
     from parksim.results.plots import fan_figure
 
     fig = fan_figure(result)
 
     def save(p):
-        fig.savefig(p, dpi=110, format="png", bbox_inches="tight")
+        fig.savefig(p, dpi=110, format="png")  # laid out by tight_layout already (bbox_inches="tight" draws it twice)
 
     written.append(atomic_write(out / "fan.png", save))
     import matplotlib.pyplot as plt
@@ -110,9 +125,6 @@ def _write_run(result, out: Path) -> list[Path]:
         fig2.tight_layout()
         written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
         plt.close(fig2)
-    # the manifest goes last: its presence says the run's files are complete
-    text = json.dumps(manifest(result), indent=2, ensure_ascii=False, default=str)
-    written.append(atomic_write_text(out / "manifest.json", text))
     return written
 
 

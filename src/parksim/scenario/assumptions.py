@@ -7,11 +7,15 @@ not listed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from parksim.scenario.dists import _Spec
+
+if TYPE_CHECKING:  # pandas is loaded when a table is made
+    import pandas as pd
 
 #: each lever and the fields that switch it on (any of them away from its "off" value)
 LEVER_SWITCHES = {
@@ -99,6 +103,8 @@ def uncertain_parameters(scenario, *, inactive_levers: bool = False) -> pd.DataF
     >>> row.distribution, float(row.p5), float(row.p95)
     ('uniform(low=5000, high=15000)', 5500.0, 14500.0)
     """
+    import pandas as pd
+
     from parksim.model.realise import uncertain_parameters as paths
     from parksim.scenario.loader import as_scenario
 

@@ -15,11 +15,14 @@ import math
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from parksim.errors import Problem, ScenarioError
+
+if TYPE_CHECKING:  # pandas is loaded when a table is made
+    import pandas as pd
 
 # name: (kind, required, unit, meaning)
 REGISTER_COLUMNS: dict[str, tuple[str, bool, str, str]] = {
@@ -157,6 +160,8 @@ def read_bytes(path: str | Path, limit: int, what: str) -> bytes:
 
 
 def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
+    import pandas as pd
+
     name = str(path)
     data = read_bytes(path, MAX_CSV_BYTES, "CSV")
     try:

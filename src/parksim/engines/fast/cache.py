@@ -133,6 +133,8 @@ def _compile(threads: int) -> None:
     helper = _compiling.take()
     try:
         if not needs_compiling():
+            if not _advance.signatures:  # load it from the cache now, on this thread, rather than at its first call
+                _advance.compile(_entry_signature())
             return
         sigs = _signatures()
         with _linked_as_compiled(_advance, _init_rep):
