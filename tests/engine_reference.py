@@ -101,7 +101,7 @@ def _parks(result) -> list[tuple[str, object]]:
 def compared_indicator_years(scenario) -> list[tuple[str, int]]:
     """The distinct (indicator, year) pairs the scenario's targets read (a portfolio's own targets and an average
     growth's base included); without targets, every indicator in the last year."""
-    from parksim.experiments.montecarlo import expand_targets, portfolio_targets
+    from parksim.experiments.result import expand_targets, portfolio_targets
     from parksim.rules.indicators import GROWTH_OF, INDICATORS
 
     first = scenario.simulation.start_year
@@ -117,14 +117,14 @@ def compared_indicator_years(scenario) -> list[tuple[str, int]]:
 
 def compared_parks(scenario) -> list[str]:
     """The parks compared: a portfolio's (its targets apply to each park), or "" for a single park."""
-    from parksim.experiments.montecarlo import park_names
+    from parksim.experiments.result import park_names
 
     return park_names(scenario) if scenario.portfolio is not None else [""]
 
 
 def extract(result) -> Extract:
     """The targeted indicator values, met flags and assessment outcomes of a run."""
-    from parksim.experiments.montecarlo import _INDEX
+    from parksim.experiments.result import _INDEX
 
     pairs = compared_indicator_years(result.scenario)
     labels, parks, indicators, years, cols = [], [], [], [], []

@@ -9,7 +9,7 @@ import parksim
 from parksim.engines.simpy import ParkModel
 from parksim.model.random import Streams
 from parksim.rules import certification as C
-from parksim.scenario.spec import Hnte, TechSme, Zjtx
+from parksim.scenario.certification import Hnte, TechSme, Zjtx
 
 HNTE = Hnte()
 

@@ -15,7 +15,8 @@ from conftest import tiny_park
 import parksim
 from parksim.cli import CHECKPOINT, main
 from parksim.experiments.checkpoint import MAGIC, Checkpoint, saved_replications
-from parksim.experiments.montecarlo import _INDEX, load_checkpoint, save_checkpoint
+from parksim.experiments.montecarlo import load_checkpoint, save_checkpoint
+from parksim.experiments.result import _INDEX
 
 PARK = tiny_park("Checkpoint park")
 RUN = ["-n", "30", "--seed", "1", "-j", "1", "--engine", "simpy", "-q"]

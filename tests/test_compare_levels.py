@@ -12,7 +12,7 @@ from conftest import SMALL_PARK
 
 from parksim.cli import main
 from parksim.experiments.compare import Comparison, rank_order
-from parksim.experiments.montecarlo import _INDEX, TargetSpec, make_result
+from parksim.experiments.result import _INDEX, TargetSpec, make_result
 from parksim.results.levels import LEVEL_COLUMNS, yuan
 from parksim.scenario.loader import scenario_from_dict
 

@@ -14,7 +14,7 @@ import pytest
 from test_engine_contract import scenario
 
 import parksim
-from parksim.experiments.montecarlo import _COLUMNS, _INDEX, PORTFOLIO, expand_targets, make_result
+from parksim.experiments.result import _COLUMNS, _INDEX, PORTFOLIO, expand_targets, make_result
 from parksim.rules import certification as C
 from parksim.rules.indicators import AGGREGATE, GROWTH_OF, INDICATORS, aggregate, average_growth
 

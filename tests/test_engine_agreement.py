@@ -105,7 +105,7 @@ from engine_reference import (
 from scipy.stats import chi2_contingency, ks_2samp, norm
 
 import parksim
-from parksim.experiments.montecarlo import expand_targets
+from parksim.experiments.result import expand_targets
 
 FAST_SEED = 424_242  # not the reference's seed (the engines' streams differ anyway)
 FAST_JOBS = 2

@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 from parksim.engines.simpy import ParkModel
 from parksim.errors import InputError, ScenarioError
 from parksim.experiments.estimate import RUN_SECONDS, SECONDS_PER_FIRM, check_memory, estimate
-from parksim.experiments.montecarlo import _NAMES, resolve_engine, simulate
+from parksim.experiments.montecarlo import resolve_engine, simulate
+from parksim.experiments.result import _NAMES
 from parksim.model.random import Streams
 from parksim.scenario.finite import UNDEFINED_GROWTH, ResultError
 from parksim.scenario.loader import _resolve, scenario_from_dict

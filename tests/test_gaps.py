@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from parksim.cli import main
-from parksim.experiments.montecarlo import _INDEX, TargetSpec, make_result
+from parksim.experiments.result import _INDEX, TargetSpec, make_result
 from parksim.experiments.stats import wilson
 from parksim.results.gaps import format_gaps, gap_table, shortfall
 from parksim.scenario.loader import scenario_from_dict

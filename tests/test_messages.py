@@ -10,7 +10,8 @@ from conftest import SMALL_PARK
 
 import parksim
 from parksim.cli import CHECKPOINT, main
-from parksim.experiments.montecarlo import column_names, save_checkpoint
+from parksim.experiments.montecarlo import save_checkpoint
+from parksim.experiments.result import column_names
 
 
 @pytest.fixture

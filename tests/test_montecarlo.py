@@ -12,7 +12,7 @@ from scipy.stats import binomtest
 import parksim
 from parksim.cli import CHECKPOINT, main
 from parksim.experiments.checkpoint import saved_replications
-from parksim.experiments.montecarlo import TARGET_COLUMNS
+from parksim.experiments.result import TARGET_COLUMNS
 from parksim.experiments.stats import compare, nanquantile, wilson
 
 SMALL = """

@@ -41,7 +41,7 @@ def test_simulate_prints_engine_counts_as_integers_and_targets_met(root, capsys)
     m = re.search(r"targets met in this replication: (\d+) of (\d+)", text)
     one = parksim.simulate_one(path, seed=2, engine="simpy").set_index(["year", "indicator"]).value
     scn = parksim.load_scenario(path)
-    from parksim.experiments.montecarlo import expand_targets
+    from parksim.experiments.result import expand_targets
     from parksim.experiments.stats import compare
 
     specs = expand_targets(scn)

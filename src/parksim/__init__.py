@@ -45,8 +45,8 @@ _PUBLIC = {
     "load_scenario": ("parksim.scenario.loader", "load_scenario"),
     "scenario_from_dict": ("parksim.scenario.loader", "scenario_from_dict"),
     "scenario_hash": ("parksim.scenario.loader", "scenario_hash"),
-    "PortfolioResult": ("parksim.experiments.montecarlo", "PortfolioResult"),
-    "RunResult": ("parksim.experiments.montecarlo", "RunResult"),
+    "PortfolioResult": ("parksim.experiments.result", "PortfolioResult"),
+    "RunResult": ("parksim.experiments.result", "RunResult"),
     "simulate": ("parksim.experiments.montecarlo", "simulate"),
     "report": ("parksim.results.report_html", "build_report"),
     "Scenario": ("parksim.scenario.spec", "Scenario"),
@@ -77,7 +77,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim.api import simulate_one, trace
     from parksim.errors import InputError, ParameterWarning, Problem, ScenarioError
     from parksim.experiments.compare import Comparison, compare
-    from parksim.experiments.montecarlo import PortfolioResult, RunResult, simulate
+    from parksim.experiments.montecarlo import simulate
+    from parksim.experiments.result import PortfolioResult, RunResult
     from parksim.results.report_html import build_report as report
     from parksim.rules.indicators import INDICATORS
     from parksim.scenario.assumptions import active_levers, uncertain_parameters

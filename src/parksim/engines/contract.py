@@ -13,7 +13,7 @@ engine meets the same contract:
 
 The columns are the indicators of :data:`parksim.rules.indicators.INDICATORS` then the
 assessment's outcome and status codes, park after park in a portfolio
-(:func:`parksim.experiments.montecarlo.column_names`). :data:`ENGINES` lists the engines in order
+(:func:`parksim.experiments.result.column_names`). :data:`ENGINES` lists the engines in order
 of preference: ``auto`` takes the first that supports the scenario. The CLI's
 ``--engine`` choices and :func:`resolve_engine` read it, and
 ``tests/test_engine_contract.py`` runs every engine in it through the same known-answer

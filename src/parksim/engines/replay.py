@@ -53,7 +53,8 @@ def _check_park(scenario, park: str | None) -> int:
 
 def replay(scenario, *, seed: int, replication: int = 0, engine: str = "simpy", park: str | None = None) -> Replay:
     """Replication ``replication`` of ``seed`` with ``engine`` (``auto``, ``fast`` or ``simpy``), for ``park``."""
-    from parksim.experiments.montecarlo import _init_worker, _run_chunk, expand_targets, make_result, resolve_engine
+    from parksim.experiments.montecarlo import _init_worker, _run_chunk, resolve_engine
+    from parksim.experiments.result import expand_targets, make_result
     from parksim.model.random import normalize_seed
 
     seed = normalize_seed(seed)

@@ -48,7 +48,7 @@ class Checkpoint:
     """The checkpoint of one run (scenario, seed, engine) at ``path``."""
 
     def __init__(self, path, scenario, seed: int, engine: str):
-        from parksim.experiments.montecarlo import column_names
+        from parksim.experiments.result import column_names
         from parksim.scenario.loader import scenario_hash
 
         self.path = Path(path)

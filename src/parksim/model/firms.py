@@ -264,7 +264,7 @@ def _starting_firms(r, Y, pr, seed, park, S, P):
             level = G.year_end_level(revenue, SV[pr, s, Sec.GROWTH])
             _new_firm(r, _I(n), _I(s), -age, level, age, _I(0), latent, np.nan, np.nan, Y, pr, seed, park, key, st, FF, FI, FR, SV, SD, PV)
             if u[2] < BV[pr, s, Base.HNTE]:  # certified (F.starting_certificates): it met the conditions when certified
-                _certified_traits(r, _I(n), _I(s), Y, pr, seed, park, key, latent, revenue, FF, FI, SV, SD, PV)
+                _certified_traits(r, _I(n), _I(s), Y, pr, seed, park, key, latent, revenue, S, P)
             _history(FF, r, _I(n), REV, RD, revenue, FF[r, NF0, n] if FI[r, FirmI.RDACT, n] == 1 else 0.0, age)
             hnte, hnte_expiry, tech_sme, zjtx, zjtx_expiry = F.starting_certificates(
                 u[2],
@@ -321,11 +321,12 @@ def _first_passing(h, j0, rho, latent, SD, pr, s, col, threshold):
 
 
 @numba.njit(**_LEAN)
-def _certified_traits(r, i, s, Y, pr, seed, park, key, latent, revenue, FF, FI, SV, SD, PV):
+def _certified_traits(r, i, s, Y, pr, seed, park, key, latent, revenue, S, P):
     """A synthetic starting firm with a valid high-tech certificate met the conditions when it was certified: each
     attribute that fails one is drawn again from its distribution given that it meets it (R&D share and its noise so
     that last year's R&D ratio reaches its band's; S&T staff, high-tech revenue, score), and it is R&D-active, in a
     supported field and owns IP. Draws: normal numbers of the firm's root for year ``CERTIFIED_YEAR``."""
+    FF, FI, SV, SD, PV = S.FF, S.FI, P.SV, P.SD, P.PV
     h = _firm_year(seed, park, key, CERTIFIED_YEAR)
     rho = SV[pr, s, Sec.RHO]
     thr = C.hnte_rd_threshold(

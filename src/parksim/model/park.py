@@ -60,7 +60,7 @@ def occupied_error(scenario, occupied_m2: float) -> ScenarioError:
 
 
 @numba.njit(**_LEAN)
-def _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD):
+def _adoption_year(r, i, y, pr, Y, above, chances, S, P):
     """Firm i's adoption of R&D practices over year y (in the park at its end; ``above``: above size this year), before
     its year's R&D is formed.
 
@@ -70,7 +70,8 @@ def _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD):
     raised by the R&D-coverage lever: :func:`parksim.rules.firms.adoption_prob`). (R&D-active firms' yearly
     improvement is in the high-tech round: :func:`parksim.model.rounds._hnte_round`.)
     """
-    root = FR[r, i]
+    FF, FI, RI, SV, SD = S.FF, S.FI, S.RI, P.SV, P.SD
+    root = S.FR[r, i]
     if FI[r, FirmI.RDACT, i] == 0:
         if R.keyed_uniform(root, _I(TRAIT_U + 8 * y + Trait.RDSTART)) < chances[0 if above else 1]:
             s = FI[r, FirmI.SECTOR, i]
@@ -94,8 +95,8 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
     listing, then the firm's part of the sums, then its above-size / tech flags for next year, then its
     uniforms for next year (each step reads only the same firm's state, so the order is the same).
     """
-    FF, FI, FR, RS, RI, RR, REC = S.FF, S.FI, S.FR, S.RS, S.RI, S.RR, S.REC
-    PV, SV, SD = P.PV, P.SV, P.SD
+    FF, FI, RS, RI, RR, REC = S.FF, S.FI, S.RS, S.RI, S.RR, S.REC
+    PV, SV = P.PV, P.SV
     n = RI[r, RepI.FIRMS]
     REV, RD = NF0 + Y, NF0 + 2 * Y + HISTORY
     col = y + HISTORY
@@ -125,7 +126,7 @@ def _year_end(r, y, pr, Y, seed, park, S, P):
         # above size this year: an industrial firm in the park at the year end whose year's revenue reaches the threshold
         above = alive and C.above_size(revenue, FI[r, FirmI.IND, i], above_rev)
         if alive and (FI[r, FirmI.RDACT, i] == 0 or FI[r, FirmI.RDINST, i] == 0):
-            _adoption_year(r, i, y, pr, Y, above, chances, FF, FI, FR, RI, SV, SD)
+            _adoption_year(r, i, y, pr, Y, above, chances, S, P)
         # the year's R&D: its monthly output times the firm's R&D intensity that year, grown since it was created
         # (and the lever's multiplier)
         FF[r, RD + col, i] = revenue * FF[r, NF0 + y, i] * FF[r, FirmF.RDG, i] * mult

@@ -121,7 +121,7 @@ def portfolio_gap_table(result) -> pd.DataFrame:
         frames.append(g)
     own = result.own_specs
     if own:  # the portfolio's own targets, on its parks together
-        from parksim.experiments.montecarlo import PORTFOLIO
+        from parksim.experiments.result import PORTFOLIO
 
         g = _gap_rows(own, result.own_met(), result.target_value)
         g.insert(0, "park", PORTFOLIO)

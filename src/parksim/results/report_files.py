@@ -58,7 +58,7 @@ def manifest(result) -> dict:
 
 
 def write_run(result, out) -> list[Path]:
-    from parksim.experiments.montecarlo import _COLUMNS
+    from parksim.experiments.result import _COLUMNS
     from parksim.scenario.finite import check_finite, unlimited
 
     for r in result.parks.values() if hasattr(result, "parks") else [result]:  # nothing is written unless every value is a number
