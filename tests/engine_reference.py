@@ -160,11 +160,14 @@ def reference_key(scenario) -> str:
 
     A new parameter at its default (a lever that is off) leaves the key, and the results, as they were; a changed
     default that changes the results is caught by the head check (the first :data:`HEAD` replications recomputed).
+    The scenario's observations are left out: a run never reads them.
     """
     import hashlib
     import json
 
-    payload = json.dumps(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=True, ensure_ascii=False)
+    dumped = scenario.model_dump(mode="json", exclude_defaults=True)
+    dumped.pop("observations", None)
+    payload = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
     h = hashlib.sha256(payload.encode("utf-8"))
     for frame in (scenario._register, scenario._projects):
         if frame is not None:

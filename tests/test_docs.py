@@ -13,9 +13,10 @@ from parksim.experiments import montecarlo as _montecarlo
 from parksim.results import gaps as _gaps
 from parksim.scenario import assumptions as _assumptions
 from parksim.scenario import loader as _loader
+from parksim.scenario import observations as _observations
 
 
-@pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare, _assumptions, _gaps])
+@pytest.mark.parametrize("module", [_api, _loader, _montecarlo, _compare, _assumptions, _gaps, _observations])
 def test_docstring_examples_run(module, root, monkeypatch):
     monkeypatch.chdir(root)  # examples use paths relative to the repository
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
@@ -24,7 +25,7 @@ def test_docstring_examples_run(module, root, monkeypatch):
 
 def test_readme_documents_every_column_and_indicator(root):
     readme = (root / "README.md").read_text(encoding="utf-8")
-    for name in [*parksim.REGISTER_COLUMNS, *parksim.PIPELINE_COLUMNS, *parksim.INDICATORS]:
+    for name in [*parksim.REGISTER_COLUMNS, *parksim.PIPELINE_COLUMNS, *parksim.OBSERVATION_COLUMNS, *parksim.INDICATORS]:
         assert f"| `{name}` |" in readme, name
 
 

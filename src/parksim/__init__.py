@@ -45,6 +45,8 @@ _PUBLIC = {
     "load_scenario": ("parksim.scenario.loader", "load_scenario"),
     "scenario_from_dict": ("parksim.scenario.loader", "scenario_from_dict"),
     "scenario_hash": ("parksim.scenario.loader", "scenario_hash"),
+    "OBSERVATION_COLUMNS": ("parksim.scenario.observations", "OBSERVATION_COLUMNS"),
+    "observation_table": ("parksim.scenario.observations", "observation_table"),
     "PortfolioResult": ("parksim.experiments.result", "PortfolioResult"),
     "RunResult": ("parksim.experiments.result", "RunResult"),
     "simulate": ("parksim.experiments.montecarlo", "simulate"),
@@ -85,10 +87,12 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim.scenario.dists import Fixed, LogNormal, Normal, Triangular, Uniform
     from parksim.scenario.inputs import PIPELINE_COLUMNS, REGISTER_COLUMNS
     from parksim.scenario.loader import load_scenario, scenario_from_dict, scenario_hash
+    from parksim.scenario.observations import OBSERVATION_COLUMNS, observation_table
     from parksim.scenario.spec import Scenario
 
 __all__ = [
     "INDICATORS",
+    "OBSERVATION_COLUMNS",
     "PIPELINE_COLUMNS",
     "REGISTER_COLUMNS",
     "Comparison",
@@ -108,6 +112,7 @@ __all__ = [
     "active_levers",
     "compare",
     "load_scenario",
+    "observation_table",
     "report",
     "scenario_from_dict",
     "scenario_hash",

@@ -1,4 +1,5 @@
-"""CSV inputs next to a scenario: the enterprise register and the signed-project pipeline.
+"""CSV inputs next to a scenario: the enterprise register and the signed-project pipeline (and the observations'
+CSV, :mod:`parksim.scenario.observations`, read the same way).
 
 Every column is documented in :data:`REGISTER_COLUMNS` and
 :data:`PIPELINE_COLUMNS` (and in the README). A bad cell is an error that names
@@ -75,6 +76,8 @@ _EXPECT = {
     "date": "a date YYYY-MM-DD or YYYY-MM",
     "mode": "rent or build",
     "status": "signed or landed",
+    "year": "a whole number (a calendar year)",
+    "real": "a finite number",
 }
 
 
@@ -93,14 +96,14 @@ def _parse(kind: str, text: str, sectors) -> object:
         if text not in sectors:
             raise KeyError
         return text
-    if kind in ("nonneg", "pos", "share"):
+    if kind in ("real", "nonneg", "pos", "share"):
         x = float(text)
         if not math.isfinite(x) or (kind == "nonneg" and x < 0) or (kind == "pos" and x <= 0) or (kind == "share" and not 0 <= x <= 1):
             raise ValueError
         return x
-    if kind == "count":
+    if kind in ("count", "year"):
         x = float(text)
-        if not math.isfinite(x) or x < 0 or x != int(x):
+        if not math.isfinite(x) or (kind == "count" and x < 0) or x != int(x):
             raise ValueError
         return int(x)
     if kind == "bool":
@@ -159,7 +162,11 @@ def read_bytes(path: str | Path, limit: int, what: str) -> bytes:
     return data
 
 
-def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
+def _read(path: Path, columns: dict, sectors=(), *, unique: bool = True) -> pd.DataFrame:
+    """The checked cells of a CSV input, one object column per entry of ``columns`` (an empty optional cell: None).
+
+    ``sectors``: the names a "sector" cell may take; ``unique``: the first column identifies a row (each value once).
+    """
     import pandas as pd
 
     name = str(path)
@@ -188,7 +195,7 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
             problems.append(Problem(name, f"column {col!r}", "required column is missing"))
     if problems:
         raise ScenarioError(problems)
-    sectors = set(scenario.sectors)
+    sectors = set(sectors)
     out: dict[str, list] = {c: [] for c in columns}
     for i, row in enumerate(lines[1:], start=1):
         if len(row) != len(header):
@@ -220,7 +227,7 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in out.items()})
     key = next(iter(columns))
     ids = frame[key][frame[key].notna()]
-    for v in ids[ids.duplicated()].unique():
+    for v in ids[ids.duplicated()].unique() if unique else ():
         rows = [int(r) + 1 for r in ids.index[ids == v]]
         where = ", ".join(f"row {r}" for r in rows)
         problems.append(Problem(name, f"column {key!r}", f"duplicate identifier {v!r} in {where}; expected each once"))
@@ -232,7 +239,7 @@ def _read(path: Path, columns: dict, scenario) -> pd.DataFrame:
 def read_register(path: str | Path, scenario) -> pd.DataFrame:
     """Read and check an enterprise register CSV (columns: :data:`REGISTER_COLUMNS`)."""
     path = Path(path)
-    frame = _read(path, REGISTER_COLUMNS, scenario)
+    frame = _read(path, REGISTER_COLUMNS, scenario.sectors)
     start = scenario.simulation.start_year
     for col in ("hnte_expiry", "zjtx_expiry"):
         frame[col + "_month"] = [np.nan if d is None else months_since_start(d, start) for d in frame[col]]
@@ -242,7 +249,7 @@ def read_register(path: str | Path, scenario) -> pd.DataFrame:
 def read_pipeline(path: str | Path, scenario) -> pd.DataFrame:
     """Read and check a signed-project pipeline CSV (columns: :data:`PIPELINE_COLUMNS`)."""
     path = Path(path)
-    frame = _read(path, PIPELINE_COLUMNS, scenario)
+    frame = _read(path, PIPELINE_COLUMNS, scenario.sectors)
     problems = []
     for i, row in enumerate(frame.itertuples(index=False), start=1):
         need = "floor_space_m2" if row.mode == "rent" else "land_mu"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from parksim.errors import Problem, ScenarioError
 from parksim.scenario.bounds import plausibility_problems
 from parksim.scenario.inputs import MAX_TOML_BYTES, read_bytes, read_pipeline, read_register
+from parksim.scenario.observations import read_observations
 from parksim.scenario.spec import Scenario
 
 __all__ = ["load_scenario", "scenario_from_dict", "parse_override", "scenario_hash"]
@@ -54,39 +55,102 @@ def _merge(base: dict, over: dict, origins: dict, file: str, prefix: tuple = ())
             origins.setdefault(path, file)
         else:
             out[key] = copy.deepcopy(value)
-            for k in [k for k in origins if k[: len(path)] == path]:
-                del origins[k]
+            _forget(origins, path)
             _record(value, path, origins, file)
     return out
 
 
-def _add_extra_targets(data: dict, origins: dict, file: str) -> dict:
-    """Append a file's ``extra_targets`` to the targets it inherits (``[[targets]]`` would replace them)."""
-    extra = data.pop("extra_targets", None)
-    if extra is None:
-        return data
-    if not isinstance(extra, list):
-        raise ScenarioError([Problem(file, "extra_targets", f"expected a list of target tables ([[extra_targets]]), got {extra!r}")])
-    targets = data.get("targets", [])
-    if not isinstance(targets, list):  # reported by the schema
-        return data
-    data["targets"] = [*targets, *copy.deepcopy(extra)]
-    for j, t in enumerate(extra):
-        i = len(targets) + j
-        _record(t, ("targets", str(i)), origins, file)
-        origins[(_EXTRA, str(i))] = f"extra_targets.{j}"  # how the file names it, for error messages
+def _forget(origins: dict, path: tuple) -> None:
+    """Drop what ``origins`` knows of ``path`` and every key below it (a value that is replaced)."""
+    n = len(path)
+    for k in [k for k in origins if k[:n] == path or (k[0] == _WRITTEN and k[1 : n + 1] == path)]:
+        del origins[k]
+
+
+#: the lists a file of an ``extends`` chain may add to (``extra_targets``, ``extra_observations``) instead of replacing
+EXTENSIBLE = ("targets", "observations")
+
+#: origins key ``(_WRITTEN, list, index)``: how the file names an item of a list whose place differs from its key path
+#: (a target appended from ``extra_targets.0``, an observation from row 3 of a CSV file), for error messages
+_WRITTEN = "<as written>"
+
+
+def _as_written(loc: tuple, origins: dict) -> str:
+    """The key path ``loc`` as the file that wrote it names it: ``extra_targets.0.year``, ``row 3 (line 4), column 'year'``."""
+    loc = tuple(str(x) for x in loc)
+    name = origins.get((_WRITTEN, *loc[:2])) if len(loc) >= 2 else None
+    if name is None:
+        return ".".join(loc)
+    if name.startswith("row "):  # a CSV row: its cells are columns
+        return f"{name}, column {loc[2]!r}" if len(loc) > 2 else name
+    return ".".join((name, *loc[2:]))
+
+
+def _folder_of(key: tuple, origins: dict, base: Path) -> Path:
+    """The folder a relative path under ``key`` is read from: that of the scenario file that wrote the key (``base``
+    for a value given by --set or in Python)."""
+    f = _origin(key, origins, "")
+    return Path(f).parent if f and f not in ("--set", "<dict>") else base
+
+
+def _read_input(key: tuple, name: str, reader, origins: dict, source: str, base: Path) -> tuple[Any, list[Problem], Path]:
+    """``reader(path)`` of the CSV file that ``key`` names, or the problems that name the file and the key naming it."""
+    path = _folder_of(key, origins, base) / name
+    if not path.exists():  # name the key and the scenario file that refer to the missing file
+        message = (
+            f"{path}: file not found (the CSV file named by this key, {name!r}; a relative path is read from the folder of"
+            " the scenario file that names it)"
+        )
+        return None, [Problem(_origin(key, origins, source), ".".join(key), message)], path
+    try:
+        return reader(path), [], path
+    except ScenarioError as err:
+        named_by = f"{'.'.join(key)} of {_origin(key, origins, source)}"
+        problems = [p if p.where else Problem(p.file, p.where, f"{p.message} (the file named by {named_by})") for p in err.problems]
+        return None, problems, path
+
+
+def _observations_csv(data: dict, origins: dict, base: Path, source: str) -> list[Problem]:
+    """Replace ``observations = "file.csv"`` by the file's rows as tables, each row's errors named by file and row."""
+    name = data.get("observations")
+    if not isinstance(name, str):
+        return []
+    rows, problems, path = _read_input(("observations",), name, read_observations, origins, source, base)
+    data["observations"] = rows or []
+    for i in range(len(data["observations"])):
+        origins[("observations", str(i))] = str(path)
+        origins[(_WRITTEN, "observations", str(i))] = f"row {i + 1} (line {i + 2})"
+    return problems
+
+
+def _add_extra(data: dict, origins: dict, file: str, base: Path) -> dict:
+    """Append a file's ``extra_targets`` and ``extra_observations`` to the lists it inherits (``[[targets]]`` and
+    ``[[observations]]`` would replace them)."""
+    for key in EXTENSIBLE:
+        extra = data.pop(f"extra_{key}", None)
+        if extra is None:
+            continue
+        if not isinstance(extra, list):
+            raise ScenarioError([Problem(file, f"extra_{key}", f"expected a list of tables ([[extra_{key}]]), got {extra!r}")])
+        if key == "observations" and (problems := _observations_csv(data, origins, base, file)):
+            raise ScenarioError(problems)
+        inherited = data.get(key, [])
+        if not isinstance(inherited, list):  # reported by the schema
+            continue
+        data[key] = [*inherited, *copy.deepcopy(extra)]
+        for j, t in enumerate(extra):
+            i = len(inherited) + j
+            _record(t, (key, str(i)), origins, file)
+            origins[(_WRITTEN, key, str(i))] = f"extra_{key}.{j}"
     return data
 
 
-#: origins key under which a target appended from ``extra_targets`` keeps the name its file gives it
-_EXTRA = "<extra_targets>"
-
-
 def targets_replaced(path: str | Path) -> list[str]:
-    """Files of ``path``'s ``extends`` chain whose ``[[targets]]`` replace every target of the file they extend.
+    """Files of ``path``'s ``extends`` chain whose ``[[targets]]`` (or ``[[observations]]``) replace every target (or
+    observation) of the file they extend.
 
     A variant that declares one ``[[targets]]`` table drops all of its base's targets (lists replace, tables merge);
-    ``[[extra_targets]]`` adds to them instead. ``parksim validate`` says so.
+    ``[[extra_targets]]`` adds to them instead; the same holds for observations. ``parksim validate`` says so.
     """
     out = []
     path = Path(path).resolve()
@@ -104,13 +168,14 @@ def targets_replaced(path: str | Path) -> list[str]:
             break
         path = (path.parent / parent).resolve()
     for k, (p, data) in enumerate(chain):
-        inherited = any("targets" in d or "extra_targets" in d for _, d in chain[k + 1 :])
-        if "targets" in data and inherited:
-            n = len(data["targets"]) if isinstance(data["targets"], list) else 0
-            out.append(
-                f"{p}: its {n} [[targets]] replace every target of the scenario it extends ({chain[k + 1][0].name});"
-                " use [[extra_targets]] to add targets instead"
-            )
+        for key, one in (("targets", "target"), ("observations", "observation")):
+            inherited = any(key in d or f"extra_{key}" in d for _, d in chain[k + 1 :])
+            if key in data and inherited:
+                given = f"{len(data[key])} [[{key}]]" if isinstance(data[key], list) else f"{key} = {data[key]!r}"
+                out.append(
+                    f"{p}: its {given} replace every {one} of the scenario it extends ({chain[k + 1][0].name});"
+                    f" use [[extra_{key}]] to add {key} instead"
+                )
     return out
 
 
@@ -123,14 +188,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
     parent = data.pop("extends", None)
     origins: dict = {}
     if parent is None:
-        return _add_extra_targets(_merge({}, data, origins, str(path)), origins, str(path)), origins
+        return _add_extra(_merge({}, data, origins, str(path)), origins, str(path), path.parent), origins
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), "extends", f"expected a file name (string), got {parent!r}")])
     parent_path = path.parent / parent
     if not parent_path.exists():
         raise ScenarioError([Problem(str(path), "extends", f"file {parent!r} not found (looked in {path.parent})")])
     base, origins = _resolve(parent_path, (*seen, path))
-    return _add_extra_targets(_merge(base, data, origins, str(path)), origins, str(path)), origins
+    return _add_extra(_merge(base, data, origins, str(path)), origins, str(path), path.parent), origins
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -162,8 +227,7 @@ def _apply_overrides(data: dict, origins: dict, overrides: Mapping[str, Any]) ->
                 raise ScenarioError([Problem("--set", key, f"{where} is a value, not a table")])
             node = nxt
         node[parts[-1]] = value
-        for k in [k for k in origins if k[: len(parts)] == parts]:
-            del origins[k]
+        _forget(origins, parts)
         _record(value, parts, origins, "--set")
     return data
 
@@ -220,9 +284,7 @@ def _problems(err: ValidationError, data: dict, origins: dict, default: str) -> 
             if not (isinstance(own, dict) and loc[2] in own):
                 loc = ("sector_defaults", *loc[2:])
                 msg = f"{msg} (applied to every sector)"
-        where = ".".join(loc)
-        if len(loc) >= 2 and loc[0] == "targets" and (_EXTRA, loc[1]) in origins:  # a target added by extra_targets
-            where = ".".join((origins[(_EXTRA, loc[1])], *loc[2:]))
+        where = _as_written(loc, origins)  # a target added by extra_targets, an observation from a CSV row
         problem = Problem(_origin(loc, origins, default), where, msg)
         if problem not in out:
             out.append(problem)
@@ -243,50 +305,31 @@ def scenario_from_dict(
     origins = dict(origins or {})
     data = copy.deepcopy(dict(data))
     data.pop("extends", None)
-    data = _add_extra_targets(data, origins, source)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    data = _add_extra(data, origins, source, base)
+    problems: list[Problem] = _observations_csv(data, origins, base, source)
     try:
         scn = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_problems(err, data, origins, source)) from None
+        raise ScenarioError(problems + _problems(err, data, origins, source)) from None
     scn._raw = data
     scn._source = source
     scn._warnings = plausibility_problems(scn, lambda key: _origin(key, origins, source)) + _unused_values(scn, origins, source)
-    base = Path(base_dir) if base_dir is not None else Path.cwd()
-
-    def where_defined(key: tuple) -> Path:
-        f = _origin(key, origins, "")  # the file that wrote the key (or the table holding it)
-        return Path(f).parent if f and f not in ("--set", "<dict>") else base
-
-    problems: list[Problem] = []
     csv_inputs = [
         (("baseline", "enterprises"), scn.baseline.enterprises, read_register, "_register"),
         (("pipeline", "known_projects"), scn.pipeline.known_projects, read_pipeline, "_projects"),
     ]
     for key, name, reader, attr in csv_inputs:
         if name:
-            path = where_defined(key) / name
-            if not path.exists():  # name the key and the scenario file that refer to the missing file
-                problems.append(
-                    Problem(
-                        _origin(key, origins, source),
-                        ".".join(key),
-                        f"{path}: file not found (the CSV file named by this key, {name!r}; a relative path is read from the folder of the scenario file that names it)",
-                    )
-                )
-                continue
-            try:
-                setattr(scn, attr, reader(path, scn))
-            except ScenarioError as err:
-                named_by = f"{'.'.join(key)} of {_origin(key, origins, source)}"
-                problems += [
-                    p if p.where else Problem(p.file, p.where, f"{p.message} (the file named by {named_by})") for p in err.problems
-                ]
+            frame, found, _ = _read_input(key, name, lambda path, reader=reader: reader(path, scn), origins, source, base)
+            setattr(scn, attr, frame)
+            problems += found
     parks = [p.name for p in scn.portfolio.parks] if scn.portfolio is not None else None
     for i, t in enumerate(scn.targets):  # a target's parks: only in a portfolio, and only its parks
         if t.parks is None:
             continue
         file = _origin(("targets", str(i), "parks"), origins, source)
-        key = f"{origins.get((_EXTRA, str(i)), f'targets.{i}')}.parks"  # as the file names it
+        key = _as_written(("targets", i, "parks"), origins)  # as the file names it
         if parks is None:
             problems.append(Problem(file, key, f"{t.parks!r}: a target's parks apply only to a portfolio ([portfolio] table)"))
         elif unknown := [p for p in t.parks if p not in parks]:
@@ -303,12 +346,13 @@ def scenario_from_dict(
 def _portfolio_members(scn, data: dict, origins: dict, base: Path, source: str) -> list:
     """Each park of a portfolio: this scenario with the park's overrides.
 
-    A member has no [portfolio] and no [assessment] of its own: the portfolio
-    assesses all its parks together (rank rules need every park's values).
+    A member has no [portfolio], no [assessment] and no observations of its own: the portfolio
+    assesses all its parks together (rank rules need every park's values), and its observations
+    name the park they observe.
     """
     members = []
     for i, park in enumerate(scn.portfolio.parks):
-        member = copy.deepcopy({k: v for k, v in data.items() if k not in ("portfolio", "assessment")})
+        member = copy.deepcopy({k: v for k, v in data.items() if k not in ("portfolio", "assessment", "observations")})
         # the park is held only to the targets that name it (or name no parks)
         member["targets"] = [
             {k: v for k, v in t.items() if k != "parks"} if isinstance(t, dict) else t
@@ -366,8 +410,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of the fully resolved scenario (and the content of its CSV inputs)."""
-    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    """SHA-256 of the fully resolved scenario (and the content of its CSV inputs), without its observations: they do
+    not change a run, so a run's checkpoint and manifest stay valid when figures are added."""
+    dumped = scenario.model_dump(mode="json")
+    dumped.pop("observations", None)
+    payload = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
     h = hashlib.sha256(payload.encode("utf-8"))
     for frame in (scenario._register, scenario._projects):
         if frame is not None:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr, field_validator, model_serializer, model_validator
 
 from parksim.scenario.certification import Certification
+from parksim.scenario.observations import Observation, check_input, cross_problems
 from parksim.scenario.policy import (
     Assessment,
     Levers,
@@ -654,6 +655,14 @@ class Scenario(_Model):
     listing: Listing = Field(default_factory=Listing)
     shocks: Shocks = Field(default_factory=Shocks)
     targets: list[Target] = _p(list, "-", "Targets checked by `parksim run` (P(met) per target and jointly).", "scenario")
+    observations: list[Observation] = _p(
+        list,
+        "-",
+        "Published figures of the park's indicators in simulated years, for calibration and backtests; they do not change"
+        ' a run. [[observations]] tables, or observations = "file.csv" (columns as the table\'s keys; README), relative to'
+        " the scenario file.",
+        "scenario",
+    )
     assessment: Assessment | None = _p(None, "-", "Yearly assessment with status consequences (none: not assessed).", "scenario")
     portfolio: Portfolio | None = _p(None, "-", "Simulate several parks together (shared regional shocks) and rank them.", "scenario")
     levers: Levers = Field(default_factory=Levers)
@@ -681,6 +690,16 @@ class Scenario(_Model):
             merged = {n: ({**defaults, **s} if isinstance(s, dict) else s) for n, s in sectors.items()}
             data = {**data, "sectors": merged}
         return data
+
+    _check_observations = field_validator("observations", mode="before")(classmethod(lambda cls, v: check_input(v)))
+
+    @model_serializer(mode="wrap")
+    def _without_no_observations(self, handler):
+        # a scenario without observations serialises as before they existed: scenario hashes stay valid
+        out = handler(self)
+        if not self.observations:
+            out.pop("observations", None)
+        return out
 
     @model_validator(mode="after")
     def _cross(self):
@@ -717,6 +736,8 @@ class Scenario(_Model):
             labels = [t.label for t in targets]
             for lab in {x for x in labels if labels.count(x) > 1}:
                 raise ValueError(f"{where}: label {lab!r} is used twice; expected unique labels")
+        for key, message in cross_problems(self):
+            raise ValueError(f"{key}: {message}")
         return self
 
     @property
