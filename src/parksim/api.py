@@ -83,7 +83,7 @@ def trace(scenario, *, seed: int, replication: int = 0, park: str | None = None)
         if scn.portfolio is None:
             res = run_replication(scn, normalize_seed(seed), replication, record_events=True)
         else:
-            res = PortfolioModel(scn, Streams(normalize_seed(seed), replication), record_events=True).run()[k][1]
+            res = PortfolioModel(scn, Streams(normalize_seed(seed), replication, given=scn._given), record_events=True).run()[k][1]
     else:
         res = run_replication(scn, normalize_seed(seed), replication, record_events=True)
     start = scn.simulation.start_year

@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.blocks (same scenario and seed)")
     p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
+    p.add_argument("--posterior", type=Path, metavar="DIR", help=POSTERIOR_HELP)
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
     p.add_argument("base", help="base scenario TOML file")
@@ -89,6 +90,17 @@ def _parser() -> argparse.ArgumentParser:
         help='outcome to rank the variants by (a target label, ALL, or "status NAME after YEAR"); default ALL',
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--posterior", type=Path, metavar="DIR", help=POSTERIOR_HELP)
+
+    p = sub.add_parser("calibrate", help="calibrate the uncertain parameters to the scenario's [[observations]] (ABC-SMC)")
+    _add_scenario(p)
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario>-calibration)")
+    p.add_argument("--budget", type=int, default=20_000, metavar="N", help="most simulations (one replication each; default 20000)")
+    p.add_argument("--population", type=int, default=500, metavar="N", help="particles per generation (default 500)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker threads (default: all cores); results do not depend on it")
+    p.add_argument("--predictive", type=int, default=1000, metavar="R", help="replications of the posterior's fit check (default 1000)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
     p = sub.add_parser("report", help="write a self-contained HTML report into a run or compare directory")
     p.add_argument("directory", type=Path, help="the --out directory of parksim run or parksim compare")
@@ -106,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("indicators", help="list the yearly indicators with units")
     return ap
 
+
+POSTERIOR_HELP = "draw the uncertain parameters from a calibrated posterior (the --out folder of parksim calibrate) instead of their priors"
 
 HEADLINE = [
     "total_output",
@@ -303,6 +317,11 @@ def _cmd_run(args) -> int:
 
     scn = load_scenario(args.scenario, args.overrides)
     _warn(scn)
+    if args.posterior is not None:
+        from parksim.experiments.montecarlo import with_posterior
+
+        scn = with_posterior(scn, args.posterior)
+        print(f"parameters drawn from the posterior in {args.posterior} (calibrated to {scn._given.meta.get('observations')} observations)")
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
     out = _out_dir(args.out or Path("out") / Path(args.scenario).stem)
@@ -389,6 +408,39 @@ def _print_answer(res) -> None:
         print(text)
 
 
+def _cmd_calibrate(args) -> int:
+    from parksim.experiments.calibrate import calibrate
+    from parksim.results.calibration_files import write_calibration
+    from parksim.scenario.loader import load_scenario
+
+    scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    if args.predictive < 1:
+        raise InputError(f"--predictive must be >= 1, got {args.predictive}")
+    out = _out_dir(args.out or Path("out") / f"{Path(args.scenario).stem}-calibration")
+    cal = calibrate(scn, budget=args.budget, population=args.population, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
+    written = write_calibration(cal, out, args.predictive, args.jobs)
+    from parksim.results.calibration_files import calibration_table
+
+    table = calibration_table(cal)
+    print(
+        f"{scn.name}: calibrated to {len(cal.observed)} observations with {cal.simulations:,} simulations"
+        f" ({len(cal.generations) - 1} generations, stopped by {cal.stopped_by}); final ESS {cal.ess:,.0f}"
+    )
+    informed = table[table.width_ratio < 0.75].sort_values("width_ratio")
+    if len(informed):
+        print("parameters the observations inform (posterior 90% interval narrower than 3/4 of the prior's):")
+        for r in informed.itertuples():
+            print(
+                f"  {r.parameter}: {r.post_p05:.4g} to {r.post_p95:.4g} (prior {r.prior_p05:.4g} to {r.prior_p95:.4g}; width x{r.width_ratio:.2f})"
+            )
+    else:
+        print("no parameter's 90% interval narrowed below 3/4 of the prior's: the observations inform none strongly")
+    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
+    print(f"use it: parksim run {args.scenario} --posterior {out}")
+    return EXIT_OK
+
+
 def _cmd_compare(args) -> int:
     import numpy as np
 
@@ -404,7 +456,16 @@ def _cmd_compare(args) -> int:
         _warn(s)
     out = _out_dir(args.out or Path("out") / f"compare-{Path(args.base).stem}")
     with output_lock(out):
-        cmp = compare(base, variants, replications=args.replications, seed=args.seed, jobs=args.jobs, quiet=args.quiet, engine=args.engine)
+        cmp = compare(
+            base,
+            variants,
+            replications=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            engine=args.engine,
+            posterior=args.posterior,
+        )
         table = cmp.table
         if args.target not in set(table.target):
             raise InputError(f"--target {args.target!r} is not an outcome of this comparison; expected one of {sorted(set(table.target))}")
@@ -522,6 +583,7 @@ COMMANDS = {
     "compare": _cmd_compare,
     "report": _cmd_report,
     "trace": _cmd_trace,
+    "calibrate": _cmd_calibrate,
     "params": _cmd_params,
     "indicators": _cmd_indicators,
 }
@@ -555,7 +617,7 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     once if the engine's compiled code is cached.
     """
     args = _parser().parse_args(argv)
-    if compile_early and args.command in ("run", "compare") and args.engine != "simpy":
+    if compile_early and args.command in ("run", "compare", "calibrate") and getattr(args, "engine", "fast") != "simpy":
         from parksim.engines.fast import compiling as _compiling
 
         _compiling.start_early(args.jobs)

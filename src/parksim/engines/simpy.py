@@ -547,7 +547,7 @@ class PortfolioModel:
         self.scn = realise(scenario, streams)
         self.names = [name for name, _ in scenario._members]
         self.parks = [
-            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name)), record_events, assessment)
+            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name), given=streams.given), record_events, assessment)
             for (name, member), assessment in zip(scenario._members, A.assessments(self.scn), strict=True)
         ]
 
@@ -563,4 +563,4 @@ def run_replication(scenario, seed: int, replication: int = 0, *, record_events:
             f"{scenario._source}: portfolio: `simulate` and `trace` show one park; for a portfolio of parks use"
             " `parksim run` (or run a park alone: drop [portfolio] and apply its overrides with --set)"
         )
-    return ParkModel(scenario, Streams(seed, replication), record_events).run()
+    return ParkModel(scenario, Streams(seed, replication, given=scenario._given), record_events).run()

@@ -55,7 +55,8 @@ class Checkpoint:
         self.scenario = scenario
         self.header = {
             "seed": str(int(seed)),
-            "sha256": scenario_hash(scenario),
+            # a run from a posterior is another run than the prior's: the given parameters' digest is part of it
+            "sha256": scenario_hash(scenario) + (f"+{scenario._given.digest}" if scenario._given is not None else ""),
             "names": column_names(scenario),
             "engine": engine,
             "years": scenario.simulation.years,

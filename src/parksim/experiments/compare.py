@@ -161,7 +161,15 @@ def _with_all(met: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    base, variants, *, replications: int = 200, seed: int | None = None, jobs: int | None = None, quiet: bool = False, engine: str = "auto"
+    base,
+    variants,
+    *,
+    replications: int = 200,
+    seed: int | None = None,
+    jobs: int | None = None,
+    quiet: bool = False,
+    engine: str = "auto",
+    posterior=None,
 ) -> Comparison:
     """Run a base scenario and its variants with common random numbers and compare them.
 
@@ -172,6 +180,9 @@ def compare(
         Scenarios to compare with the base; they must check the same targets.
     replications, seed, jobs, quiet, engine
         As in :func:`parksim.simulate`; every scenario uses the same seed.
+    posterior : path, optional
+        A calibration of the base (``parksim calibrate``): every scenario draws its uncertain parameters from it, each
+        replication the same particle in every scenario (common random numbers).
 
     Returns
     -------
@@ -208,6 +219,10 @@ def compare(
         if st != statuses[0]:
             raise InputError(f"{s._source}: assessment statuses differ from the base's; a comparison needs the same assessment")
     names = _unique_names(scenarios)
+    if posterior is not None:
+        from parksim.experiments.montecarlo import with_posterior
+
+        scenarios = [with_posterior(s, posterior) for s in scenarios]
     results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet, engine=engine) for s in scenarios]
     costs = [expected_cost(r) for r in results]
     return Comparison(names, results, costs, seed)

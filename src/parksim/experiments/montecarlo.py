@@ -57,7 +57,7 @@ def _run_chunk(args) -> np.ndarray:
         if scn.portfolio is None:
             results = [(scn.name, run_replication(scn, seed, r))]
         else:
-            results = PortfolioModel(scn, Streams(seed, r)).run()
+            results = PortfolioModel(scn, Streams(seed, r, given=scn._given)).run()
         for p, (_, res) in enumerate(results):
             base = p * width
             for year, name, value in res.rows:
@@ -176,6 +176,7 @@ def simulate(
     checkpoint=None,
     resume: bool = False,
     engine: str = "auto",
+    posterior=None,
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -215,6 +216,9 @@ def simulate(
         ``jobs`` processes; :func:`simulate_one` and :func:`trace` replay its
         replications. The engines agree in distribution, not draw by draw; each
         is reproducible for any ``jobs``.
+    posterior : path, optional
+        A ``parksim calibrate`` output folder: the uncertain parameters are drawn from its calibrated posterior
+        (each replication takes a particle by weight, the same whatever ``jobs``) instead of their priors.
 
     Returns
     -------
@@ -235,6 +239,8 @@ def simulate(
     from parksim.scenario.loader import as_scenario
 
     scn = as_scenario(scenario)
+    if posterior is not None:
+        scn = with_posterior(scn, posterior)
     for problem in scn.warnings:
         warnings.warn(str(problem), ParameterWarning, stacklevel=2)
     seed = normalize_seed(seed)
@@ -305,3 +311,16 @@ def simulate(
     check_finite(values, column_names(scn), scn.simulation.start_year, seed, assessed_parks(scn), infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
+
+
+def with_posterior(scenario, posterior):
+    """``scenario`` with its uncertain parameters drawn from a calibrated posterior: a ``parksim calibrate`` folder or a
+    :class:`parksim.model.random.GivenUniforms` (:func:`parksim.model.realise.with_given`)."""
+    from parksim.model.random import GivenUniforms
+    from parksim.model.realise import with_given
+
+    if not isinstance(posterior, GivenUniforms):
+        from parksim.results.calibration_files import load_posterior
+
+        posterior = load_posterior(posterior, scenario)
+    return with_given(scenario, posterior)

@@ -62,17 +62,27 @@ class Streams:
 
     With ``park`` set (a member of a portfolio), entity streams are keyed by the
     park too, while parameter draws, sector shocks and the regional shock stay
-    shared: parks of one region see the same good and bad years.
+    shared: parks of one region see the same good and bad years. With ``given``
+    (:class:`GivenUniforms`), the uncertain parameters it holds take its uniforms
+    instead of their streams' (:meth:`param_uniform`).
     """
 
-    __slots__ = ("seed", "replication", "park")
+    __slots__ = ("seed", "replication", "park", "given")
 
-    def __init__(self, seed: int, replication: int, park: int | None = None):
+    def __init__(self, seed: int, replication: int, park: int | None = None, given: GivenUniforms | None = None):
         self.seed = normalize_seed(seed)
         if replication < 0:
             raise InputError(f'"replication" must be >= 0, got {replication}')
         self.replication = int(replication)
         self.park = park
+        self.given = given
+
+    def param_uniform(self, key: int) -> float:
+        """The uniform an uncertain parameter (``key``: of its key path) is drawn from in this replication: its
+        ``PARAM`` stream's first number, or the given one (:class:`GivenUniforms`)."""
+        if self.given is not None and key in self.given.column:
+            return float(self.given.uniforms(self.seed, [self.replication], [key])[key][0])
+        return self.rng(PARAM, key).random()
 
     def rng(self, kind: int, *key: int) -> np.random.Generator:
         if self.park is None or kind in SHARED:
@@ -159,15 +169,22 @@ def _param_pool(seed: int, r: np.ndarray) -> tuple[list, int]:
     return pool, h
 
 
-def param_uniforms(seed: int, replications, key: int) -> np.ndarray:
-    """``Streams(seed, r).rng(PARAM, key).random()`` for every replication ``r``, exactly, without making the streams."""
-    return param_uniforms_many(seed, replications, [key])[key]
+def param_uniforms(seed: int, replications, key: int, given: GivenUniforms | None = None) -> np.ndarray:
+    """``Streams(seed, r, given=given).param_uniform(key)`` for every replication ``r``, exactly, without making the
+    streams."""
+    return param_uniforms_many(seed, replications, [key], given)[key]
 
 
-def param_uniforms_many(seed: int, replications, keys) -> dict:
+def param_uniforms_many(seed: int, replications, keys, given: GivenUniforms | None = None) -> dict:
     """:func:`param_uniforms` of several keys at once: ``{key: array over replications}``. The keys of one word count
     are computed together (arrays keys x replications), so a plan of one replication (the SimPy engine's) pays the
-    array operations once, not once a key."""
+    array operations once, not once a key. Keys that ``given`` holds take its uniforms."""
+    if given is not None:
+        keys = list(dict.fromkeys(int(k) for k in keys))
+        held = [k for k in keys if k in given.column]
+        out = given.uniforms(seed, replications, held) if held else {}
+        rest = [k for k in keys if k not in given.column]
+        return out | (param_uniforms_many(seed, replications, rest) if rest else {})
     r = np.asarray(replications, dtype=np.uint64)
     keys = list(dict.fromkeys(int(k) for k in keys))
     if r.size == 0:
@@ -212,3 +229,65 @@ def _generate(pool: list) -> np.ndarray:
     rot = st_hi >> np.uint64(58)
     out = (x >> rot) | (x << ((np.uint64(64) - rot) & _U63))
     return (out >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+# --- parameters given, not drawn ---------------------------------------------------------------------
+#: the key of the uniform that picks a replication's row of a weighted table (a name no parameter path can have)
+ROW_KEY = key_of("~given-row")
+
+
+class GivenUniforms:
+    """Uniforms of some uncertain parameters, given instead of drawn: a table with a row per parameter set (a
+    particle of a calibration, a draw of a posterior) and a column per parameter key (:func:`key_of` of its key path).
+
+    ``weights`` None: replication ``r`` takes row ``r - first`` (a calibration simulates each of its proposals
+    once; every replication must have a row). With ``weights``: replication ``r`` takes a row drawn by weight, with
+    the uniform of its own stream keyed :data:`ROW_KEY` (the same row whatever the jobs or the replications run
+    with it). Each parameter's value is its distribution's quantile at the uniform, as when drawn, so a portfolio's
+    parks see one uniform per key path, as they do when the parameter is drawn.
+    """
+
+    __slots__ = ("keys", "table", "weights", "first", "column", "_cum", "digest", "meta")
+
+    def __init__(self, keys, table, weights=None, first: int = 0, meta: dict | None = None):
+        import hashlib
+
+        self.keys = tuple(int(k) for k in keys)
+        self.table = np.ascontiguousarray(table, dtype=float)
+        if self.table.ndim != 2 or self.table.shape[1] != len(self.keys):
+            raise ValueError(f"a table of (rows, {len(self.keys)}) uniforms is expected, got shape {self.table.shape}")
+        if not np.all((self.table > 0) & (self.table < 1)):
+            raise ValueError("given uniforms must lie strictly between 0 and 1")
+        self.first = int(first)
+        self.column = {k: j for j, k in enumerate(self.keys)}
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self._cum = None
+        if self.weights is not None:
+            w = self.weights
+            if w.shape != (len(self.table),) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+                raise ValueError("weights: one finite, non-negative weight per row, not all zero, is expected")
+            self._cum = np.cumsum(w / w.sum())
+            self._cum[-1] = 1.0
+        h = hashlib.sha256(np.asarray(self.keys, dtype=np.int64).tobytes() + self.table.tobytes())
+        h.update(b"" if self.weights is None else self.weights.tobytes())
+        h.update(str(self.first).encode())
+        self.digest = h.hexdigest()  # what a checkpoint's identity includes
+        self.meta = dict(meta or {})  # where it comes from (a calibration's folder, its observations), for manifests
+
+    def rows(self, seed: int, replications) -> np.ndarray:
+        """The table row of each replication."""
+        r = np.asarray(replications, dtype=np.int64)
+        if self._cum is None:
+            rows = r - self.first
+            if rows.size and (rows.min() < 0 or rows.max() >= len(self.table)):
+                raise ValueError(
+                    f"replications {int(r.min())}-{int(r.max())} have no row in a table of {len(self.table)} from {self.first}"
+                )
+            return rows
+        u = param_uniforms_many(seed, r, [ROW_KEY])[ROW_KEY]
+        return np.minimum(np.searchsorted(self._cum, u, side="right"), len(self.table) - 1)
+
+    def uniforms(self, seed: int, replications, keys) -> dict:
+        """``{key: array over replications}`` of the given keys."""
+        rows = self.rows(seed, replications)
+        return {int(k): self.table[rows, self.column[int(k)]] for k in keys}

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from parksim.model.random import PARAM, Streams, key_of
+from parksim.model.random import Streams, key_of
 from parksim.scenario.dists import ENTITY, _Spec
 
 
 def _draw(spec: _Spec, path: str, streams: Streams) -> float:
-    u = streams.rng(PARAM, key_of(path)).random()
-    return float(spec.ppf(u))
+    return float(spec.ppf(streams.param_uniform(key_of(path))))
 
 
 def has_uncertain_parameters(spec) -> bool:
@@ -67,6 +66,22 @@ def _walk(model: BaseModel, path: str, streams: Streams) -> BaseModel:
 def realise(scenario, streams: Streams):
     """Return ``scenario`` with every uncertain parameter drawn for ``streams``' replication."""
     return _walk(scenario, "", streams)
+
+
+def with_given(scenario, given):
+    """A copy of ``scenario`` whose uncertain parameters in ``given`` (:class:`parksim.model.random.GivenUniforms`)
+    take its uniforms instead of being drawn, in both engines; a portfolio's parks with it. ``given`` None: drawn."""
+    out = scenario.model_copy()
+    out._given = given
+    out._uncertain = None
+    if scenario._members:
+        members = []
+        for name, member in scenario._members:
+            m = member.model_copy()
+            m._given, m._uncertain = given, None
+            members.append((name, m))
+        out._members = members
+    return out
 
 
 def uncertain_parameters(model: BaseModel, path: str = "") -> list[str]:

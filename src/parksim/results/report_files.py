@@ -53,6 +53,8 @@ def manifest(result) -> dict:
         "finished": result.finished,
         "versions": _versions(),
         "assessment_statuses": result.statuses,
+        # drawn from a calibrated posterior (parksim calibrate; --posterior) instead of the priors
+        "posterior": ({"digest": scn._given.digest, **scn._given.meta} if scn._given is not None else None),
         "scenario": _jsonable(scn.model_dump(mode="python")),
     }
 

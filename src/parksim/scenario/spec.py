@@ -675,6 +675,7 @@ class Scenario(_Model):
     _members: Any = PrivateAttr(None)  # portfolio: [(park name, Scenario)]
     _warnings: Any = PrivateAttr(None)  # values outside their plausible range (set by the loader)
     _uncertain: Any = PrivateAttr(None)  # the keys of its uncertain parameters (set by the first plan: engines/fast/plan.py)
+    _given: Any = PrivateAttr(None)  # uncertain parameters given, not drawn: a posterior's (model.realise.with_given)
 
     @model_validator(mode="before")
     @classmethod

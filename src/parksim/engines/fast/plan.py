@@ -36,20 +36,21 @@ class _Values:
         self.B = len(self.reps)
         self._cache: dict[str, np.ndarray] = {}
         self._uniforms: dict[int, np.ndarray] = {}
+        self.given = scn._given if scn is not None else None  # parameters given, not drawn (model.random.GivenUniforms)
         if scn is not None:  # every uncertain parameter's uniforms at once (model.random.param_uniforms_many)
             from parksim.model.random import key_of, param_uniforms_many
             from parksim.model.realise import uncertain_parameters
 
             if scn._uncertain is None:
                 scn._uncertain = tuple(key_of(p) for p in uncertain_parameters(scn))
-            self._uniforms = param_uniforms_many(seed, self.reps, scn._uncertain)
+            self._uniforms = param_uniforms_many(seed, self.reps, scn._uncertain, self.given)
 
     @functools.cached_property
     def streams(self) -> list:
         """Each replication's streams, made when a parameter with uncertain parameters of its own needs them."""
         from parksim.model.random import Streams
 
-        return [Streams(self.seed, r, self.park) for r in self.reps]
+        return [Streams(self.seed, r, self.park, self.given) for r in self.reps]
 
     def num(self, value, path: str):
         from parksim.model.random import key_of, param_uniforms
@@ -63,7 +64,7 @@ class _Values:
                 self._cache[path] = np.array([_draw(_realise_spec(value, path, st), path, st) for st in self.streams])
             else:  # the uniforms _draw would take, for all replications at once
                 key = key_of(path)
-                u = self._uniforms[key] if key in self._uniforms else param_uniforms(self.seed, self.reps, key)
+                u = self._uniforms[key] if key in self._uniforms else param_uniforms(self.seed, self.reps, key, self.given)
                 if isinstance(value, Uniform):  # elementwise the same arithmetic as one number at a time
                     self._cache[path] = np.asarray(value.ppf(np.asarray(u, dtype=float)), dtype=float)
                 else:
