@@ -43,8 +43,7 @@ def small(write, root):
 def _truth(scn, u_row, replication: int):
     """Simulate the park once at known parameter uniforms: its result."""
     keys = [p.key for p in C.parameters(scn)]
-    _, res = C._batch(scn, keys, np.asarray([u_row]), replication, 99, 2)
-    return res
+    return C._batch(scn, keys, np.asarray([u_row]), replication, 99, 2)
 
 
 def _observe(scn, res, indicators=("projects_signed",)):

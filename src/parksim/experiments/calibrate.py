@@ -44,6 +44,7 @@ from scipy.special import ndtr
 from parksim.errors import InputError
 from parksim.model.random import GivenUniforms, key_of, normalize_seed
 from parksim.model.realise import has_uncertain_parameters, uncertain_parameters, with_given
+from parksim.scenario.assumptions import _resolve
 
 #: the key of the sampler's own stream (proposals, perturbations), apart from every stream of the model
 _SAMPLER_KEY = key_of("~calibrate")
@@ -63,23 +64,11 @@ class Parameter:
         """Its value in each park at uniforms ``u``: ``{column name: array}`` (NaN for a distribution whose own
         parameters are uncertain: its value depends on them too)."""
         out = {}
+        u = np.asarray(u, dtype=float)
         for park, spec in self.priors:
             name = self.path if park is None else f"{park}:{self.path}"
-            u = np.asarray(u, dtype=float)
             out[name] = np.full(u.shape, np.nan) if has_uncertain_parameters(spec) else np.asarray(spec.ppf(u), dtype=float)
         return out
-
-
-def _lookup(model, path: str):
-    v = model
-    for part in path.split("."):
-        if isinstance(v, dict):
-            v = v[part]
-        elif isinstance(v, list):
-            v = v[int(part)]
-        else:
-            v = getattr(v, part)
-    return v
 
 
 def parameters(scenario) -> list[Parameter]:
@@ -88,7 +77,7 @@ def parameters(scenario) -> list[Parameter]:
     found: dict[str, list] = {}
     for park, m in members:
         for path in uncertain_parameters(m):
-            found.setdefault(path, []).append((park, _lookup(m, path)))
+            found.setdefault(path, []).append((park, _resolve(m, path)[0]))
     return [Parameter(path, key_of(path), tuple(priors)) for path, priors in found.items()]
 
 
@@ -131,9 +120,6 @@ class Observed:
             else:
                 cols.append(result.parks[park].level(ind, int(year)))
         return np.column_stack(cols) if cols else np.empty((result.replications, 0))
-
-    def labels(self) -> list[str]:
-        return [f"{ind} {y}" + (f" ({p})" if p else "") for ind, y, p in zip(self.indicator, self.year, self.park, strict=True)]
 
 
 @dataclass
@@ -183,8 +169,8 @@ class Calibration:
         return with_given(self.scenario, self.given())
 
 
-def _batch(scenario, keys, U, first: int, seed: int, jobs: int) -> tuple[np.ndarray, object]:
-    """Simulate one replication per row of the uniforms ``U``, replications ``first ..``: (values, result)."""
+def _batch(scenario, keys, U, first: int, seed: int, jobs: int):
+    """Simulate one replication per row of the uniforms ``U``, replications ``first ..``: the run's result."""
     from parksim.engines.contract import ENGINES
     from parksim.experiments.result import make_result
 
@@ -194,7 +180,7 @@ def _batch(scenario, keys, U, first: int, seed: int, jobs: int) -> tuple[np.ndar
         values = runner.run(first, first + len(U), None, last=True)
     finally:
         runner.close()
-    return values, make_result(scn, seed, values, [])
+    return make_result(scn, seed, values, [])
 
 
 def calibrate(
@@ -246,7 +232,7 @@ def calibrate(
         """The observed indicators of one simulation per row of ``z`` (without measurement error)."""
         nonlocal used
         u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
-        _, res = _batch(scn, keys, u, used, seed, jobs)
+        res = _batch(scn, keys, u, used, seed, jobs)
         used += len(z)
         return observed.simulated(res)
 
@@ -257,7 +243,6 @@ def calibrate(
     g0 = time.perf_counter()
     z = rng.standard_normal((population, d))
     sim0 = run(z)
-    prior_sim = sim0.copy()
     med = np.nanmedian(sim0, axis=0)
     scale = 1.4826 * np.nanmedian(np.abs(sim0 - med), axis=0)
     spread = np.nanstd(sim0, axis=0)
@@ -283,7 +268,6 @@ def calibrate(
         steps = min(steps, 50)
         n_new = population - n_keep
         if used + n_new > budget:
-            stopped = "budget"
             break
         g0 = time.perf_counter()
         cov = (2.38**2 / d) * np.atleast_2d(np.cov(z[:n_keep], rowvar=False)) + 1e-9 * np.eye(d)  # optimal random-walk scaling
@@ -293,7 +277,6 @@ def calibrate(
         tried = moved = 0
         for _ in range(steps):
             if used + n_new > budget:
-                stopped = "budget"
                 break
             zp = zc + rng.standard_normal((n_new, d)) @ chol.T
             dp = distance(run(zp))
@@ -311,14 +294,14 @@ def calibrate(
             f"generation {len(gens) - 1}: tolerance {eps:.3g}, {steps} moves, {moves_accepted:.1%} accepted,"
             f" {distinct:,} distinct particles, {used:,} simulations"
         )
-        if stopped == "budget" and used + n_new > budget:
+        if used + n_new > budget:
             break
         if moves_accepted < min_acceptance:
             stopped = "acceptance"
             break
     w = np.full(len(z), 1.0 / len(z))
     u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
-    cal = Calibration(scn, seed, params, observed, u, w, dist, prior_sim, used, gens, stopped, time.perf_counter() - t0)
+    cal = Calibration(scn, seed, params, observed, u, w, dist, sim0, used, gens, stopped, time.perf_counter() - t0)
     say(
         f"calibrated to {len(observed)} observations: {used:,} simulations, {len(gens) - 1} generations, final ESS {cal.ess:,.0f} ({stopped})"
     )

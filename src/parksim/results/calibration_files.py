@@ -187,8 +187,8 @@ def load_posterior(folder, scenario):
     scenario does not have."""
     import pandas as pd
 
+    from parksim.experiments.calibrate import parameters
     from parksim.model.random import GivenUniforms, key_of
-    from parksim.model.realise import uncertain_parameters
 
     folder = Path(folder)
     path, man = folder / "posterior.parquet", folder / "manifest.json"
@@ -204,8 +204,7 @@ def load_posterior(folder, scenario):
     if manifest.get("kind") != "calibration" or "weight" not in frame:
         raise InputError(f"--posterior {folder}: not a calibration's output (manifest kind {manifest.get('kind')!r})")
     paths = [c[len(UNIFORM) :] for c in frame.columns if c.startswith(UNIFORM)]
-    members = [m for _, m in scenario._members] if scenario.portfolio is not None and scenario._members else [scenario]
-    have = {p for m in members for p in uncertain_parameters(m)}
+    have = {p.path for p in parameters(scenario)}
     missing = [p for p in paths if p not in have]
     if missing:
         raise InputError(
