@@ -131,6 +131,9 @@ def calibrated(small, write, root, tmp_path, capsys):
     text = SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix())
     for y in range(2023, 2027):
         text += f'\n[[observations]]\nindicator = "projects_signed"\nyear = {y}\nvalue = {truth.level("projects_signed", y)[0]}\nsource = "synthetic"\n'
+    # a target the observations bear on (the prior signs ~72 projects a year, the truth ~101) and one they do not
+    text += '\n[[targets]]\nlabel = "signed >= 90"\nindicator = "projects_signed"\ncomparison = ">="\nthreshold = 90.0\nyear = 2026\n'
+    text += '\n[[targets]]\nlabel = "firms > 0"\nindicator = "firms"\ncomparison = ">"\nthreshold = 0.0\nyear = 2026\n'
     path = write("observed.toml", text)
     out = tmp_path / "cal"
     assert main(["calibrate", str(path), "--budget", "1500", "--population", "150", "--predictive", "200", "-q", "--out", str(out)]) == 0
@@ -154,6 +157,20 @@ def test_calibrate_writes_its_files(calibrated):
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["kind"] == "calibration" and man["observations"] == 4 and man["simulations"] <= 1500
     assert (out / "calibration.png").stat().st_size > 10_000
+    # the targets under the prior and the calibrated posterior, with common random numbers
+    probs = pd.read_csv(out / "probabilities.csv")
+    assert list(probs.columns) == [
+        *("target", "indicator", "year", "comparison", "threshold", "unit"),
+        *("prior_p_met", "prior_ci_low", "prior_ci_high", "calibrated_p_met", "calibrated_ci_low", "calibrated_ci_high"),
+        *("difference", "replications"),
+    ]
+    assert list(probs.target) == ["signed >= 90", "firms > 0", "ALL"] and (probs.replications == 200).all()
+    prior = parksim.simulate(path, replications=200, seed=man["seed"], engine="fast", quiet=True).targets
+    assert probs.prior_p_met.tolist() == prior.p_met.tolist() and probs.prior_ci_low.tolist() == prior.ci_low.tolist()
+    assert np.array_equal(probs.difference, probs.calibrated_p_met - probs.prior_p_met)
+    assert probs.difference.iloc[0] > 0.2  # the calibrated park signs more
+    assert man["prior_p_all"] == probs.prior_p_met.iloc[-1] and man["calibrated_p_all"] == probs.calibrated_p_met.iloc[-1]
+    assert "P(all targets met): prior" in printed and "(200 replications each)" in printed
 
 
 def test_run_with_posterior(calibrated, tmp_path, capsys):

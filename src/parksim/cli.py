@@ -409,6 +409,8 @@ def _print_answer(res) -> None:
 
 
 def _cmd_calibrate(args) -> int:
+    import json
+
     from parksim.experiments.calibrate import calibrate
     from parksim.results.calibration_files import write_calibration
     from parksim.scenario.loader import load_scenario
@@ -436,6 +438,13 @@ def _cmd_calibrate(args) -> int:
             )
     else:
         print("no parameter's 90% interval narrowed below 3/4 of the prior's: the observations inform none strongly")
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    if "prior_p_all" in man:
+        (plo, phi), (clo, chi) = man["prior_p_all_ci"], man["calibrated_p_all_ci"]
+        print(
+            f"P(all targets met): prior {man['prior_p_all']:.2f} [{plo:.2f}, {phi:.2f}] -> calibrated"
+            f" {man['calibrated_p_all']:.2f} [{clo:.2f}, {chi:.2f}] ({args.predictive:,} replications each)"
+        )
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     print(f"use it: parksim run {args.scenario} --posterior {out}")
     return EXIT_OK

@@ -5,7 +5,10 @@ posterior.parquet   draw, weight, a column per uncertain parameter (its key path
 calibration.csv     parameter, unit, prior and posterior 5/50/95% quantiles, the posterior's width as a share of the
                     prior's, the effective sample size
 fit.csv             each observation against the prior's and the posterior's simulations (5/50/95%)
-calibration.png     the same two tables as figures; manifest.json: the scenario, seed, budget, generations, ESS
+probabilities.csv   every target's P(met) (and ALL) under the prior and under the calibrated posterior, with common
+                    random numbers, and their difference
+calibration.png     the same two tables as figures; manifest.json: the scenario, seed, budget, generations, ESS, the
+                    prior and calibrated P(all targets met)
 """
 
 from __future__ import annotations
@@ -60,12 +63,49 @@ def calibration_table(cal: Calibration):
     )
 
 
-def predictive(cal: Calibration, replications: int = PREDICTIVE, jobs: int | None = None) -> np.ndarray:
-    """(replications, observations): the posterior's simulations of the observed indicators."""
+def predictive(cal: Calibration, replications: int = PREDICTIVE, jobs: int | None = None):
+    """The prior's and the posterior's runs of ``replications`` (the fast engine, the calibration's seed: common random
+    numbers, so that they differ by the parameters alone): ``(prior RunResult, posterior RunResult)``. The posterior's
+    is the predictive check of :func:`fit_table` (``cal.observed.simulated(post)``)."""
     from parksim.experiments.montecarlo import simulate
 
-    res = simulate(cal.posterior_scenario(), replications=replications, seed=cal.seed, jobs=jobs, quiet=True, engine="fast")
-    return cal.observed.simulated(res)
+    runs = []
+    for scn in (cal.scenario, cal.posterior_scenario()):
+        runs.append(simulate(scn, replications=replications, seed=cal.seed, jobs=jobs, quiet=True, engine="fast"))
+    return runs[0], runs[1]
+
+
+PROBABILITY_COLUMNS = [
+    "target",
+    "indicator",
+    "year",
+    "comparison",
+    "threshold",
+    "unit",
+    "prior_p_met",
+    "prior_ci_low",
+    "prior_ci_high",
+    "calibrated_p_met",
+    "calibrated_ci_low",
+    "calibrated_ci_high",
+    "difference",
+    "replications",
+]
+
+
+def probability_table(prior, posterior):
+    """Every target's P(met) (Wilson 95% interval) under the prior and under the calibrated posterior, one row per
+    target of ``prior.targets`` and a last row ``ALL``; ``difference`` is calibrated minus prior."""
+    a, b = prior.targets, posterior.targets
+    if list(a.target) != list(b.target):  # the same scenario's targets: a mismatch is a bug, not an input
+        raise AssertionError(f"the prior's and the posterior's targets differ: {list(a.target)} vs {list(b.target)}")
+    out = a[["target", "indicator", "year", "comparison", "threshold", "unit"]].copy()
+    for side, t in (("prior", a), ("calibrated", b)):
+        for col in ("p_met", "ci_low", "ci_high"):
+            out[f"{side}_{col}"] = t[col].to_numpy(dtype=float)
+    out["difference"] = out["calibrated_p_met"] - out["prior_p_met"]
+    out["replications"] = a["replications"].to_numpy()
+    return out[PROBABILITY_COLUMNS]
 
 
 def fit_table(cal: Calibration, post_sim: np.ndarray):
@@ -85,7 +125,7 @@ def fit_table(cal: Calibration, post_sim: np.ndarray):
     )
 
 
-def calibration_manifest(cal: Calibration, predictive_replications: int) -> dict:
+def calibration_manifest(cal: Calibration, predictive_replications: int, probabilities=None) -> dict:
     from parksim.results.report_files import _versions
     from parksim.scenario.loader import scenario_hash
 
@@ -109,9 +149,24 @@ def calibration_manifest(cal: Calibration, predictive_replications: int) -> dict
             for g in cal.generations
         ],
         "predictive_replications": predictive_replications,
+        **_headline(probabilities),
         "seconds": round(cal.seconds, 2),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
+    }
+
+
+def _headline(probabilities) -> dict:
+    """P(all targets met) under the prior and the calibrated posterior (the last row of :func:`probability_table`)."""
+    if probabilities is None or not len(probabilities):
+        return {}
+    row = probabilities.iloc[-1]
+    return {
+        "probabilities": "probabilities.csv",
+        "prior_p_all": float(row.prior_p_met),
+        "prior_p_all_ci": [float(row.prior_ci_low), float(row.prior_ci_high)],
+        "calibrated_p_all": float(row.calibrated_p_met),
+        "calibrated_p_all_ci": [float(row.calibrated_ci_low), float(row.calibrated_ci_high)],
     }
 
 
@@ -161,8 +216,9 @@ def write_calibration(cal: Calibration, out, predictive_replications: int = PRED
     from parksim.results.report_files import _invalidate
 
     out = Path(out)
-    post_sim = predictive(cal, predictive_replications, jobs)
-    fit = fit_table(cal, post_sim)
+    prior, post = predictive(cal, predictive_replications, jobs)
+    fit = fit_table(cal, cal.observed.simulated(post))
+    probabilities = probability_table(prior, post)
     with output_lock(out):
         _invalidate(out)
         frame = posterior_frame(cal)
@@ -170,13 +226,14 @@ def write_calibration(cal: Calibration, out, predictive_replications: int = PRED
             atomic_write(out / "posterior.parquet", lambda p: frame.to_parquet(p, index=False)),
             atomic_write_text(out / "calibration.csv", csv_text(calibration_table(cal))),
             atomic_write_text(out / "fit.csv", csv_text(fit)),
+            atomic_write_text(out / "probabilities.csv", csv_text(probabilities)),
         ]
         fig = calibration_figure(cal, fit)
         written.append(atomic_write(out / "calibration.png", lambda p: fig.savefig(p, dpi=110, format="png")))
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-        text = json.dumps(calibration_manifest(cal, predictive_replications), indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(calibration_manifest(cal, predictive_replications, probabilities), indent=2, ensure_ascii=False, default=str)
         written.append(atomic_write_text(out / "manifest.json", text))
     return written
 
