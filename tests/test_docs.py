@@ -43,6 +43,10 @@ def test_public_api_is_explicit():
         assert hasattr(parksim, name), name
     assert set(parksim.__all__) <= set(dir(parksim))
     assert parksim.report is parksim.results.report_html.build_report and parksim.rules.indicators.INDICATORS is parksim.INDICATORS
+    # calibration: the sampler, its result, and reading a `parksim calibrate` folder back (simulate's posterior= takes
+    # either a folder or Calibration.given())
+    assert parksim.calibrate is parksim.experiments.calibrate.calibrate and parksim.Calibration.given
+    assert parksim.load_posterior is parksim.results.calibration_files.load_posterior
     # the error simulate, load_scenario and compare raise for bad input, and its scenario subclass, can be caught by name
     assert issubclass(parksim.ScenarioError, parksim.InputError) and issubclass(parksim.InputError, ValueError)
     with pytest.raises(parksim.InputError, match='"replications" must be a whole number between 1 and'):

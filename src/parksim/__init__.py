@@ -29,6 +29,9 @@ _PUBLIC = {
     "trace": ("parksim.api", "trace"),
     "active_levers": ("parksim.scenario.assumptions", "active_levers"),
     "uncertain_parameters": ("parksim.scenario.assumptions", "uncertain_parameters"),
+    "Calibration": ("parksim.experiments.calibrate", "Calibration"),
+    "calibrate": ("parksim.experiments.calibrate", "calibrate"),
+    "load_posterior": ("parksim.results.calibration_files", "load_posterior"),
     "Comparison": ("parksim.experiments.compare", "Comparison"),
     "compare": ("parksim.experiments.compare", "compare"),
     "Fixed": ("parksim.scenario.dists", "Fixed"),
@@ -78,9 +81,11 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim import rules as rules
     from parksim.api import simulate_one, trace
     from parksim.errors import InputError, ParameterWarning, Problem, ScenarioError
+    from parksim.experiments.calibrate import Calibration, calibrate
     from parksim.experiments.compare import Comparison, compare
     from parksim.experiments.montecarlo import simulate
     from parksim.experiments.result import PortfolioResult, RunResult
+    from parksim.results.calibration_files import load_posterior
     from parksim.results.report_html import build_report as report
     from parksim.rules.indicators import INDICATORS
     from parksim.scenario.assumptions import active_levers, uncertain_parameters
@@ -95,6 +100,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "PIPELINE_COLUMNS",
     "REGISTER_COLUMNS",
+    "Calibration",
     "Comparison",
     "Fixed",
     "InputError",
@@ -110,7 +116,9 @@ __all__ = [
     "Uniform",
     "__version__",
     "active_levers",
+    "calibrate",
     "compare",
+    "load_posterior",
     "load_scenario",
     "observation_table",
     "report",
