@@ -105,7 +105,8 @@ def test_report_on_a_run_directory(write, tmp_path):
 
 def test_report_on_a_wrong_directory_is_an_input_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "not a run or compare directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a run, compare, calibration or backtest directory (no manifest.json)" in err and str(tmp_path) in err
 
 
 def _chromium():

@@ -34,6 +34,14 @@ def num(value, fmt: str = "{:.3f}", cls: str = "") -> str:
     return f'<td{c} data-value="{v!r}">{_e(fmt.format(v))}</td>'
 
 
+def image(path: Path, alt: str) -> str:
+    """A PNG figure embedded as a data URI (nothing if the file is not there)."""
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<p><img alt="{_e(alt)}" src="data:image/png;base64,{data}"></p>'
+
+
 def amount(v: float) -> str:
     """A value of an indicator as the report shows it: thousands separated, at most 3 significant decimals."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -136,6 +144,16 @@ def rule_text(assessment: dict, targets: list) -> str:
 
 
 # --- what the run assumes ----------------------------------------------------------------------
+def _given(value, scale: float, fmt: str) -> str:
+    """A cell of a baseline number, or of a distribution it is drawn from (its range where it has one)."""
+    if not isinstance(value, dict):
+        return num(scale * float(value), fmt)
+    low, high = value.get("low"), value.get("high")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        return f'<td class="l">drawn, {_e(fmt.format(scale * low))} – {_e(fmt.format(scale * high))}</td>'
+    return '<td class="l">drawn (see the uncertain parameters)</td>'
+
+
 def baseline_section(scenario: dict, run_dir: Path) -> str:
     """The starting state, usually the biggest assumption: where it comes from, and its size by sector."""
     base = scenario.get("baseline", {}) or {}
@@ -146,8 +164,8 @@ def baseline_section(scenario: dict, run_dir: Path) -> str:
         tot = s.get("total_revenue")
         rows.append(
             f'<tr><td class="l">{_e(name)}</td>{num(s.get("firms", 0), "{:,.0f}")}'
-            + (num(tot, "{:,.1f}") if tot is not None else '<td class="l">drawn</td>')
-            + f"{num(100 * float(s.get('hnte_share', 0)), '{:.0f}%')}{num(100 * float(s.get('tech_sme_share', 0)), '{:.0f}%')}</tr>"
+            + (_given(tot, 1, "{:,.1f}") if tot is not None else '<td class="l">drawn</td>')
+            + f"{_given(s.get('hnte_share', 0), 100, '{:.0f}%')}{_given(s.get('tech_sme_share', 0), 100, '{:.0f}%')}</tr>"
         )
     source = (
         f"an enterprise register, <code>{_e(register)}</code> (its firms, plus any synthetic ones below)"
