@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from DIR/checkpoint.blocks (same scenario and seed)")
     p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
     p.add_argument("--posterior", type=Path, metavar="DIR", help=POSTERIOR_HELP)
+    p.add_argument(
+        "--given-observations",
+        action="store_true",
+        help="nowcast: keep only the replications consistent with the scenario's [[observations]] (e.g. P(2024 target | 2023 figures)); prints the effective sample size",
+    )
+    p.add_argument("--given-until", type=int, metavar="YEAR", help="with --given-observations: only the observations of years up to YEAR")
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
     p.add_argument("base", help="base scenario TOML file")
@@ -102,8 +108,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--predictive", type=int, default=1000, metavar="R", help="replications of the posterior's fit check (default 1000)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
-    p = sub.add_parser("report", help="write a self-contained HTML report into a run or compare directory")
-    p.add_argument("directory", type=Path, help="the --out directory of parksim run or parksim compare")
+    p = sub.add_parser("backtest", help="rolling-origin backtest: forecast each observed year from the years before it, and score it")
+    _add_scenario(p)
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario>-backtest)")
+    p.add_argument("--replications", "-n", type=int, default=2000, help="replications of the run every origin conditions (default 2000)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker threads (default: all cores); results do not depend on it")
+    p.add_argument("--engine", choices=CHOICES, default="auto", help=ENGINE_HELP)
+    p.add_argument(
+        "--posterior", type=Path, metavar="DIR", help=POSTERIOR_HELP + " (scored on the observations it was calibrated to: in-sample)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("report", help="write a self-contained HTML report into a run, compare, calibration or backtest directory")
+    p.add_argument("directory", type=Path, help="the --out directory of parksim run, compare, calibrate or backtest")
 
     p = sub.add_parser("trace", help="write one replication's event log DIR/events.csv")
     _add_scenario(p)
@@ -324,6 +342,17 @@ def _cmd_run(args) -> int:
         print(f"parameters drawn from the posterior in {args.posterior} (calibrated to {scn._given.meta.get('observations')} observations)")
     if args.replications is not None and args.replications < 1:
         raise InputError(f"--replications must be >= 1, got {args.replications}")
+    if args.given_until is not None and not args.given_observations:
+        raise InputError("--given-until needs --given-observations")
+    if args.given_observations:
+        if args.precision is not None:
+            raise InputError("--precision with --given-observations: the stopping rule reads every replication, not the kept ones; give -n")
+        from parksim.experiments.calibrate import Observed
+        from parksim.experiments.nowcast import select
+
+        observed = select(Observed.of(scn), args.given_until)  # no observations: said before the run
+        if not len(observed):
+            raise InputError(f"--given-until {args.given_until}: {args.scenario} has no observation of a year up to it")
     out = _out_dir(args.out or Path("out") / Path(args.scenario).stem)
     ckpt = out / CHECKPOINT
     with output_lock(out):  # one run at a time in a folder: a second one refuses, naming the holder
@@ -347,6 +376,8 @@ def _cmd_run(args) -> int:
         except KeyboardInterrupt:
             print(_interrupted(args, ckpt), file=sys.stderr)
             return 130
+        if args.given_observations:
+            res = _condition(res, args.given_until)
         written = res.write(out)
         ckpt.unlink(missing_ok=True)  # the run's files are complete
     print(f"{scn.name}: {res.replications} replications, seed {res.seed}")
@@ -359,6 +390,22 @@ def _cmd_run(args) -> int:
     _print_answer(res)
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
+
+
+def _condition(res, until):
+    """The run conditioned on its observations, its effective sample size said (and warned about when small)."""
+    from parksim.experiments.nowcast import WARN_ESS, condition
+
+    simulated = res.replications
+    res = condition(res, until=until, warn=False)
+    print(res.conditioning.describe())
+    if res.conditioning.ess < WARN_ESS:
+        print(
+            f"warning: only {res.conditioning.ess} replications of {simulated:,} are consistent with the observations"
+            f" (fewer than {WARN_ESS}): the probabilities have wide intervals; run more replications (-n)",
+            file=sys.stderr,
+        )
+    return res
 
 
 def _out_dir(path: Path, option: str = "--out") -> Path:
@@ -388,6 +435,10 @@ def _interrupted(args, ckpt: Path) -> str:
         cmd += ["--precision", f"{args.precision:g}", "--max-replications", str(args.max_replications)]
     for o in args.overrides:
         cmd += ["--set", o]
+    if args.posterior is not None:
+        cmd += ["--posterior", str(args.posterior)]
+    if args.given_observations:
+        cmd += ["--given-observations"] + (["--given-until", str(args.given_until)] if args.given_until is not None else [])
     return f"parksim: interrupted; {n} replications are kept in {ckpt}. Continue the run with:\n  {shlex.join([*cmd, '--resume'])}"
 
 
@@ -447,6 +498,50 @@ def _cmd_calibrate(args) -> int:
         )
     print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     print(f"use it: parksim run {args.scenario} --posterior {out}")
+    return EXIT_OK
+
+
+def _cmd_backtest(args) -> int:
+    from parksim.experiments.backtest import backtest
+    from parksim.experiments.calibrate import Observed
+    from parksim.experiments.nowcast import RELATIVE_ERROR
+    from parksim.results.backtest_files import write_backtest
+    from parksim.scenario.loader import load_scenario
+
+    scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    if args.replications < 1:
+        raise InputError(f"--replications must be >= 1, got {args.replications}")
+    Observed.of(scn)  # no observations: said before the run
+    out = _out_dir(args.out or Path("out") / f"{Path(args.scenario).stem}-backtest")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        bt = backtest(
+            scn,
+            replications=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            posterior=args.posterior,
+            quiet=args.quiet,
+            engine=args.engine,
+        )
+    for w in caught:
+        if not issubclass(w.category, ParameterWarning):
+            print(f"note: {w.message}", file=sys.stderr)
+    written = write_backtest(bt, out, RELATIVE_ERROR)
+    cov = bt.coverage()
+    origins = sorted({int(o) for o in bt.table.origin.dropna()})
+    print(
+        f"{scn.name}: {bt.forecasts} forecasts of {len(bt.table)} observations from {bt.replications:,} replications"
+        f" (origins: prior{''.join(f', given to {o}' for o in origins)})"
+    )
+    for r in cov.itertuples():
+        print(f"  inside the {r.interval} interval: {r.covered} of {r.forecasts} ({r.share:.2f}; nominal {r.nominal:.2f})")
+    if bt.forecasts:
+        out90 = bt.table[bt.table.covered90.eq(False)]
+        missed = ", ".join(f"{r.indicator} {r.year} = {r.observed:g} (90%: {r.p05:.4g} to {r.p95:.4g})" for r in out90.itertuples())
+        print(f"  mean PIT {bt.table.pit.mean():.2f} (0.5 when unbiased); outside the 90% interval: {missed or 'none'}")
+    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
     return EXIT_OK
 
 
@@ -593,6 +688,7 @@ COMMANDS = {
     "report": _cmd_report,
     "trace": _cmd_trace,
     "calibrate": _cmd_calibrate,
+    "backtest": _cmd_backtest,
     "params": _cmd_params,
     "indicators": _cmd_indicators,
 }

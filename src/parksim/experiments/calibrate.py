@@ -92,8 +92,9 @@ class Observed:
     sd: np.ndarray  # 0 where not stated
 
     @classmethod
-    def of(cls, scenario) -> Observed:
-        obs = list(getattr(scenario, "observations", None) or [])
+    def of(cls, scenario, observations=None) -> Observed:
+        """The scenario's observations (or ``observations``, a list of them)."""
+        obs = list((getattr(scenario, "observations", None) if observations is None else observations) or [])
         if not obs:
             raise InputError(
                 f"{scenario._source}: observations: none; calibration needs published figures of the park's indicators"

@@ -177,6 +177,8 @@ def simulate(
     resume: bool = False,
     engine: str = "auto",
     posterior=None,
+    given_observations: bool = False,
+    given_until: int | None = None,
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -219,6 +221,12 @@ def simulate(
     posterior : path, optional
         A ``parksim calibrate`` output folder: the uncertain parameters are drawn from its calibrated posterior
         (each replication takes a particle by weight, the same whatever ``jobs``) instead of their priors.
+    given_observations : bool
+        Condition the run on the scenario's ``[[observations]]`` (nowcasting, e.g. P(2024 target | 2023 figures)): of
+        the replications simulated, only those consistent with the observations are kept
+        (:func:`parksim.experiments.nowcast.condition`; ``result.conditioning`` has the effective sample size).
+    given_until : int, optional
+        With ``given_observations``: only the observations of years up to this one.
 
     Returns
     -------
@@ -241,6 +249,16 @@ def simulate(
     scn = as_scenario(scenario)
     if posterior is not None:
         scn = with_posterior(scn, posterior)
+    if given_until is not None and not given_observations:
+        raise InputError('"given_until" needs "given_observations"')
+    if given_observations and precision is not None:
+        raise InputError(
+            '"precision" with "given_observations": the stopping rule reads every replication, not the kept ones; give "replications"'
+        )
+    if given_observations:
+        from parksim.experiments.calibrate import Observed
+
+        Observed.of(scn)  # no observations: said before the run, not after it
     for problem in scn.warnings:
         warnings.warn(str(problem), ParameterWarning, stacklevel=2)
     seed = normalize_seed(seed)
@@ -310,7 +328,12 @@ def simulate(
     values = _stack(parts, scn)[:cap]
     check_finite(values, column_names(scn), scn.simulation.start_year, seed, assessed_parks(scn), infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
-    return make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
+    result = make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
+    if given_observations:
+        from parksim.experiments.nowcast import condition
+
+        result = condition(result, until=given_until)
+    return result
 
 
 def with_posterior(scenario, posterior):

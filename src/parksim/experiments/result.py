@@ -213,6 +213,9 @@ class RunResult:
     park: str | None = None  # the park's name, inside a portfolio
     assessment_def: object = None  # a portfolio's assessment (its parks' scenarios have none)
     engine: str = "simpy"  # the engine that produced the values
+    #: the replications' numbers (default 0, 1, ...): a conditioned run keeps some (parksim.experiments.nowcast)
+    replication_ids: np.ndarray | None = None
+    conditioning: object = None  # parksim.experiments.nowcast.Conditioning of a conditioned run
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -260,7 +263,7 @@ class RunResult:
         vals = self.values[:, :, : len(names)]
         r, y, i = vals.shape
         return list(names), {
-            "replication": np.repeat(np.arange(r, dtype=np.int64), y * i),
+            "replication": np.repeat(np.arange(r, dtype=np.int64) if self.replication_ids is None else self.replication_ids, y * i),
             "seed": np.full(r * y * i, self.seed, dtype=np.uint64),
             "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), i), r),
             # codes: no 2.6 million strings for 10,000 replications (building them took half the write)
@@ -419,6 +422,15 @@ def make_result(scn, seed, values, specs, started="", finished="", stopped="repl
     return PortfolioResult(scn, seed, parks, started, finished, stopped, precision, jobs, engine)
 
 
+def subset(result, rows):
+    """``result`` of some of its replications (``rows``: positions), each keeping its number."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if hasattr(result, "parks"):
+        return replace(result, parks={name: subset(r, rows) for name, r in result.parks.items()})
+    ids = rows if result.replication_ids is None else result.replication_ids[rows]
+    return replace(result, values=result.values[rows], replication_ids=ids, _cache={})
+
+
 @dataclass
 class PortfolioResult:
     """Results of a portfolio run: one :class:`RunResult` per park (``.parks``), and the
@@ -434,6 +446,7 @@ class PortfolioResult:
     precision: float | None = None
     jobs: int = 1
     engine: str = "simpy"
+    conditioning: object = None  # parksim.experiments.nowcast.Conditioning of a conditioned run
 
     @property
     def replications(self) -> int:

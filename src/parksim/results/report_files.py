@@ -55,6 +55,8 @@ def manifest(result) -> dict:
         "assessment_statuses": result.statuses,
         # drawn from a calibrated posterior (parksim calibrate; --posterior) instead of the priors
         "posterior": ({"digest": scn._given.digest, **scn._given.meta} if scn._given is not None else None),
+        # conditioned on observed years (--given-observations): only the replications consistent with them are kept
+        "given_observations": result.conditioning.manifest() if result.conditioning is not None else None,
         "scenario": _jsonable(scn.model_dump(mode="python")),
     }
 
@@ -119,6 +121,10 @@ def _write_tables_and_figures(result, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    if result.conditioning is not None:
+        written.append(atomic_write_text(out / "conditioning.csv", csv_text(result.conditioning.table())))
+    else:  # a previous conditioned run's table does not describe this run
+        (out / "conditioning.csv").unlink(missing_ok=True)
     if result.scenario.assessment is not None:
         written.append(atomic_write_text(out / "assessment.csv", csv_text(result.assessment)))
         written.append(atomic_write_text(out / "first_passage.csv", csv_text(result.first_passage)))
