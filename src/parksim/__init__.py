@@ -32,6 +32,8 @@ _PUBLIC = {
     "Calibration": ("parksim.experiments.calibrate", "Calibration"),
     "calibrate": ("parksim.experiments.calibrate", "calibrate"),
     "load_posterior": ("parksim.results.calibration_files", "load_posterior"),
+    "condition": ("parksim.experiments.nowcast", "condition"),
+    "backtest": ("parksim.experiments.backtest", "backtest"),
     "Comparison": ("parksim.experiments.compare", "Comparison"),
     "compare": ("parksim.experiments.compare", "compare"),
     "Fixed": ("parksim.scenario.dists", "Fixed"),
@@ -81,9 +83,11 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim import rules as rules
     from parksim.api import simulate_one, trace
     from parksim.errors import InputError, ParameterWarning, Problem, ScenarioError
+    from parksim.experiments.backtest import backtest
     from parksim.experiments.calibrate import Calibration, calibrate
     from parksim.experiments.compare import Comparison, compare
     from parksim.experiments.montecarlo import simulate
+    from parksim.experiments.nowcast import condition
     from parksim.experiments.result import PortfolioResult, RunResult
     from parksim.results.calibration_files import load_posterior
     from parksim.results.report_html import build_report as report
@@ -116,8 +120,10 @@ __all__ = [
     "Uniform",
     "__version__",
     "active_levers",
+    "backtest",
     "calibrate",
     "compare",
+    "condition",
     "load_posterior",
     "load_scenario",
     "observation_table",
