@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         help="nowcast: keep only the replications consistent with the scenario's [[observations]] (e.g. P(2024 target | 2023 figures)); prints the effective sample size",
     )
     p.add_argument("--given-until", type=int, metavar="YEAR", help="with --given-observations: only the observations of years up to YEAR")
+    p.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
 
     p = sub.add_parser("compare", help="compare variants with a base scenario, with common random numbers")
     p.add_argument("base", help="base scenario TOML file")
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--posterior", type=Path, metavar="DIR", help=POSTERIOR_HELP)
+    p.add_argument("--cluster", metavar="ADDRESS", help=CLUSTER_HELP)
 
     p = sub.add_parser("calibrate", help="calibrate the uncertain parameters to the scenario's [[observations]] (ABC-SMC)")
     _add_scenario(p)
@@ -137,6 +139,10 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+CLUSTER_HELP = (
+    "run on a Dask cluster: its scheduler's address (tcp://HOST:8786, from `dask scheduler`), or local:N for N worker processes"
+    " on this machine; results equal a local run's (needs pip install 'parksim[cluster]')"
+)
 POSTERIOR_HELP = "draw the uncertain parameters from a calibrated posterior (the --out folder of parksim calibrate) instead of their priors"
 
 HEADLINE = [
@@ -372,6 +378,7 @@ def _cmd_run(args) -> int:
                 checkpoint=ckpt,
                 resume=args.resume,
                 engine=args.engine,
+                cluster=args.cluster,
             )
         except KeyboardInterrupt:
             print(_interrupted(args, ckpt), file=sys.stderr)
@@ -439,6 +446,8 @@ def _interrupted(args, ckpt: Path) -> str:
         cmd += ["--posterior", str(args.posterior)]
     if args.given_observations:
         cmd += ["--given-observations"] + (["--given-until", str(args.given_until)] if args.given_until is not None else [])
+    if args.cluster is not None:
+        cmd += ["--cluster", args.cluster]
     return f"parksim: interrupted; {n} replications are kept in {ckpt}. Continue the run with:\n  {shlex.join([*cmd, '--resume'])}"
 
 
@@ -569,6 +578,7 @@ def _cmd_compare(args) -> int:
             quiet=args.quiet,
             engine=args.engine,
             posterior=args.posterior,
+            cluster=args.cluster,
         )
         table = cmp.table
         if args.target not in set(table.target):

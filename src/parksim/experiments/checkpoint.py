@@ -13,6 +13,11 @@ after every batch: 289 MB after 47 s of a run of a billion replications). A bloc
 interruption while it was being appended is dropped on resume (its replications run again); anything else
 that does not check out (magic, header, a block's shape, order or hash, a value that is not finite or out of
 its indicator's range, another scenario, seed or engine) refuses the resume with a message naming the file.
+
+A run on a cluster (:mod:`parksim.experiments.cluster`) finishes its blocks of replications in any order: its
+checkpoint's header says ``"order": "finished"``, and each block is appended as it finishes, with its first
+replication. Such blocks may come in any order but never overlap; :meth:`Checkpoint.load_blocks` returns them all
+(a resumed run computes only the replications none holds), :meth:`Checkpoint.load` their contiguous start.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def _err(path, message: str) -> CheckpointError:
 class Checkpoint:
     """The checkpoint of one run (scenario, seed, engine) at ``path``."""
 
-    def __init__(self, path, scenario, seed: int, engine: str):
+    def __init__(self, path, scenario, seed: int, engine: str, any_order: bool = False):
         from parksim.experiments.result import column_names
         from parksim.scenario.loader import scenario_hash
 
@@ -63,39 +68,82 @@ class Checkpoint:
         }
         self.count = 0  # replications in the file (None: the file is not this run's yet)
         self.ours = False
+        #: blocks are appended as they finish, in any order (a cluster's run): the header says so
+        self.any_order = any_order
+        self._ranges: list[tuple[int, int]] = []  # (start, stop) of the blocks saved, in any-order files
+
+    def _head(self) -> bytes:
+        head = dict(self.header, order="finished") if self.any_order else self.header
+        return json.dumps(head).encode("utf-8")
+
+    def _create(self, blocks: bytes) -> None:
+        from parksim.results.output import atomic_write
+
+        head = self._head()
+        payload = MAGIC + _LEN.pack(len(head)) + head
+
+        def write(p):
+            with open(p, "wb") as fh:
+                fh.write(payload + blocks)
+
+        atomic_write(self.path, write)
+        self.ours = True
 
     # --- writing -------------------------------------------------------------------------
     def add(self, values: np.ndarray, start: int) -> None:
-        """Save replications ``start ..`` (``values``: (n, years, columns)) after those already saved."""
-        data = np.ascontiguousarray(values, dtype="<f8").tobytes()
-        block = _BLOCK_HEAD.pack(BLOCK, start, len(values), len(data), hashlib.sha256(data).digest()) + data if len(values) else b""
+        """Save replications ``start ..`` (``values``: (n, years, columns)) after those already saved (in an any-order
+        checkpoint: beside them, anywhere they do not overlap)."""
+        block = _block(values, start)
+        if self.any_order:
+            stop = start + len(values)
+            if any(a < stop and start < b for a, b in self._ranges):
+                raise AssertionError(f"block {start}..{stop} overlaps one saved")  # pragma: no cover
+            if not self.ours:
+                self._create(block)
+            else:
+                self._append(block)
+            if len(values):
+                self._ranges.append((start, stop))
+            self.count += len(values)
+            return
         if not self.ours or start == 0:
-            from parksim.results.output import atomic_write
-
-            head = json.dumps(self.header).encode("utf-8")
-            payload = MAGIC + _LEN.pack(len(head)) + head
             if start != 0:
                 raise AssertionError("a checkpoint starts at replication 0")  # pragma: no cover
-
-            def write(p):
-                with open(p, "wb") as fh:
-                    fh.write(payload + block)
-
-            atomic_write(self.path, write)
-            self.ours = True
+            self._create(block)
         else:
             if start != self.count:
                 raise AssertionError(f"block starts at {start}, checkpoint holds {self.count}")  # pragma: no cover
-            with open(self.path, "ab") as fh:
-                fh.write(block)
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._append(block)
         self.count = start + len(values)
+
+    def _append(self, block: bytes) -> None:
+        with open(self.path, "ab") as fh:
+            fh.write(block)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     # --- reading -------------------------------------------------------------------------
     def load(self) -> np.ndarray | None:
         """The replications saved for this run (None if there is no checkpoint), validated; raises
-        :class:`CheckpointError` if the file is not a checkpoint of this run or does not check out."""
+        :class:`CheckpointError` if the file is not a checkpoint of this run or does not check out.
+
+        Of an any-order checkpoint: its replications from 0 up to the first one no block holds."""
+        blocks = self.load_blocks()
+        if blocks is None:
+            return None
+        parts, n = [], 0
+        for start, values in blocks:
+            if start != n:
+                break
+            parts.append(values)
+            n += len(values)
+        years, n_cols = int(self.header["years"]), len(self.header["names"])
+        return np.concatenate(parts) if parts else np.empty((0, years, n_cols))
+
+    def load_blocks(self) -> list[tuple[int, np.ndarray]] | None:
+        """Every block saved for this run, ``(first replication, values)`` by first replication (None if there is no
+        checkpoint), validated as :meth:`load` says. Further blocks are appended to the file; if this run adds
+        blocks in any order and the file holds blocks in order, the file is first rewritten as an any-order one."""
         from parksim.scenario.inputs import read_bytes
 
         if not self.path.exists():
@@ -129,18 +177,21 @@ class Checkpoint:
                 self.path, "checkpoint of another scenario, seed or parksim version; expected the same run (delete it to start afresh)"
             )
         n_cols, years = len(self.header["names"]), int(self.header["years"])
-        parts, count, good_end = [], 0, pos
+        file_any = head.get("order") == "finished"
+        blocks, ranges, count, good_end = [], [], 0, pos
         while pos < len(raw):
             if len(raw) - pos < _BLOCK_HEAD.size:
                 break  # a block header cut short: the last save was interrupted
             tag, start, n, nbytes, digest = _BLOCK_HEAD.unpack_from(raw, pos)
             if tag != BLOCK:
                 raise _err(self.path, f"checkpoint block at byte {pos} is not a block; delete it to start afresh")
-            if start != count or nbytes != n * years * n_cols * 8 or n == 0:
+            overlaps = file_any and any(a < start + n and start < b for a, b in ranges)
+            if (start != count and not file_any) or overlaps or nbytes != n * years * n_cols * 8 or n == 0:
+                expected = "replications no other block holds" if file_any else f"replications from {count}"
                 raise _err(
                     self.path,
                     f"checkpoint block at byte {pos} holds replications {start}.. ({n} of {years} years x {n_cols} columns,"
-                    f" {nbytes} bytes); expected replications from {count} with {n * years * n_cols * 8} bytes. Delete it to start afresh",
+                    f" {nbytes} bytes); expected {expected} with {n * years * n_cols * 8} bytes. Delete it to start afresh",
                 )
             body = raw[pos + _BLOCK_HEAD.size : pos + _BLOCK_HEAD.size + nbytes]
             if len(body) < nbytes:
@@ -149,11 +200,13 @@ class Checkpoint:
                 raise _err(
                     self.path, f"checkpoint block of replications {start}-{start + n - 1} fails its checksum; delete it to start afresh"
                 )
-            parts.append(np.frombuffer(body, dtype="<f8").reshape(n, years, n_cols).astype(np.float64))
+            blocks.append((start, np.frombuffer(body, dtype="<f8").reshape(n, years, n_cols).astype(np.float64)))
+            ranges.append((start, start + n))
             count += n
             pos += _BLOCK_HEAD.size + nbytes
             good_end = pos
-        values = np.concatenate(parts) if parts else np.empty((0, years, n_cols))
+        blocks.sort(key=lambda b: b[0])
+        values = np.concatenate([v for _, v in blocks]) if blocks else np.empty((0, years, n_cols))
         scn = self.scenario
         statuses = len(scn.assessment.statuses) if scn.assessment is not None else 0
         try:
@@ -166,7 +219,19 @@ class Checkpoint:
             with open(self.path, "r+b") as fh:  # drop the interrupted save before appending after it
                 fh.truncate(good_end)
         self.ours, self.count = True, count
-        return values
+        if file_any or self.any_order:
+            self._ranges = sorted(ranges)
+            if not file_any:  # blocks of a run in order, continued in any order: the header must say so first
+                self.any_order = True
+                self._create(b"".join(_block(v, start) for start, v in blocks))
+            self.any_order = True
+        return blocks
+
+
+def _block(values: np.ndarray, start: int) -> bytes:
+    """One block of a checkpoint: its head (first replication, count, bytes, SHA-256) and ``values`` (b"" if empty)."""
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    return _BLOCK_HEAD.pack(BLOCK, start, len(values), len(data), hashlib.sha256(data).digest()) + data if len(values) else b""
 
 
 def saved_replications(path) -> int:

@@ -170,6 +170,7 @@ def compare(
     quiet: bool = False,
     engine: str = "auto",
     posterior=None,
+    cluster=None,
 ) -> Comparison:
     """Run a base scenario and its variants with common random numbers and compare them.
 
@@ -183,6 +184,9 @@ def compare(
     posterior : path, optional
         A calibration of the base (``parksim calibrate``): every scenario draws its uncertain parameters from it, each
         replication the same particle in every scenario (common random numbers).
+    cluster : str, optional
+        Run every scenario on this Dask cluster (an address or ``local:N``; as in :func:`parksim.simulate`), connected
+        to once for the whole comparison.
 
     Returns
     -------
@@ -223,7 +227,18 @@ def compare(
         from parksim.experiments.montecarlo import with_posterior
 
         scenarios = [with_posterior(s, posterior) for s in scenarios]
-    results = [simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet, engine=engine) for s in scenarios]
+    session, own = None, False
+    if cluster is not None:
+        from parksim.experiments.cluster import open_session
+
+        session, own = open_session(cluster)
+    try:
+        results = [
+            simulate(s, replications=replications, seed=seed, jobs=jobs, quiet=quiet, engine=engine, cluster=session) for s in scenarios
+        ]
+    finally:
+        if own:
+            session.close()
     costs = [expected_cost(r) for r in results]
     return Comparison(names, results, costs, seed)
 

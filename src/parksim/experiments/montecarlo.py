@@ -44,12 +44,16 @@ def _init_worker(scenario, parent_pid: int | None = None) -> None:
 
 
 def _run_chunk(args) -> np.ndarray:
-    """Replications ``reps`` of ``seed``: array (len(reps), years, parks x columns)."""
+    """Replications ``reps`` of ``seed`` of the worker's scenario: array (len(reps), years, parks x columns)."""
+    seed, reps = args
+    return simpy_values(_WORKER_SCENARIO, seed, reps)
+
+
+def simpy_values(scn, seed: int, reps) -> np.ndarray:
+    """Replications ``reps`` of ``seed`` of ``scn`` with the SimPy engine: array (len(reps), years, parks x columns)."""
     from parksim.engines.simpy import PortfolioModel, run_replication
     from parksim.model.random import Streams
 
-    seed, reps = args
-    scn = _WORKER_SCENARIO
     first, n_years, width = scn.simulation.start_year, scn.simulation.years, len(_COLUMNS)
     out = np.full((len(reps), n_years, len(column_names(scn))), np.nan)
     statuses = scn.assessment.statuses if scn.assessment is not None else []
@@ -179,6 +183,7 @@ def simulate(
     posterior=None,
     given_observations: bool = False,
     given_until: int | None = None,
+    cluster=None,
 ) -> RunResult:
     """Run many replications and compute the probability of meeting each target.
 
@@ -227,6 +232,12 @@ def simulate(
         (:func:`parksim.experiments.nowcast.condition`; ``result.conditioning`` has the effective sample size).
     given_until : int, optional
         With ``given_observations``: only the observations of years up to this one.
+    cluster : str, optional
+        Run on a Dask cluster (needs ``pip install 'parksim[cluster]'``): the address of its scheduler
+        (``tcp://HOST:8786``), or ``local:N`` for a cluster of N worker processes on this machine (started and closed
+        by the run). Replications go to the workers in blocks, each saved to ``checkpoint`` as it finishes, and
+        are assembled in order: the result equals a local run's. ``jobs`` is then unused (each worker uses its
+        threads). See :mod:`parksim.experiments.cluster`.
 
     Returns
     -------
@@ -273,59 +284,82 @@ def simulate(
     if batch is not None and not (isinstance(batch, int | np.integer) and not isinstance(batch, bool) and 1 <= batch <= MAX_BATCH):
         raise InputError(f'"batch" must be a whole number between 1 and {MAX_BATCH:,}, got {batch!r}')
     engine = resolve_engine(scn, engine, quiet)
-    batch = ENGINES[engine].batch if batch is None else batch
     planned = (200 if replications is None else int(replications)) if precision is None else int(replications or max_replications)
+    if batch is None:
+        # on a cluster every finished block is saved as it finishes: without a precision to check, one batch is the run
+        batch = planned if cluster is not None and precision is None else ENGINES[engine].batch
     est = estimate(scn, planned, engine, jobs)
     check_memory(est)
-    if not quiet and est.seconds > 60:
+    if not quiet and est.seconds > 60 and cluster is None:
         print(f"note: estimated {est.describe()}", file=sys.stderr, flush=True)
     specs = expand_targets(scn)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    parts = []
+    saved = _Blocks()
     store = None
     if checkpoint is not None:
         from parksim.experiments.checkpoint import Checkpoint
 
-        store = Checkpoint(checkpoint, scn, seed, engine)
+        store = Checkpoint(checkpoint, scn, seed, engine, any_order=cluster is not None)
     if resume and store is not None:
-        done = store.load()
-        if done is not None and len(done):
-            parts.append(done)
-    n = sum(len(p) for p in parts)
+        for start, values in store.load_blocks() or []:
+            saved.add(start, values)
+    n = saved.prefix()
     if precision is None:
         cap = 200 if replications is None else int(replications)
         bar = _progress(cap, quiet, "replications")
     else:
         cap = int(replications or max_replications)
         bar = _progress(None, quiet, f"replications (until ±{precision:g})")
-    if bar is not None and n:
-        bar.update(n)
+    if bar is not None and saved.count(cap):
+        bar.update(saved.count(cap))
     stopped = "replications" if precision is None else "max_replications"
 
-    def reached() -> bool:
+    def reached(upto: int) -> bool:
         if precision is None:
             return False
-        met = make_result(scn, seed, np.concatenate(parts), specs).met().all(axis=1)
+        met = make_result(scn, seed, saved.values(upto, scn), specs).met().all(axis=1)
         return wilson_half_width(int(met.sum()), len(met)) <= precision
 
-    runner = ENGINES[engine].runner(scn, seed, jobs, quiet=quiet, batch=min(cap, batch))
+    def finished_block(start: int, values: np.ndarray) -> None:
+        saved.add(start, values)
+        if store is not None:  # one block appended: saving costs a batch, not the whole run
+            store.add(values, start)
+
+    session = None
+    if cluster is not None:
+        from parksim.experiments.cluster import ClusterRunner, open_session
+
+        session, own_session = open_session(cluster)
+        try:
+            runner = ClusterRunner(scn, seed, engine, session)
+        except BaseException:
+            if own_session:
+                session.close()
+            raise
+    else:
+        runner = ENGINES[engine].runner(scn, seed, jobs, quiet=quiet, batch=min(cap, batch))
     ENGINE_STARTED.set()
     try:
-        if n and reached():
+        if n and reached(n):
             stopped = "precision"
         while n < cap and stopped != "precision":
-            step = min(batch, cap - n)
-            parts.append(runner.run(n, n + step, bar, last=n + step >= cap))
-            if store is not None:  # one block appended: saving costs a batch, not the whole run
-                store.add(parts[-1], n)
-            n += step
-            if reached():
+            stop = min(n + batch - n % batch, cap)  # batches end where an uninterrupted run's do
+            gaps = saved.gaps(n, stop)  # (a resumed run computes only what no saved block holds)
+            if session is not None:
+                runner.run_ranges(gaps, bar, finished_block)
+            else:
+                for a, b in gaps:
+                    finished_block(a, runner.run(a, b, bar, last=b >= cap))
+            n = stop
+            if reached(n):
                 stopped = "precision"
         if bar is not None:
             bar.close()
     finally:
         runner.close()
-    values = _stack(parts, scn)[:cap]
+        if session is not None and own_session:
+            session.close()
+    values = saved.values(min(n, cap), scn)
     check_finite(values, column_names(scn), scn.simulation.start_year, seed, assessed_parks(scn), infinite_ok=unlimited(scn))
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     result = make_result(scn, seed, values, specs, started, finished, stopped, precision, jobs, engine)
@@ -333,7 +367,62 @@ def simulate(
         from parksim.experiments.nowcast import condition
 
         result = condition(result, until=given_until)
+    result.cluster = None if session is None else session.address  # (the manifest records it)
     return result
+
+
+class _Blocks:
+    """Blocks of a run's replications by first replication: resumed from a checkpoint, or run now (never overlapping)."""
+
+    def __init__(self):
+        self.blocks: dict[int, np.ndarray] = {}
+
+    def add(self, start: int, values: np.ndarray) -> None:
+        if len(values):
+            self.blocks[start] = values
+
+    def _ranges(self):
+        return sorted((a, a + len(v)) for a, v in self.blocks.items())
+
+    def prefix(self) -> int:
+        """The first replication no block holds."""
+        n = 0
+        for a, b in self._ranges():
+            if a > n:
+                break
+            n = max(n, b)
+        return n
+
+    def count(self, cap: int) -> int:
+        """Replications held below ``cap``."""
+        return sum(max(0, min(b, cap) - a) for a, b in self._ranges())
+
+    def gaps(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """The ranges of ``start .. stop - 1`` that no block holds."""
+        out, n = [], start
+        for a, b in self._ranges():
+            if b <= n:
+                continue
+            if a >= stop:
+                break
+            if a > n:
+                out.append((n, a))
+            n = max(n, b)
+        if n < stop:
+            out.append((n, stop))
+        return out
+
+    def values(self, stop: int, scenario) -> np.ndarray:
+        """Replications ``0 .. stop - 1`` in order (all held)."""
+        parts, n = [], 0
+        for a, b in self._ranges():
+            if n >= stop:
+                break
+            if a != n:  # pragma: no cover
+                raise AssertionError(f"replications {n}..{a - 1} are missing")
+            parts.append(self.blocks[a][: stop - a])
+            n = b
+        return _stack(parts, scenario)
 
 
 def with_posterior(scenario, posterior):

@@ -49,6 +49,8 @@ def manifest(result) -> dict:
         "precision": result.precision,
         "jobs": result.jobs,
         "engine": result.engine,
+        # the Dask cluster that ran it (--cluster: a scheduler's address or local:N), or null: this machine
+        "cluster": getattr(result, "cluster", None),
         "started": result.started,
         "finished": result.finished,
         "versions": _versions(),
@@ -180,6 +182,7 @@ def _write_compare(comparison, out: Path, target: str) -> list[Path]:
         "common_random_numbers": True,
         "engine": first.engine if len(set(comparison.engines.values())) == 1 else "mixed",
         "engines": comparison.engines,
+        "cluster": getattr(first, "cluster", None),
         "versions": _versions(),
         "started": first.started,
         "finished": comparison.results[-1].finished,
