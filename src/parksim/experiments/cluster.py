@@ -92,8 +92,9 @@ def connect(address: str, timeout: float | None = None) -> Session:
     try:
         client = distributed.Client(address, timeout=timeout)
     except Exception as err:  # a wrong address, nothing listening, no scheduler answering in time
+        why = f"no answer within {timeout:g} s" if isinstance(err, OSError | TimeoutError) else "not a scheduler's address"
         raise InputError(
-            f"--cluster {address}: cannot connect to a Dask scheduler there within {timeout:g} s ({type(err).__name__}: {err});"
+            f"--cluster {address}: cannot connect to a Dask scheduler there ({why}: {err});"
             " start one with `dask scheduler` and give its address (tcp://HOST:8786), or use local:N"
         ) from None
     return Session(address, client)
