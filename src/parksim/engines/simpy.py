@@ -178,7 +178,7 @@ class ParkModel:
         # the firms: the shared procedures' state and parameters for this replication
         self.park = 0 if streams.park is None else int(streams.park)
         self.seed2 = np.array([streams.seed, streams.replication], dtype=np.uint64)
-        self.P = P = plan(scenario, streams.seed, [streams.replication], streams.park, self.assessment)
+        self.P = P = plan(scenario, streams.seed, [streams.slot], streams.park, self.assessment)
         cap, _ = _capacity(P)
         # (the project arrays are the fast engine's scheduling: one project's room here, never used)
         shapes = _state_shapes(1, cap, 1, self.Y, self.H, len(self.names))
@@ -547,7 +547,7 @@ class PortfolioModel:
         self.scn = realise(scenario, streams)
         self.names = [name for name, _ in scenario._members]
         self.parks = [
-            ParkModel(member, Streams(streams.seed, streams.replication, park=key_of(name), given=streams.given), record_events, assessment)
+            ParkModel(member, Streams(streams.seed, streams.slot, park=key_of(name), given=streams.given), record_events, assessment)
             for (name, member), assessment in zip(scenario._members, A.assessments(self.scn), strict=True)
         ]
 

@@ -64,16 +64,19 @@ class Streams:
     park too, while parameter draws, sector shocks and the regional shock stay
     shared: parks of one region see the same good and bad years. With ``given``
     (:class:`GivenUniforms`), the uncertain parameters it holds take its uniforms
-    instead of their streams' (:meth:`param_uniform`).
+    instead of their streams' (:meth:`param_uniform`). ``replication`` is the run's slot; its random path is the
+    slot itself, or, for a design's ``given`` (``period`` set), the slot's replication at its point
+    (:meth:`GivenUniforms.paths`: every point of an exploration shares its replications' random numbers).
     """
 
-    __slots__ = ("seed", "replication", "park", "given")
+    __slots__ = ("seed", "slot", "replication", "park", "given")
 
     def __init__(self, seed: int, replication: int, park: int | None = None, given: GivenUniforms | None = None):
         self.seed = normalize_seed(seed)
         if replication < 0:
             raise InputError(f'"replication" must be >= 0, got {replication}')
-        self.replication = int(replication)
+        self.slot = int(replication)
+        self.replication = self.slot if given is None or given.period is None else self.slot % given.period
         self.park = park
         self.given = given
 
@@ -81,7 +84,7 @@ class Streams:
         """The uniform an uncertain parameter (``key``: of its key path) is drawn from in this replication: its
         ``PARAM`` stream's first number, or the given one (:class:`GivenUniforms`)."""
         if self.given is not None and key in self.given.column:
-            return float(self.given.uniforms(self.seed, [self.replication], [key])[key][0])
+            return float(self.given.uniforms(self.seed, [self.slot], [key])[key][0])
         return self.rng(PARAM, key).random()
 
     def rng(self, kind: int, *key: int) -> np.random.Generator:
@@ -184,7 +187,7 @@ def param_uniforms_many(seed: int, replications, keys, given: GivenUniforms | No
         held = [k for k in keys if k in given.column]
         out = given.uniforms(seed, replications, held) if held else {}
         rest = [k for k in keys if k not in given.column]
-        return out | (param_uniforms_many(seed, replications, rest) if rest else {})
+        return out | (param_uniforms_many(seed, given.paths(replications), rest) if rest else {})
     r = np.asarray(replications, dtype=np.uint64)
     keys = list(dict.fromkeys(int(k) for k in keys))
     if r.size == 0:
@@ -245,11 +248,16 @@ class GivenUniforms:
     the uniform of its own stream keyed :data:`ROW_KEY` (the same row whatever the jobs or the replications run
     with it). Each parameter's value is its distribution's quantile at the uniform, as when drawn, so a portfolio's
     parks see one uniform per key path, as they do when the parameter is drawn.
+
+    ``period`` R (a design of an exploration: points x replications): slot ``v`` of the run is replication
+    ``v % R`` at the table's row (point) ``v // R``; its random streams are replication ``v % R``'s (:meth:`paths`),
+    so every point sees the same R replications' random numbers (common random numbers) and differs only in its
+    given parameters.
     """
 
-    __slots__ = ("keys", "table", "weights", "first", "column", "_cum", "digest", "meta")
+    __slots__ = ("keys", "table", "weights", "first", "period", "column", "_cum", "digest", "meta")
 
-    def __init__(self, keys, table, weights=None, first: int = 0, meta: dict | None = None):
+    def __init__(self, keys, table, weights=None, first: int = 0, meta: dict | None = None, period: int | None = None):
         import hashlib
 
         self.keys = tuple(int(k) for k in keys)
@@ -259,6 +267,9 @@ class GivenUniforms:
         if not np.all((self.table > 0) & (self.table < 1)):
             raise ValueError("given uniforms must lie strictly between 0 and 1")
         self.first = int(first)
+        self.period = None if period is None else int(period)
+        if self.period is not None and (self.period < 1 or weights is not None or self.first):
+            raise ValueError("period: a whole number >= 1, for a table without weights, from slot 0")
         self.column = {k: j for j, k in enumerate(self.keys)}
         self.weights = None if weights is None else np.asarray(weights, dtype=float)
         self._cum = None
@@ -271,12 +282,18 @@ class GivenUniforms:
         h = hashlib.sha256(np.asarray(self.keys, dtype=np.int64).tobytes() + self.table.tobytes())
         h.update(b"" if self.weights is None else self.weights.tobytes())
         h.update(str(self.first).encode())
+        h.update(b"" if self.period is None else f"period {self.period}".encode())
         self.digest = h.hexdigest()  # what a checkpoint's identity includes
         self.meta = dict(meta or {})  # where it comes from (a calibration's folder, its observations), for manifests
 
     def rows(self, seed: int, replications) -> np.ndarray:
         """The table row of each replication."""
         r = np.asarray(replications, dtype=np.int64)
+        if self.period is not None:
+            rows = r // self.period
+            if rows.size and rows.max() >= len(self.table):
+                raise ValueError(f"slots up to {int(r.max())} have no row in a design of {len(self.table)} points x {self.period}")
+            return rows
         if self._cum is None:
             rows = r - self.first
             if rows.size and (rows.min() < 0 or rows.max() >= len(self.table)):
@@ -286,6 +303,11 @@ class GivenUniforms:
             return rows
         u = param_uniforms_many(seed, r, [ROW_KEY])[ROW_KEY]
         return np.minimum(np.searchsorted(self._cum, u, side="right"), len(self.table) - 1)
+
+    def paths(self, replications) -> np.ndarray:
+        """The replication whose random numbers each slot uses: the slot itself, or ``slot % period``."""
+        r = np.asarray(replications, dtype=np.int64)
+        return r if self.period is None else r % self.period
 
     def uniforms(self, seed: int, replications, keys) -> dict:
         """``{key: array over replications}`` of the given keys."""

@@ -70,7 +70,8 @@ class _Block:
 
     def __init__(self, scn, P, reps, cap: int, pcap: int, slot: int = 0):
         self.scenario = scn
-        self.REPS = np.asarray(reps, dtype=np.int64)  # each row's replication number in the run (keys its streams)
+        # each row's replication number in the run, whose streams it uses (a design's slot: its replication at its point)
+        self.REPS = np.asarray(reps if scn._given is None else scn._given.paths(reps), dtype=np.int64)
         B = len(self.REPS)
         Y, H = scn.simulation.years, scn.months
         nsec = P["SV"].shape[1]
