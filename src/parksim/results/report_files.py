@@ -13,7 +13,7 @@ from parksim.experiments.lock import output_lock
 from parksim.results.output import atomic_write, atomic_write_text, csv_text
 from parksim.scenario.loader import scenario_hash
 
-DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm"]
+DEPENDENCIES = ["simpy", "numpy", "numba", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib", "tqdm", "SALib", "ema_workbench"]
 
 
 def _jsonable(x):
