@@ -49,6 +49,7 @@ def test_public_api_is_explicit():
     assert parksim.load_posterior is parksim.results.calibration_files.load_posterior
     # nowcasting a run on observed years, and the rolling-origin backtest
     assert parksim.condition is parksim.experiments.nowcast.condition and parksim.backtest is parksim.experiments.backtest.backtest
+    assert parksim.threshold is parksim.experiments.threshold.threshold and parksim.Threshold.sentence  # what it would take
     # the error simulate, load_scenario and compare raise for bad input, and its scenario subclass, can be caught by name
     assert issubclass(parksim.ScenarioError, parksim.InputError) and issubclass(parksim.InputError, ValueError)
     with pytest.raises(parksim.InputError, match='"replications" must be a whole number between 1 and'):

@@ -34,6 +34,8 @@ _PUBLIC = {
     "load_posterior": ("parksim.results.calibration_files", "load_posterior"),
     "condition": ("parksim.experiments.nowcast", "condition"),
     "backtest": ("parksim.experiments.backtest", "backtest"),
+    "Threshold": ("parksim.experiments.threshold", "Threshold"),
+    "threshold": ("parksim.experiments.threshold", "threshold"),
     "Comparison": ("parksim.experiments.compare", "Comparison"),
     "compare": ("parksim.experiments.compare", "compare"),
     "Fixed": ("parksim.scenario.dists", "Fixed"),
@@ -89,6 +91,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim.experiments.montecarlo import simulate
     from parksim.experiments.nowcast import condition
     from parksim.experiments.result import PortfolioResult, RunResult
+    from parksim.experiments.threshold import Threshold, threshold
     from parksim.results.calibration_files import load_posterior
     from parksim.results.report_html import build_report as report
     from parksim.rules.indicators import INDICATORS
@@ -116,6 +119,7 @@ __all__ = [
     "PortfolioResult",
     "RunResult",
     "ScenarioError",
+    "Threshold",
     "Triangular",
     "Uniform",
     "__version__",
@@ -132,6 +136,7 @@ __all__ = [
     "scenario_hash",
     "simulate",
     "simulate_one",
+    "threshold",
     "trace",
     "uncertain_parameters",
 ]

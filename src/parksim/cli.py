@@ -122,6 +122,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
+    p = sub.add_parser(
+        "threshold", help="what it would take: the smallest (or largest) value of a key at which P(target) >= p, with a 95%% interval"
+    )
+    _add_scenario(p)
+    p.add_argument(
+        "--vary",
+        required=True,
+        metavar="KEY=LOW:HIGH",
+        help="the numeric key to search and its range, e.g. pipeline.signings_per_month=2:12",
+    )
+    p.add_argument(
+        "--target",
+        default="ALL",
+        metavar="LABEL",
+        help='the outcome (a target label, ALL, or "status NAME after YEAR"); default ALL',
+    )
+    p.add_argument("--p", type=float, default=0.8, help="the probability asked for (default 0.8)")
+    p.add_argument("--replications", "-n", type=int, default=500, help="replications at every value, the same at each (default 500)")
+    p.add_argument("--seed", type=int, default=1, help="seed shared by every value (common random numbers; default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker threads (default: all cores); results do not depend on it")
+    p.add_argument("--engine", choices=CHOICES, default="fast", help="fast (default), simpy or auto")
+    p.add_argument("--tolerance", type=float, default=None, help="width of the final cell holding the answer (default (HIGH-LOW)/100)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario>-threshold)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
     p = sub.add_parser("report", help="write a self-contained HTML report into a run, compare, calibration or backtest directory")
     p.add_argument("directory", type=Path, help="the --out directory of parksim run, compare, calibrate or backtest")
 
@@ -554,6 +579,65 @@ def _cmd_backtest(args) -> int:
     return EXIT_OK
 
 
+def _parse_vary(text: str) -> tuple[str, float, float]:
+    """``KEY=LOW:HIGH`` as (key, low, high); whole numbers stay integers (for an integer key)."""
+    example = "expected KEY=LOW:HIGH, e.g. pipeline.signings_per_month=2:12"
+    key, sep, rng = text.partition("=")
+    lo_t, sep2, hi_t = rng.partition(":")
+    if not sep or not sep2 or not key.strip() or not lo_t.strip() or not hi_t.strip():
+        raise InputError(f"--vary {text!r}: {example}")
+    ends = []
+    for name, t in (("LOW", lo_t.strip()), ("HIGH", hi_t.strip())):
+        try:
+            ends.append(int(t) if t.lstrip("+-").isdigit() else float(t))
+        except ValueError:
+            raise InputError(f"--vary {text!r}: {name} {t!r} is not a number; {example}") from None
+    return key.strip(), ends[0], ends[1]
+
+
+def _cmd_threshold(args) -> int:
+    from parksim.experiments.threshold import threshold
+    from parksim.results.threshold_files import write_threshold
+    from parksim.scenario.loader import load_scenario
+
+    key, low, high = _parse_vary(args.vary)
+    scn = load_scenario(args.scenario, args.overrides)
+    _warn(scn)
+    out = _out_dir(args.out or Path("out") / f"{Path(args.scenario).stem}-threshold")
+    progress = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParameterWarning)
+        th = threshold(
+            args.scenario,
+            key,
+            low,
+            high,
+            target=args.target,
+            p=args.p,
+            replications=args.replications,
+            seed=args.seed,
+            jobs=args.jobs,
+            engine=args.engine,
+            tolerance=args.tolerance,
+            overrides=args.overrides,
+            progress=progress,
+        )
+    for w in caught:  # the values of the key outside its plausible range (e.g. LOW or HIGH), once each
+        if issubclass(w.category, ParameterWarning):
+            print(f"parksim: warning: {w.message}", file=sys.stderr)
+    written = write_threshold(th, out)
+    print(
+        f"{scn.name}: P({th.target}) against {key} over [{th.fmt(th.low)}, {th.fmt(th.high)}], {th.evaluations} evaluations"
+        f" of {th.replications} replications, seed {th.seed} (common random numbers; engine {th.engine});"
+        f" P {'rises' if th.direction == 'increasing' else 'falls'} as {key} grows"
+    )
+    for note in th.notes:
+        print(f"note: {note}")
+    print(th.sentence())
+    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
 def _cmd_compare(args) -> int:
     import numpy as np
 
@@ -699,6 +783,7 @@ COMMANDS = {
     "trace": _cmd_trace,
     "calibrate": _cmd_calibrate,
     "backtest": _cmd_backtest,
+    "threshold": _cmd_threshold,
     "params": _cmd_params,
     "indicators": _cmd_indicators,
 }
