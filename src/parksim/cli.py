@@ -122,6 +122,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("explore", help="stress-test: which assumptions drive P(targets), and under which the targets are met")
+    _add_scenario(p)
+    p.add_argument("--design", choices=["lhs", "sobol", "morris"], default="lhs", help="design of the varied inputs (default lhs)")
+    p.add_argument(
+        "--points",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lhs: points (default 256); sobol: base points, a power of 2 (N x (2d+2) points; default 64); morris: trajectories (N x (d+1); default 20)",
+    )
+    p.add_argument("--replications", "-n", type=int, default=100, help="replications at every point, the same at each (default 100)")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=LOW:HIGH", help="also vary this key over [LOW, HIGH] (repeatable)")
+    p.add_argument(
+        "--params",
+        nargs="+",
+        metavar="KEY",
+        help="vary only these uncertain parameters (default: all); the others stay drawn per replication",
+    )
+    p.add_argument("--p", type=float, default=0.8, help="scenario discovery: the points where P(met) >= P (default 0.8)")
+    p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="worker threads (default: all cores); results do not depend on it")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output directory (default: out/<scenario>-explore)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted exploration from DIR/checkpoint.blocks")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on a Dask cluster (tcp://HOST:8786, or local:N)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
     p = sub.add_parser(
         "threshold", help="what it would take: the smallest (or largest) value of a key at which P(target) >= p, with a 95%% interval"
     )
@@ -579,6 +605,68 @@ def _cmd_backtest(args) -> int:
     return EXIT_OK
 
 
+def _cmd_explore(args) -> int:
+    import time
+
+    from parksim.experiments.explore import explore
+    from parksim.experiments.lock import output_lock
+    from parksim.results.explore_files import write_exploration
+
+    points = args.points if args.points is not None else {"lhs": 256, "sobol": 64, "morris": 20}[args.design]
+    if not 0 < args.p < 1:
+        raise InputError(f"--p {args.p:g}: a probability between 0 and 1 expected")
+    out = _out_dir(args.out or Path("out") / f"{Path(args.scenario).stem}-explore")
+    ckpt = out / CHECKPOINT
+    t0 = time.perf_counter()
+    with output_lock(out):
+        try:
+            ex = explore(
+                args.scenario,
+                design_kind=args.design,
+                points=points,
+                replications=args.replications,
+                vary=args.vary,
+                params=args.params,
+                overrides=args.overrides,
+                seed=args.seed,
+                jobs=args.jobs,
+                quiet=args.quiet,
+                checkpoint=ckpt,
+                resume=args.resume,
+                cluster=args.cluster,
+            )
+        except KeyboardInterrupt:
+            print(
+                f"parksim: interrupted; the finished replications are kept in {ckpt}: run the same command with --resume", file=sys.stderr
+            )
+            return 130
+        seconds = time.perf_counter() - t0
+        written, sentences = write_exploration(ex, out, args.p, seconds, args.cluster)
+        ckpt.unlink(missing_ok=True)
+    n = ex.points * ex.replications
+    print(
+        f"{ex.scenario.name}: {ex.kind} design of {len(ex.inputs)} inputs, {ex.points:,} points x {ex.replications} replications"
+        f" (common random numbers) in {seconds:.1f} s ({ex.points / seconds:,.1f} points/s, {n / seconds:,.0f} replications/s)"
+    )
+    sens = ex.sensitivity()
+    main_index = {"sobol": "ST", "morris": "mu_star", "lhs": "S1"}[ex.kind]
+    top = sens[(sens.output == "P(ALL)") & (sens["index"] == main_index)].sort_values("value", ascending=False).head(5)
+    if len(top) and top.value.notna().any():
+        print(f"what drives P(ALL) most ({main_index}, 95% interval):")
+        for r in top.itertuples():
+            print(f"  {r.parameter}: {r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]")
+    var = ex.variance()
+    for r in var.itertuples():
+        if r.target == "ALL" and r.share_inputs == r.share_inputs:
+            print(
+                f"P(ALL) {r.p_mean:.3f} on average; {r.share_inputs:.0%} of its variance comes from the varied inputs, {r.share_replications:.0%} from replication noise"
+            )
+    for s in sentences:
+        print(f"  {s}")
+    print(f"wrote {out}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
 def _parse_vary(text: str) -> tuple[str, float, float]:
     """``KEY=LOW:HIGH`` as (key, low, high); whole numbers stay integers (for an integer key)."""
     example = "expected KEY=LOW:HIGH, e.g. pipeline.signings_per_month=2:12"
@@ -783,6 +871,7 @@ COMMANDS = {
     "trace": _cmd_trace,
     "calibrate": _cmd_calibrate,
     "backtest": _cmd_backtest,
+    "explore": _cmd_explore,
     "threshold": _cmd_threshold,
     "params": _cmd_params,
     "indicators": _cmd_indicators,
@@ -817,7 +906,7 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     once if the engine's compiled code is cached.
     """
     args = _parser().parse_args(argv)
-    if compile_early and args.command in ("run", "compare", "calibrate") and getattr(args, "engine", "fast") != "simpy":
+    if compile_early and args.command in ("run", "compare", "calibrate", "explore") and getattr(args, "engine", "fast") != "simpy":
         from parksim.engines.fast import compiling as _compiling
 
         _compiling.start_early(args.jobs)
