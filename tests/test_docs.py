@@ -47,6 +47,7 @@ def test_public_api_is_explicit():
     # either a folder or Calibration.given())
     assert parksim.calibrate is parksim.experiments.calibrate.calibrate and parksim.Calibration.given
     assert parksim.load_posterior is parksim.results.calibration_files.load_posterior
+    assert parksim.explore is parksim.experiments.explore.explore and parksim.Exploration.sensitivity
     # nowcasting a run on observed years, and the rolling-origin backtest
     assert parksim.condition is parksim.experiments.nowcast.condition and parksim.backtest is parksim.experiments.backtest.backtest
     assert parksim.threshold is parksim.experiments.threshold.threshold and parksim.Threshold.sentence  # what it would take

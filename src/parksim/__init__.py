@@ -34,6 +34,8 @@ _PUBLIC = {
     "load_posterior": ("parksim.results.calibration_files", "load_posterior"),
     "condition": ("parksim.experiments.nowcast", "condition"),
     "backtest": ("parksim.experiments.backtest", "backtest"),
+    "explore": ("parksim.experiments.explore", "explore"),
+    "Exploration": ("parksim.experiments.explore", "Exploration"),
     "Threshold": ("parksim.experiments.threshold", "Threshold"),
     "threshold": ("parksim.experiments.threshold", "threshold"),
     "Comparison": ("parksim.experiments.compare", "Comparison"),
@@ -88,6 +90,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from parksim.experiments.backtest import backtest
     from parksim.experiments.calibrate import Calibration, calibrate
     from parksim.experiments.compare import Comparison, compare
+    from parksim.experiments.explore import Exploration, explore
     from parksim.experiments.montecarlo import simulate
     from parksim.experiments.nowcast import condition
     from parksim.experiments.result import PortfolioResult, RunResult
@@ -109,6 +112,7 @@ __all__ = [
     "REGISTER_COLUMNS",
     "Calibration",
     "Comparison",
+    "Exploration",
     "Fixed",
     "InputError",
     "LogNormal",
@@ -128,6 +132,7 @@ __all__ = [
     "calibrate",
     "compare",
     "condition",
+    "explore",
     "load_posterior",
     "load_scenario",
     "observation_table",

@@ -906,7 +906,7 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     once if the engine's compiled code is cached.
     """
     args = _parser().parse_args(argv)
-    if compile_early and args.command in ("run", "compare", "calibrate", "explore") and getattr(args, "engine", "fast") != "simpy":
+    if compile_early and args.command in ("run", "compare", "calibrate", "explore", "threshold", "backtest") and getattr(args, "engine", "fast") != "simpy":
         from parksim.engines.fast import compiling as _compiling
 
         _compiling.start_early(args.jobs)
