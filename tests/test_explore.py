@@ -249,3 +249,11 @@ def test_design_sizes():
     assert U.min() > 0 and U.max() < 1
     with pytest.raises(InputError, match="--design 'grid'"):
         X.design("grid", 2, 4, 1)
+
+
+def test_an_exploration_on_a_cluster_is_the_local_one(small_path):
+    """--cluster: the design's slots run as blocks on a local Dask cluster of 2 workers; the results are identical."""
+    kw = dict(design_kind="lhs", points=8, replications=10, params=[SIGNINGS], seed=3)
+    local = X.explore(small_path, jobs=2, **kw)
+    remote = X.explore(small_path, cluster="local:2", **kw)
+    assert np.array_equal(local.met, remote.met) and local.experiments().equals(remote.experiments())
