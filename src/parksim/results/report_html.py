@@ -16,6 +16,7 @@ import pandas as pd
 
 from parksim.errors import InputError
 from parksim.results.output import atomic_write_text
+from parksim.results.report_explore import explore_body, threshold_body
 from parksim.results.report_history import backtest_body, calibration_body, history_header, history_sections
 from parksim.results.report_sections import _e, font_face, gaps_section
 from parksim.results.report_sections import image as _img
@@ -200,8 +201,8 @@ def _unjson(x):
     return x
 
 
-KINDS = (None, "compare", "calibration", "backtest")  # a run's manifest has no kind
-EXPECTED = "expected the --out of parksim run, compare, calibrate or backtest"
+KINDS = (None, "compare", "calibration", "backtest", "explore", "threshold")  # a run's manifest has no kind
+EXPECTED = "expected the --out of parksim run, compare, explore, threshold, calibrate or backtest"
 
 
 def _page(d: Path, title: str, body: list[str]) -> Path:
@@ -229,7 +230,8 @@ def _read_manifest(d: Path, path: Path) -> dict:
 
 
 def build_report(directory) -> Path:
-    """Write ``report.html`` into a run, compare, calibration or backtest directory; returns its path."""
+    """Write ``report.html`` into a run, compare, calibration, backtest, exploration or threshold directory; returns
+    its path."""
     d = Path(directory)
     manifest_path = d / "manifest.json"
     if not manifest_path.exists():
@@ -242,6 +244,10 @@ def build_report(directory) -> Path:
         return _page(d, *calibration_body(d, manifest))
     if kind == "backtest":
         return _page(d, *backtest_body(d, manifest))
+    if kind == "explore":
+        return _page(d, *explore_body(d, manifest))
+    if kind == "threshold":
+        return _page(d, *threshold_body(d, manifest))
     is_compare = kind == "compare"
     if is_compare:
         base = manifest["base"]
