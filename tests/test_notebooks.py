@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = ["xiushan-2024.ipynb", "levers.ipynb"]
+NOTEBOOKS = ["xiushan-2024.ipynb", "levers.ipynb", "stress-test.ipynb"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -20,6 +20,13 @@ def test_notebook_runs(root, name):
     expected = {
         "xiushan-2024.ipynb": ["median_gap", "recognised", "ALL"],
         "levers.ipynb": ["pp_per_100m_yuan", "promotion", "yuan_per_unit_gained"],
+        "stress-test.ipynb": [
+            "common random numbers: True",
+            "institutions.incubation_added_m2_per_year",
+            "is met with P >= 0.5",
+            "share_inputs",
+            "P(status recognised after 2024) ≥ 0.8",
+        ],
     }[name]
     for fragment in expected:
         assert fragment in text, fragment
