@@ -243,7 +243,8 @@ class Exploration:
             mean = float(p.mean())
             total = mean * (1 - mean)
             noise = float(np.mean(p * (1 - p))) * R / (R - 1) if R > 1 else math.nan  # E[Var(met | point)], unbiased
-            between = max(0.0, float(np.var(p, ddof=1)) - noise / R) if len(p) > 1 and R > 1 else math.nan
+            # the estimate is unbiased, not bounded: clipped to [0, total] (a share above 1 would read as nonsense)
+            between = min(total, max(0.0, float(np.var(p, ddof=1)) - noise / R)) if len(p) > 1 and R > 1 else math.nan
             share = between / total if total > 0 else math.nan
             rows.append((label, mean, total, between, total - between if total > 0 else 0.0, share, 1 - share if total > 0 else math.nan))
         return pd.DataFrame(
