@@ -105,7 +105,18 @@ def calibration_figures(scn, res, args) -> dict:
         "ess": cal.ess,
         "calibrated": _all(post),
         "prior": _all(res),
+        # the headline of a park with an assessment: each status after the last assessment, both ways
+        "statuses": _status_pairs(res, post) if scn.assessment is not None else [],
     }
+
+
+def _status_pairs(prior, post) -> list:
+    """(park, year, status, calibrated (p, lo, hi), prior (p, lo, hi)) after the last assessment."""
+    a, b = prior.assessment_result, post.assessment_result
+    return [
+        (getattr(r, "park", None), int(r.year), r.status, (q.probability, q.ci_low, q.ci_high), (r.probability, r.ci_low, r.ci_high))
+        for r, q in zip(a.itertuples(), b.itertuples(), strict=True)
+    ]
 
 
 def _calibration_line(fig: dict) -> str:
@@ -114,10 +125,16 @@ def _calibration_line(fig: dict) -> str:
         return "no observations in the scenario: the probabilities are the prior's"
     if c["kind"] == "skipped":
         return f"not calibrated to its {c['observations']} observations (--no-calibration): the probabilities are the prior's"
-    return (
+    text = (
         f"calibrated to {c['observations']} observations (ABC, {c['simulations']:,} simulations, ESS {c['ess']:,.0f}):"
         f" ALL {_p(*c['calibrated'])} (prior {_p(*c['prior'])})"
     )
+    if c.get("statuses"):
+        year = c["statuses"][0][1]
+        text += f"; after the {year} assessment: " + "; ".join(
+            f"{st} {_p(*cal)} (prior {_p(*pri)})" for _, _, st, cal, pri in c["statuses"]
+        )
+    return text
 
 
 def scenario_figures(name: str, args) -> dict:

@@ -107,7 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--population", type=int, default=500, metavar="N", help="particles per generation (default 500)")
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="worker threads (default: all cores); results do not depend on it")
-    p.add_argument("--predictive", type=int, default=1000, metavar="R", help="replications of the posterior's fit check (default 1000)")
+    p.add_argument(
+        "--predictive",
+        type=int,
+        default=1000,
+        metavar="R",
+        help="replications of the fit check and of probabilities.csv's prior and calibrated runs (default 1000)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
     p = sub.add_parser("backtest", help="rolling-origin backtest: forecast each observed year from the years before it, and score it")
@@ -906,7 +912,11 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     once if the engine's compiled code is cached.
     """
     args = _parser().parse_args(argv)
-    if compile_early and args.command in ("run", "compare", "calibrate", "explore", "threshold", "backtest") and getattr(args, "engine", "fast") != "simpy":
+    if (
+        compile_early
+        and args.command in ("run", "compare", "calibrate", "explore", "threshold", "backtest")
+        and getattr(args, "engine", "fast") != "simpy"
+    ):
         from parksim.engines.fast import compiling as _compiling
 
         _compiling.start_early(args.jobs)
