@@ -196,7 +196,7 @@ def readme_block(figs: list[dict], args, commit: str) -> str:
         "`ALL`: every target met together. Assessment: P(in each status) after the last assessment, and P(reached at "
         "some assessment by then). The tables are the prior's; a scenario with `[[observations]]` is also calibrated "
         "to them (`parksim calibrate`'s default budget, the same seed) and run from the posterior with the same engine, "
-        "seed and replications: its calibrated `ALL` is given with the prior's.",
+        "seed and replications: its calibrated `ALL` and assessment statuses are given with the prior's.",
         "",
     ]
     for fig in figs:
