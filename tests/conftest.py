@@ -63,6 +63,43 @@ year = 2024
 """
 
 
+#: a synthetic park of 60 firms on scenarios/bench.toml, 2023-2026, its signing rate uncertain (2-10 a month): the park
+#: of the calibration, nowcast, exploration, threshold and cluster tests
+SYNTHETIC_PARK = """
+extends = "{bench}"
+name = "Small synthetic park"
+[simulation]
+years = 4
+[pipeline]
+signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
+[baseline.sectors.manufacturing]
+firms = 30
+[baseline.sectors.electronics]
+firms = 20
+[baseline.sectors.services]
+firms = 10
+"""
+#: targets the signing rate drives (signings) and one it bears on less (high-tech firms), for explorations
+SIGNED_AND_HNTE_TARGETS = """[[targets]]
+label = "signed >= 90"
+indicator = "projects_signed"
+comparison = ">="
+threshold = 90.0
+year = 2026
+[[targets]]
+label = "hnte >= 8"
+indicator = "hnte_valid"
+comparison = ">="
+threshold = 8.0
+year = 2026
+"""
+
+
+def synthetic_park(extra: str = "") -> str:
+    """:data:`SYNTHETIC_PARK` extending the repository's bench.toml, with ``extra`` (targets, observations) after it."""
+    return SYNTHETIC_PARK.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()) + extra
+
+
 def tiny_park(name: str, target: bool = True) -> str:
     """A two-year park of 12 firms and 2 signings a month, with a firm-count target unless ``target`` is False."""
     text = f"""\

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import synthetic_park
 
 import parksim
 from parksim.cli import main
@@ -16,28 +17,13 @@ from parksim.model.random import GivenUniforms, Streams, key_of
 from parksim.model.realise import realise, with_given
 from parksim.scenario.observations import Observation
 
-#: a small synthetic park (60 firms, 4 years) whose signing rate is uncertain over a wide range, 2-10 a month
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-"""
 SIGNINGS = "pipeline.signings_per_month"
 UNUSED = "traits.hightech_share_gain"  # the high-tech revenue share's yearly gain: projects_signed cannot depend on it
 
 
 @pytest.fixture
 def small(write, root):
-    return parksim.load_scenario(write("small.toml", SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix())))
+    return parksim.load_scenario(write("small.toml", synthetic_park()))
 
 
 def _truth(scn, u_row, replication: int):
@@ -128,7 +114,7 @@ def test_calibration_is_reproducible_whatever_the_jobs(small):
 def calibrated(small, write, root, tmp_path, capsys):
     """A scenario file with observations of a park signing 8.4 projects a month, and its calibration folder."""
     truth = _truth(small, np.where(np.arange(len(C.parameters(small))) == 0, 0.8, 0.5), 10**6)
-    text = SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix())
+    text = synthetic_park()
     for y in range(2023, 2027):
         text += f'\n[[observations]]\nindicator = "projects_signed"\nyear = {y}\nvalue = {truth.level("projects_signed", y)[0]}\nsource = "synthetic"\n'
     # a target the observations bear on (the prior signs ~72 projects a year, the truth ~101) and one they do not
@@ -189,7 +175,7 @@ def test_run_with_posterior(calibrated, tmp_path, capsys):
 
 def test_calibrate_errors(write, root, calibrated, tmp_path, capsys):
     bench = (root / "scenarios" / "bench.toml").as_posix()
-    plain = write("plain.toml", SMALL.format(bench=bench))
+    plain = write("plain.toml", synthetic_park())
     assert main(["calibrate", str(plain), "-q", "--out", str(tmp_path / "x")]) == 2
     assert "observations: none" in capsys.readouterr().err
     path, out, _ = calibrated

@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
+
+from conftest import synthetic_park  # noqa: E402
 
 import parksim  # noqa: E402
 from parksim.cli import CHECKPOINT, main  # noqa: E402
@@ -24,21 +25,6 @@ from parksim.experiments import cluster as C  # noqa: E402
 from parksim.experiments import montecarlo as MC  # noqa: E402
 from parksim.experiments.checkpoint import Checkpoint, saved_replications  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-"""
 VARIANT = 'extends = "small.toml"\nname = "More signings"\n[pipeline]\nsignings_per_month = 12.0\n'
 N = 800  # replications: 8 blocks of 100 on 2 workers
 
@@ -47,7 +33,7 @@ N = 800  # replications: 8 blocks of 100 on 2 workers
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
     path = folder / "small.toml"
-    path.write_text(SMALL.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()), encoding="utf-8")
+    path.write_text(synthetic_park(), encoding="utf-8")
     (folder / "variant.toml").write_text(VARIANT, encoding="utf-8")
     return path
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park
 
 import parksim
 from parksim.cli import main
@@ -19,35 +19,6 @@ from parksim.experiments.calibrate import parameters
 from parksim.model.random import GivenUniforms, Streams
 from parksim.model.realise import realise, with_given
 
-ROOT = Path(__file__).resolve().parents[1]
-#: a small synthetic park (60 firms, 2023-2026), its signing rate uncertain (2-10 a month), with a target on
-#: signings, one on high-tech firms and one on incubation space
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-[[targets]]
-label = "signed >= 90"
-indicator = "projects_signed"
-comparison = ">="
-threshold = 90.0
-year = 2026
-[[targets]]
-label = "hnte >= 8"
-indicator = "hnte_valid"
-comparison = ">="
-threshold = 8.0
-year = 2026
-"""
 SIGNINGS = "pipeline.signings_per_month"
 INCUBATION = "institutions.incubation_added_m2_per_year"
 
@@ -55,7 +26,7 @@ INCUBATION = "institutions.incubation_added_m2_per_year"
 @pytest.fixture(scope="module")
 def small_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("explore") / "small.toml"
-    path.write_text(SMALL.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()), encoding="utf-8")
+    path.write_text(synthetic_park(SIGNED_AND_HNTE_TARGETS), encoding="utf-8")
     return path
 
 

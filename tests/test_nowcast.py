@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import synthetic_park
 from scipy import stats
 
 import parksim
@@ -20,29 +20,11 @@ from parksim.experiments.backtest import crps, pit, score
 from parksim.experiments.calibrate import Observed
 from parksim.scenario.observations import Observation
 
-ROOT = Path(__file__).resolve().parents[1]
-
-#: a small synthetic park (60 firms, 2023-2026) whose signing rate is uncertain, 2-10 a month
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-"""
-
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     path = tmp_path_factory.mktemp("nowcast") / "small.toml"
-    path.write_text(SMALL.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()), encoding="utf-8")
+    path.write_text(synthetic_park(), encoding="utf-8")
     return parksim.load_scenario(path)
 
 
@@ -156,7 +138,7 @@ def test_few_replications_warn(pool):
 # --- the command ---------------------------------------------------------------------------------------------------
 @pytest.fixture
 def observed_file(write, root):
-    text = SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix())
+    text = synthetic_park()
     for y, v in ((2023, 60.0), (2024, 75.0)):
         text += f'\n[[observations]]\nindicator = "projects_signed"\nyear = {y}\nvalue = {v}\nsd = 6.0\nsource = "synthetic"\n'
     text += (
@@ -213,7 +195,7 @@ def test_run_given_observations_errors(observed_file, write, root, tmp_path, cap
     assert "--precision with --given-observations" in capsys.readouterr().err
     assert main([*args, "--given-observations", "--given-until", "2020"]) == 2
     assert "has no observation of a year up to it" in capsys.readouterr().err
-    plain = write("plain.toml", SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix()))
+    plain = write("plain.toml", synthetic_park())
     assert main(["run", str(plain), "-n", "20", "-q", "--given-observations", "--out", str(tmp_path / "f")]) == 2
     assert "observations: none" in capsys.readouterr().err
     far = observed_file.read_text(encoding="utf-8").replace("value = 75.0", "value = 7500.0")
@@ -279,6 +261,6 @@ def test_backtest_command(observed_file, tmp_path, capsys):
 
 
 def test_backtest_without_observations_is_a_clear_error(write, root, tmp_path, capsys):
-    plain = write("plain.toml", SMALL.format(bench=(root / "scenarios" / "bench.toml").as_posix()))
+    plain = write("plain.toml", synthetic_park())
     assert main(["backtest", str(plain), "-q", "--out", str(tmp_path / "b")]) == 2
     assert "observations: none" in capsys.readouterr().err

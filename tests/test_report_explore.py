@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park
 
 from parksim.cli import main
 from parksim.errors import InputError
@@ -20,43 +21,14 @@ from parksim.experiments.explore import explore
 from parksim.results.explore_files import write_exploration
 from parksim.results.report_html import build_report
 
-ROOT = Path(__file__).resolve().parents[1]
 SIGNINGS = "pipeline.signings_per_month"
 DROPOUT = "pipeline.landing.dropout"
-#: a small synthetic park (60 firms, 2023-2026), its signing rate uncertain (2-10 a month), with a target on
-#: signings and one on high-tech firms (as in tests/test_explore.py)
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-[[targets]]
-label = "signed >= 90"
-indicator = "projects_signed"
-comparison = ">="
-threshold = 90.0
-year = 2026
-[[targets]]
-label = "hnte >= 8"
-indicator = "hnte_valid"
-comparison = ">="
-threshold = 8.0
-year = 2026
-"""
 
 
 @pytest.fixture(scope="module")
 def small_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("report-explore") / "small.toml"
-    path.write_text(SMALL.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()), encoding="utf-8")
+    path.write_text(synthetic_park(SIGNED_AND_HNTE_TARGETS), encoding="utf-8")
     return path
 
 

@@ -11,40 +11,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import synthetic_park
 
 import parksim
 from parksim.cli import main
 from parksim.experiments.threshold import _crossing, outcome
 
-ROOT = Path(__file__).resolve().parents[1]
 SIGNED = "projects signed >= 90 in 2026"
 FIRMS = "firms >= 150 in 2026"
 KEY = "pipeline.signings_per_month"
 R = 300
-
-#: a small synthetic park (60 firms, 2023-2026) whose signing rate is uncertain, 2-10 a month; ~62 projects a year are
-#: signed at 5 a month, so signing 90 in 2026 needs about 8 a month
-SMALL = """
-extends = "{bench}"
-name = "Small synthetic park"
-[simulation]
-years = 4
-[pipeline]
-signings_per_month = {{dist = "uniform", low = 2.0, high = 10.0}}
-[baseline.sectors.manufacturing]
-firms = 30
-[baseline.sectors.electronics]
-firms = 20
-[baseline.sectors.services]
-firms = 10
-[[targets]]
-label = "{signed}"
+#: on the synthetic park (~62 projects a year are signed at 5 a month, so signing 90 in 2026 needs about 8 a month)
+TARGETS = f"""[[targets]]
+label = "{SIGNED}"
 indicator = "projects_signed"
 comparison = ">="
 threshold = 90
 year = 2026
 [[targets]]
-label = "{firms}"
+label = "{FIRMS}"
 indicator = "firms"
 comparison = ">="
 threshold = 150
@@ -55,7 +40,7 @@ year = 2026
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("threshold") / "small.toml"
-    path.write_text(SMALL.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix(), signed=SIGNED, firms=FIRMS), encoding="utf-8")
+    path.write_text(synthetic_park(TARGETS), encoding="utf-8")
     return path
 
 
