@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-
-from parksim.experiments.lock import output_lock
-from parksim.results.output import atomic_write, atomic_write_text, csv_text
 
 
 def backtest_manifest(bt, relative_error: float) -> dict:
@@ -75,20 +71,7 @@ def backtest_figure(bt):
 
 
 def write_backtest(bt, out, relative_error: float) -> list[Path]:
-    from parksim.results.report_files import _invalidate
+    from parksim.results.report_files import write_folder
 
-    out = Path(out)
-    with output_lock(out):
-        _invalidate(out)
-        written = [
-            atomic_write_text(out / "backtest.csv", csv_text(bt.table)),
-            atomic_write_text(out / "coverage.csv", csv_text(bt.coverage())),
-        ]
-        fig = backtest_figure(bt)
-        written.append(atomic_write(out / "backtest.png", lambda p: fig.savefig(p, dpi=110, format="png")))
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-        text = json.dumps(backtest_manifest(bt, relative_error), indent=2, ensure_ascii=False, default=str)
-        written.append(atomic_write_text(out / "manifest.json", text))
-    return written
+    files = {"backtest.csv": bt.table, "coverage.csv": bt.coverage(), "backtest.png": backtest_figure(bt)}
+    return write_folder(out, files, backtest_manifest(bt, relative_error))

@@ -21,8 +21,6 @@ import numpy as np
 
 from parksim.errors import InputError
 from parksim.experiments.calibrate import PREDICTIVE, Calibration, weighted_quantile
-from parksim.experiments.lock import output_lock
-from parksim.results.output import atomic_write, atomic_write_text, csv_text
 
 Q = (0.05, 0.5, 0.95)
 UNIFORM = "uniform:"
@@ -213,29 +211,19 @@ def calibration_figure(cal: Calibration, fit):
 
 def write_calibration(cal: Calibration, out, predictive_replications: int = PREDICTIVE, jobs: int | None = None) -> list[Path]:
     """Write the calibration's files into ``out`` (manifest last: its presence says the files are complete)."""
-    from parksim.results.report_files import _invalidate
+    from parksim.results.report_files import write_folder
 
-    out = Path(out)
     prior, post = predictive(cal, predictive_replications, jobs)
     fit = fit_table(cal, cal.observed.simulated(post))
     probabilities = probability_table(prior, post)
-    with output_lock(out):
-        _invalidate(out)
-        frame = posterior_frame(cal)
-        written = [
-            atomic_write(out / "posterior.parquet", lambda p: frame.to_parquet(p, index=False)),
-            atomic_write_text(out / "calibration.csv", csv_text(calibration_table(cal))),
-            atomic_write_text(out / "fit.csv", csv_text(fit)),
-            atomic_write_text(out / "probabilities.csv", csv_text(probabilities)),
-        ]
-        fig = calibration_figure(cal, fit)
-        written.append(atomic_write(out / "calibration.png", lambda p: fig.savefig(p, dpi=110, format="png")))
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-        text = json.dumps(calibration_manifest(cal, predictive_replications, probabilities), indent=2, ensure_ascii=False, default=str)
-        written.append(atomic_write_text(out / "manifest.json", text))
-    return written
+    files = {
+        "posterior.parquet": posterior_frame(cal),
+        "calibration.csv": calibration_table(cal),
+        "fit.csv": fit,
+        "probabilities.csv": probabilities,
+        "calibration.png": calibration_figure(cal, fit),
+    }
+    return write_folder(out, files, calibration_manifest(cal, predictive_replications, probabilities))
 
 
 def load_posterior(folder, scenario):

@@ -3,14 +3,10 @@ sensitivity.png, prim.png, manifest.json (last)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-
-from parksim.experiments.lock import output_lock
-from parksim.results.output import atomic_write, atomic_write_text, csv_text
 
 
 def explore_manifest(ex, p: float, sentences: list, seconds: float, cluster=None) -> dict:
@@ -126,25 +122,16 @@ def prim_figure(ex, table, p: float):
 def write_exploration(ex, out, p: float = 0.8, seconds: float = 0.0, cluster=None) -> tuple[list[Path], list[str]]:
     """Write the exploration's files into ``out``; returns the files and the plain-language scenario sentences."""
     from parksim.experiments.explore import discover
-    from parksim.results.report_files import _invalidate
+    from parksim.results.report_files import write_folder
 
-    out = Path(out)
     sens = ex.sensitivity()
     table, sentences = discover(ex, p)
-    frame = ex.experiments()
-    with output_lock(out):
-        _invalidate(out)
-        written = [
-            atomic_write(out / "experiments.parquet", lambda f: frame.to_parquet(f, index=False)),
-            atomic_write_text(out / "sensitivity.csv", csv_text(sens)),
-            atomic_write_text(out / "variance.csv", csv_text(ex.variance())),
-            atomic_write_text(out / "scenarios.csv", csv_text(table)),
-        ]
-        import matplotlib.pyplot as plt
-
-        for name, fig in (("sensitivity.png", sensitivity_figure(ex, sens)), ("prim.png", prim_figure(ex, table, p))):
-            written.append(atomic_write(out / name, lambda f, fig=fig: fig.savefig(f, dpi=110, format="png")))
-            plt.close(fig)
-        text = json.dumps(explore_manifest(ex, p, sentences, seconds, cluster), indent=2, ensure_ascii=False, default=str)
-        written.append(atomic_write_text(out / "manifest.json", text))
-    return written, sentences
+    files = {
+        "experiments.parquet": ex.experiments(),
+        "sensitivity.csv": sens,
+        "variance.csv": ex.variance(),
+        "scenarios.csv": table,
+        "sensitivity.png": sensitivity_figure(ex, sens),
+        "prim.png": prim_figure(ex, table, p),
+    }
+    return write_folder(out, files, explore_manifest(ex, p, sentences, seconds, cluster)), sentences

@@ -88,6 +88,34 @@ def _invalidate(out: Path) -> None:
             os.close(fd)
 
 
+def write_folder(out, files: dict, manifest: dict) -> list[Path]:
+    """Write a result folder atomically, in order, under its lock: each of ``files`` (name -> a DataFrame: CSV, or
+    Parquet for a ``.parquet`` name; a matplotlib Figure: PNG, closed once saved; a dict: JSON), then
+    ``manifest.json`` last, the previous manifest removed first (its presence says the files are complete)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    def as_json(x) -> str:
+        return json.dumps(x, indent=2, ensure_ascii=False, default=str)
+
+    out = Path(out)
+    written = []
+    with output_lock(out):
+        _invalidate(out)
+        for name, x in files.items():
+            if isinstance(x, Figure):
+                written.append(atomic_write(out / name, lambda p, x=x: x.savefig(p, dpi=110, format="png")))
+                plt.close(x)
+            elif isinstance(x, dict):
+                written.append(atomic_write_text(out / name, as_json(x)))
+            elif name.endswith(".parquet"):
+                written.append(atomic_write(out / name, lambda p, x=x: x.to_parquet(p, index=False)))
+            else:
+                written.append(atomic_write_text(out / name, csv_text(x)))
+        written.append(atomic_write_text(out / "manifest.json", as_json(manifest)))
+    return written
+
+
 def _write_run(result, out: Path) -> list[Path]:
     from concurrent.futures import ThreadPoolExecutor
 

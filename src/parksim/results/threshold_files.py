@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
-
-from parksim.experiments.lock import output_lock
-from parksim.results.output import atomic_write, atomic_write_text, csv_text
 
 
 def threshold_manifest(th) -> dict:
@@ -54,21 +50,10 @@ def plot_threshold(th, ax=None):
 
 
 def write_threshold(th, out) -> list[Path]:
-    from parksim.results.report_files import _invalidate
+    from parksim.results.report_files import write_folder
 
-    out = Path(out)
-    with output_lock(out):
-        _invalidate(out)
-        written = [atomic_write_text(out / "threshold.csv", csv_text(th.table))]
-        ax = plot_threshold(th)
-        fig = ax.figure
-        fig.tight_layout()
-        written.append(atomic_write(out / "threshold.png", lambda p: fig.savefig(p, dpi=110, format="png")))
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-        man = threshold_manifest(th)
-        answer = {k: man[k] for k in man if k not in ("versions", "finished", "kind")}
-        written.append(atomic_write_text(out / "answer.json", json.dumps(answer, indent=2, ensure_ascii=False, default=str)))
-        written.append(atomic_write_text(out / "manifest.json", json.dumps(man, indent=2, ensure_ascii=False, default=str)))
-    return written
+    fig = plot_threshold(th).figure
+    fig.tight_layout()
+    man = threshold_manifest(th)
+    answer = {k: man[k] for k in man if k not in ("versions", "finished", "kind")}
+    return write_folder(out, {"threshold.csv": th.table, "threshold.png": fig, "answer.json": answer}, man)
