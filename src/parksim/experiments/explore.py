@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from parksim.errors import InputError
+from parksim.experiments.calibrate import Parameter
 
 DESIGNS = ("lhs", "sobol", "morris")
 #: uniforms are kept this far inside (0, 1): a design's corner would be a distribution's infinite quantile
@@ -41,17 +42,15 @@ _EDGE = 1e-6
 
 
 @dataclass(frozen=True)
-class Input:
-    """A varied input: its key path, its stream key, and its distribution in each park that has it."""
+class Input(Parameter):
+    """A varied input: an uncertain parameter (:class:`parksim.experiments.calibrate.Parameter`), and whether it was
+    named with ``vary`` (a range given) rather than being one of the scenario's own uncertain parameters."""
 
-    path: str
-    key: int
-    priors: tuple  # ((park or None, distribution), ...)
-    varied: bool  # named with `vary` (a range given), not one of the scenario's uncertain parameters
+    varied: bool
 
     def values(self, u: np.ndarray) -> np.ndarray:
-        """The input's value at uniforms ``u`` (its first park's, for a portfolio's parks share the uniform)."""
-        return np.asarray(self.priors[0][1].ppf(np.asarray(u, dtype=float)), dtype=float)
+        """The input's value at uniforms ``u`` (the first park's: a portfolio's parks share the uniform)."""
+        return next(iter(self.value(u).values()))
 
 
 def parse_vary(items) -> dict:
