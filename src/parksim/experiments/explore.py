@@ -134,7 +134,9 @@ def design(kind: str, d: int, points: int, seed: int) -> np.ndarray:
     if kind == "lhs":
         if points < 2:
             raise InputError(f"--points {points}: a Latin hypercube needs at least 2 points")
-        U = _quiet(lambda: __import__("scipy.stats.qmc", fromlist=["qmc"]).LatinHypercube(d=d, rng=rng).random(points))
+        from scipy.stats import qmc
+
+        U = _quiet(lambda: qmc.LatinHypercube(d=d, rng=rng).random(points))
     elif kind == "sobol":
         from SALib.sample import sobol
 
@@ -343,7 +345,7 @@ def explore(
     if scn.portfolio is not None:
         raise InputError(f"{scn._source}: explore runs single parks, not portfolios (explore a park's own scenario)")
     ins = inputs(scn, vary, params)
-    if design_kind == "sobol" and len(ins) < 2 or design_kind == "morris" and len(ins) < 2:
+    if design_kind in ("sobol", "morris") and len(ins) < 2:
         raise InputError(f"--design {design_kind}: needs at least 2 varied inputs, got {len(ins)}")
     U = design(design_kind, len(ins), points, seed)
     started = datetime.now(UTC).isoformat(timespec="seconds")
