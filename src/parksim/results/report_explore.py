@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from parksim.errors import InputError
-from parksim.results.report_sections import _e, image, num
+from parksim.results.report_sections import _e, bold, image, num, read_table
 
 #: the index each design ranks the inputs by, and the one shown beside it
 MAIN_INDEX = {"sobol": "ST", "morris": "mu_star", "lhs": "S1"}
@@ -31,25 +30,6 @@ DESIGN_WORDS = {
     "morris": "Morris one-at-a-time trajectories",
     "lhs": "a Latin hypercube",
 }
-
-
-def _b(value, fmt: str = "{:,.0f}") -> str:
-    """A number in running text, bold, with its exact value in data-value."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return f"<b>{_e(value)}</b>"
-    return f'<b data-value="{v!r}">{_e(fmt.format(v))}</b>'
-
-
-def _read(d: Path, name: str, what: str) -> pd.DataFrame:
-    path = d / name
-    if not path.exists():
-        raise InputError(f"{d}: {name} is missing; expected the complete output of {what}")
-    try:
-        return pd.read_csv(path)
-    except (OSError, ValueError) as err:
-        raise InputError(f"{d}: cannot read {name} ({type(err).__name__}: {err}); expected the output of {what}") from None
 
 
 def _bar(value, scale: float) -> str:
@@ -114,7 +94,7 @@ def _ranking(sens: pd.DataFrame, output: str, main: str, second: str | None, p_m
         + (f"<th>{_e(second)}</th>" if second else "")
         + "</tr>"
     )
-    mean = f" (mean P(met) over the points: {_b(p_mean, '{:.3f}')})" if p_mean is not None else ""
+    mean = f" (mean P(met) over the points: {bold(p_mean, '{:.3f}')})" if p_mean is not None else ""
     return f'<h3>{_e(output)}{mean}</h3><table class="ranking" data-output="{_e(output)}">{head}{"".join(rows)}</table>'
 
 
@@ -178,8 +158,8 @@ def _what_matters(d: Path, manifest: dict, sens: pd.DataFrame, variance: pd.Data
     if still:
         items = "".join(
             f'<li data-target="{_e(t)}">{_e(t)}'
-            + (f": P(met) {_b(m, '{:.3f}')} at every point" if m is not None and m in (0.0, 1.0) else "")
-            + (f": mean P(met) {_b(m, '{:.3f}')}" if m is not None and m not in (0.0, 1.0) else "")
+            + (f": P(met) {bold(m, '{:.3f}')} at every point" if m is not None and m in (0.0, 1.0) else "")
+            + (f": mean P(met) {bold(m, '{:.3f}')}" if m is not None and m not in (0.0, 1.0) else "")
             + "</li>"
             for t, m in still
         )
@@ -214,7 +194,7 @@ def _conditions(d: Path, manifest: dict, boxes: pd.DataFrame) -> str:
     )
     return (
         "<h2>Under which conditions the targets are met</h2><p>Scenario discovery (PRIM): for each target, the ranges"
-        f" of the inputs within which its probability is at least {_b(p, '{:g}')} at most points. <i>Density</i>: the"
+        f" of the inputs within which its probability is at least {bold(p, '{:g}')} at most points. <i>Density</i>: the"
         " share of the box's points where it is; <i>mass</i>: the box's share of all points; <i>coverage</i>: the share"
         " of the points where it is that lie in the box. A box restricts only the inputs listed (an empty low or high:"
         f' no limit on that side).</p><ul id="prim-sentences">{sentences}</ul>{table}'
@@ -248,18 +228,18 @@ def _variance_section(variance: pd.DataFrame) -> str:
 def explore_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
     """The title and sections of an exploration folder's report."""
     what = "parksim explore (sensitivity.csv, variance.csv, scenarios.csv)"
-    sens = _read(d, "sensitivity.csv", what)
-    variance = _read(d, "variance.csv", what)
-    boxes = _read(d, "scenarios.csv", what)
+    sens = read_table(d, "sensitivity.csv", what)
+    variance = read_table(d, "variance.csv", what)
+    boxes = read_table(d, "scenarios.csv", what)
     name = manifest.get("scenario_name", "park")
     design = manifest.get("design", "lhs")
     points, reps = manifest.get("points"), manifest.get("replications")
     inputs = manifest.get("inputs") or []
     seconds = manifest.get("seconds")
     header = (
-        f'<p class="note" id="explore-headline">{_b(len(inputs))} inputs explored by {_e(DESIGN_WORDS.get(design, design))}'
-        f" (<code>{_e(design)}</code>): {_b(points)} points x {_b(reps)} replications, {_crn(manifest)}"
-        + (f"; {_b(seconds, '{:,.1f}')} seconds" if seconds is not None else "")
+        f'<p class="note" id="explore-headline">{bold(len(inputs))} inputs explored by {_e(DESIGN_WORDS.get(design, design))}'
+        f" (<code>{_e(design)}</code>): {bold(points)} points x {bold(reps)} replications, {_crn(manifest)}"
+        + (f"; {bold(seconds, '{:,.1f}')} seconds" if seconds is not None else "")
         + ". The other uncertain parameters keep being drawn per replication, the same at every point.</p>"
     )
     return f"{name}: exploration", [
@@ -302,7 +282,7 @@ def _cell(x, fmt: str) -> str:
 def threshold_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
     """The title and sections of a threshold search folder's report."""
     what = "parksim threshold (threshold.csv)"
-    table = _read(d, "threshold.csv", what)
+    table = read_table(d, "threshold.csv", what)
     name = manifest.get("scenario_name", "park")
     key, target = manifest.get("key", ""), manifest.get("target", "ALL")
     sentence = manifest.get("sentence") or manifest.get("message", "")
@@ -340,7 +320,7 @@ def threshold_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
     notes = "".join(f"<li>{_e(n)}</li>" for n in manifest.get("notes") or [])
     return f"{name}: what it would take", [
         f"<p><b>The question:</b> what value of <code>{_e(key)}</code> would it take for P({_e(target)}) to reach"
-        f" {_b(manifest.get('p'), '{:g}')}?</p>",
+        f" {bold(manifest.get('p'), '{:g}')}?</p>",
         _meta(manifest),
         f'<p class="note" id="threshold-answer">{_e(sentence)}.</p>',
         (f'<ul id="threshold-notes">{notes}</ul>' if notes else ""),

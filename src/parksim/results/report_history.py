@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from parksim.errors import InputError
-from parksim.results.report_sections import _e, amount, image, num
+from parksim.results.report_sections import _e, amount, bold, image, num, read_table
 
 FEW_KEPT = 200  # fewer kept replications than this: the conditioned probabilities rest on few replications
 NARROWED = 0.75  # a parameter the observations narrow: its posterior 90% interval under 3/4 of its prior's
@@ -35,24 +34,8 @@ def _count(value) -> str:
     return num(value, "{:,.0f}")
 
 
-def _b(value, fmt: str = "{:,.0f}") -> str:
-    """A number in running text, bold, with its exact value in data-value."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return f"<b>{_e(value)}</b>"
-    return f'<b data-value="{v!r}">{_e(fmt.format(v))}</b>'
-
-
 def _true(x) -> bool:
     return str(x).strip().lower() in ("true", "1", "1.0", "yes")
-
-
-def _read(d: Path, name: str, what: str) -> pd.DataFrame:
-    path = d / name
-    if not path.exists():
-        raise InputError(f"{d}: {name} is missing; expected the complete output of {what}")
-    return pd.read_csv(path)
 
 
 def _observation_cells(r, several: bool) -> str:
@@ -91,7 +74,7 @@ def fit_section(cal_dir: Path) -> str:
     verdict = (
         "Every observation lies within the calibrated 90% interval."
         if not out
-        else f"{_b(out)} of {_b(len(fit))} observations lie outside the calibrated 90% interval (marked): the model"
+        else f"{bold(out)} of {bold(len(fit))} observations lie outside the calibrated 90% interval (marked): the model"
         " does not reproduce them, and its probabilities should be read with that in mind."
     )
     return (
@@ -139,7 +122,7 @@ def narrowed_section(cal_dir: Path, table: pd.DataFrame) -> str:
     """The parameters whose posterior 90% interval is narrower than 3/4 of the prior's (calibration.csv)."""
     narrow = table[table.width_ratio < NARROWED].sort_values("width_ratio", kind="stable")
     intro = (
-        f"<h2>What the observations narrow</h2><p>Of {_b(len(table))} uncertain parameters, {_b(len(narrow))} have a"
+        f"<h2>What the observations narrow</h2><p>Of {bold(len(table))} uncertain parameters, {bold(len(narrow))} have a"
         f" calibrated 90% interval narrower than {NARROWED:.0%} of the prior's (width ratio); every parameter is in"
         " calibration.csv. A parameter the observations leave wide is one they say little about on its own.</p>"
     )
@@ -187,7 +170,7 @@ def history_header(run_dir: Path, manifest: dict, *beside: Path) -> str:
     parts = []
     post = manifest.get("posterior")
     if post:
-        ess = f" (effective sample size {_b(post['ess'])})" if post.get("ess") is not None else ""
+        ess = f" (effective sample size {bold(post['ess'])})" if post.get("ess") is not None else ""
         found = calibration_folder(post, run_dir, *beside)
         where = (
             f" by <code>{_e(post.get('folder', ''))}</code>; its fit to history is shown below."
@@ -197,20 +180,20 @@ def history_header(run_dir: Path, manifest: dict, *beside: Path) -> str:
         )
         parts.append(
             f'<p class="note" id="calibrated">The uncertain parameters are drawn from a posterior calibrated to'
-            f" {_b(post.get('observations'))} observations{ess}{where}</p>"
+            f" {bold(post.get('observations'))} observations{ess}{where}</p>"
         )
     given = manifest.get("given_observations")
     if given:
-        until = f" up to {_b(given['until'], '{:.0f}')}" if given.get("until") is not None else ""
+        until = f" up to {bold(given['until'], '{:.0f}')}" if given.get("until") is not None else ""
         kept = given.get("ess", given.get("kept"))
         parts.append(
-            f'<p class="note" id="conditioned">The probabilities are conditioned on {_b(given.get("observations"))}'
-            f" observations{until} (ESS {_b(kept)} of {_b(given.get('replications_simulated'))} replications): only the"
+            f'<p class="note" id="conditioned">The probabilities are conditioned on {bold(given.get("observations"))}'
+            f" observations{until} (ESS {bold(kept)} of {bold(given.get('replications_simulated'))} replications): only the"
             " replications consistent with what was observed count.</p>"
         )
         if kept is not None and float(kept) < FEW_KEPT:
             parts.append(
-                f'<p class="note" id="few-kept"><b>Warning:</b> only {_b(kept)} replications are consistent with the'
+                f'<p class="note" id="few-kept"><b>Warning:</b> only {bold(kept)} replications are consistent with the'
                 f" observations (fewer than {FEW_KEPT}): the probabilities rest on few replications and their intervals"
                 " are wide. Run more replications for a firmer answer.</p>"
             )
@@ -245,7 +228,7 @@ def conditioning_section(run_dir: Path, given: dict) -> str:
         '<th>kept 5%</th><th>kept median</th><th>kept 95%</th><th class="l">outside the kept 90%</th></tr>'
     )
     rel = given.get("relative_error")
-    assumed = f" as {_b(100 * rel, '{:.3g}')}% of the figure" if isinstance(rel, (int, float)) else ""
+    assumed = f" as {bold(100 * rel, '{:.3g}')}% of the figure" if isinstance(rel, (int, float)) else ""
     return (
         "<h2>Conditioned on observations</h2><p>Each published figure against all the simulated replications and"
         " against the replications kept as consistent with the observations (sd: the figure's measurement error,"
@@ -280,8 +263,8 @@ def _meta(manifest: dict, extra: str) -> str:
 def calibration_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
     """The title and sections of a calibration folder's report."""
     what = "parksim calibrate (calibration.csv, fit.csv)"
-    table = _read(d, "calibration.csv", what)
-    _read(d, "fit.csv", what)
+    table = read_table(d, "calibration.csv", what)
+    read_table(d, "fit.csv", what)
     name = manifest.get("scenario_name", "park")
     n = manifest.get("observations")
     summary = (
@@ -300,8 +283,8 @@ def calibration_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
         "<p><b>The question:</b> what do the park's published figures say about the scenario's uncertain parameters,"
         " and how do they change the probability of meeting its targets?</p>",
         _meta(manifest, ""),
-        f'<p class="note" id="calibrated">Calibrated to {_b(n)} observations (effective sample size'
-        f" {_b(manifest.get('ess'))}). Runs draw from this posterior with <code>parksim run SCENARIO --posterior"
+        f'<p class="note" id="calibrated">Calibrated to {bold(n)} observations (effective sample size'
+        f" {bold(manifest.get('ess'))}). Runs draw from this posterior with <code>parksim run SCENARIO --posterior"
         f" {_e(d)}</code>.</p>",
         summary,
         probs,
@@ -329,8 +312,8 @@ def _coverage_words(r) -> tuple[float, float, str]:
 def backtest_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
     """The title and sections of a backtest folder's report."""
     what = "parksim backtest (backtest.csv, coverage.csv)"
-    bt = _read(d, "backtest.csv", what)
-    cov = _read(d, "coverage.csv", what)
+    bt = read_table(d, "backtest.csv", what)
+    cov = read_table(d, "coverage.csv", what)
     name = manifest.get("scenario_name", "park")
     rows, words = [], []
     for r in cov.itertuples(index=False):
@@ -340,7 +323,7 @@ def backtest_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
             f"{_count(r.covered)}{_count(r.forecasts)}{num(r.share)}{num(lo)}{num(hi)}"
             f'<td class="l">{_e(verdict)}</td></tr>'
         )
-        words.append(f"{_e(r.interval)} intervals held {_b(r.covered)} of {_b(r.forecasts)} ({_e(verdict)})")
+        words.append(f"{_e(r.interval)} intervals held {bold(r.covered)} of {bold(r.forecasts)} ({_e(verdict)})")
     coverage = (
         '<table id="coverage"><tr><th class="l">interval</th><th>nominal</th><th>covered</th><th>forecasts</th>'
         f'<th>observed share</th><th>95% low</th><th>95% high</th><th class="l">reading</th></tr>{"".join(rows)}</table>'
@@ -370,8 +353,8 @@ def backtest_body(d: Path, manifest: dict) -> tuple[str, list[str]]:
         "<p><b>The question:</b> had the model been run before each published figure was known, how often would its"
         " intervals have held what happened?</p>",
         _meta(manifest, f"{int(manifest.get('replications', 0)):,} replications per forecast, "),
-        f'<p class="note" id="backtest-headline">{_b(manifest.get("forecasts", len(bt)))} forecasts of'
-        f" {_b(manifest.get('observations'))} observations: " + "; ".join(words) + ".</p>",
+        f'<p class="note" id="backtest-headline">{bold(manifest.get("forecasts", len(bt)))} forecasts of'
+        f" {bold(manifest.get('observations'))} observations: " + "; ".join(words) + ".</p>",
         "<h2>Coverage</h2><p>The share of forecasts whose interval held the observed figure, against its nominal"
         " share, with a 95% (Wilson) interval for the observed share: a nominal share outside it means the intervals"
         f" are too narrow or too wide.</p>{coverage}",

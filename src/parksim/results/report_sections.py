@@ -34,6 +34,30 @@ def num(value, fmt: str = "{:.3f}", cls: str = "") -> str:
     return f'<td{c} data-value="{v!r}">{_e(fmt.format(v))}</td>'
 
 
+def bold(value, fmt: str = "{:,.0f}") -> str:
+    """A number in running text, bold, with its exact value in data-value."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return f"<b>{_e(value)}</b>"
+    return f'<b data-value="{v!r}">{_e(fmt.format(v))}</b>'
+
+
+def read_table(d: Path, name: str, what: str):
+    """``d/name`` as a DataFrame; a clear error naming the folder and the file if it is missing or unreadable."""
+    import pandas as pd
+
+    from parksim.errors import InputError
+
+    path = d / name
+    if not path.exists():
+        raise InputError(f"{d}: {name} is missing; expected the complete output of {what}")
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{d}: cannot read {name} ({type(err).__name__}: {err}); expected the output of {what}") from None
+
+
 def image(path: Path, alt: str) -> str:
     """A PNG figure embedded as a data URI (nothing if the file is not there)."""
     if not path.exists():
