@@ -86,7 +86,8 @@ def test_the_command_exits_with_main_status_and_complete_output(root, tmp_path):
 
 def test_the_command_starts_the_compile_helper_early_only_for_the_fast_engine_on_several_cores(root, tmp_path, monkeypatch):
     # `parksim run` and `parksim compare` start the fast engine's compile helper before reading anything (the run
-    # then takes it, or ends it if the engine is compiled); not for the SimPy engine, one job, or other commands
+    # then takes it, or ends it if the engine is compiled); not for the SimPy engine, one job, other commands, or
+    # when the cache's files say the engine is compiled already
     import subprocess
     import sys
 
@@ -101,6 +102,10 @@ def test_the_command_starts_the_compile_helper_early_only_for_the_fast_engine_on
     monkeypatch.setattr(_compiling, "start", start)
     scn = str(root / "scenarios" / "xiushan-2024.toml")
     common = ["-n", "2", "--quiet", "--out", str(tmp_path / "o")]
+    monkeypatch.setattr(_compiling, "probably_cached", lambda: True)
+    assert main(["run", scn, *common, "--jobs", "2"], compile_early=True) == 0
+    assert started == []
+    monkeypatch.setattr(_compiling, "probably_cached", lambda: False)
     assert main(["run", scn, *common, "--jobs", "2", "--engine", "simpy"], compile_early=True) == 0
     assert main(["run", scn, *common, "--jobs", "1"], compile_early=True) == 0
     assert main(["validate", scn], compile_early=True) == 0

@@ -7,6 +7,7 @@ Agreement with the SimPy engine in distribution is tested per scenario in
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -424,3 +425,39 @@ def test_large_arrays_are_fresh_zeroed_memory():
     a[2, 3, 4] = 7
     assert a.sum() == 7
     assert pool._fresh_zeros((0, 4), np.float64).shape == (0, 4)
+
+
+def test_the_command_can_tell_from_the_cache_files_whether_the_engine_is_compiled(tmp_path, monkeypatch):
+    # parksim.model.sources.entry_cached_beside_sources, read before numba is imported (the command then starts no
+    # compile helper): True only when the stamp beside the engine's entry holds the digest of the sources as they
+    # are and numba's index of the entry function for this Python is there
+    import sys
+
+    from parksim.model import sources
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    pkg = tmp_path / "pkg"
+    for d in ("rules", "model", "engines/fast/__pycache__"):
+        (pkg / d).mkdir(parents=True)
+    for name, text in (("engines/fast/events.py", "a"), ("model/park.py", "b"), ("rules/growth.py", "c")):
+        (pkg / name).write_text(text)
+    cache = pkg / "engines" / "fast" / "__pycache__"
+    assert not sources.entry_cached_beside_sources(pkg)  # nothing compiled
+    (cache / sources.SOURCES_STAMP).write_text(sources.sources_digest(pkg) + "\n")
+    assert not sources.entry_cached_beside_sources(pkg)  # sources stamped, the entry not compiled
+    tag = f"py{sys.version_info.major}{sys.version_info.minor}"
+    (cache / "events._advance-465.py27.nbi").write_bytes(b"index")
+    assert not sources.entry_cached_beside_sources(pkg)  # compiled for another Python
+    (cache / f"events._advance-465.{tag}.nbi").write_bytes(b"index")
+    assert sources.entry_cached_beside_sources(pkg)
+    (pkg / "rules" / "growth.py").write_text("c, edited")
+    assert not sources.entry_cached_beside_sources(pkg)  # a rule changed since: the engine compiles again
+    (pkg / "rules" / "growth.py").write_text("c")
+    assert sources.entry_cached_beside_sources(pkg)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert not sources.entry_cached_beside_sources(pkg)  # cached elsewhere: not looked for (the helper starts)
+    # and the engine's own cache is seen as compiled once a run has compiled it (numba caches beside the sources
+    # when their folder is writable)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    runner.run_block(parksim.load_scenario(Path(__file__).parents[1] / "scenarios" / "bench.toml"), 1, [0], threads=1)
+    assert sources.entry_cached_beside_sources() == os.access(sources.PACKAGE / "engines" / "fast", os.W_OK)

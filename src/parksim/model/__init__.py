@@ -11,6 +11,7 @@ indicators, assessment). This package holds the procedures written over them, on
 * :mod:`~parksim.model.random`, :mod:`~parksim.model.fastrand`, :mod:`~parksim.model.realise`: keyed random
   streams (common random numbers) and the draw of uncertain parameters;
 * :mod:`~parksim.model.jit`: compile options, and the check that numba's cache matches these sources.
+* :mod:`~parksim.model.sources`: which sources the engine is compiled from, and their digest (standard library only).
 
 Internal: nothing here is public API.
 """

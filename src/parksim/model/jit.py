@@ -7,11 +7,12 @@ imports it first): it deletes the cached code when any source compiled into the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
+
+from parksim.model.sources import PACKAGE, SOURCES_STAMP, sources_digest
 
 #: call-site cast: numba compiles a function once per *literal* constant it is called with (kind=8, rent=True, ...);
 #: passing every constant as a plain int64 keeps one compiled version per function (a large part of the compile time)
@@ -33,24 +34,12 @@ _LEAN = dict(_JIT, _nrt=False)
 
 
 # --- compiled-code cache -------------------------------------------------------------------
-#: the package directory (``parksim``)
-PACKAGE = Path(__file__).resolve().parents[1]
-#: the sources compiled into the engine, relative to :data:`PACKAGE`: the model's procedures and samplers, the rules
-#: and the fast engine's event kernels
-_COMPILED_SOURCES = ("model/*.py", "rules/*.py", "engines/fast/events.py")
 #: the modules whose compiled code the engine's cache holds: numba keys a cached function on its own source file
 #: only, so an edited rule or sampler would leave the engine compiled from the old one (the cache of a function
 #: does not see a change in a function it calls, in another file)
 _CACHED_MODULES = ("events", "firms", "rounds", "park", "fastrand", "_ops")
-_SOURCES_STAMP = "parksim-engine-sources.sha256"
-
-
-def _sources_digest(package: Path = PACKAGE) -> str:
-    """SHA-256 of the sources compiled into the engine (:data:`_COMPILED_SOURCES` in ``package``)."""
-    h = hashlib.sha256()
-    for path in sorted(p for pattern in _COMPILED_SOURCES for p in package.glob(pattern)):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+_SOURCES_STAMP = SOURCES_STAMP
+_sources_digest = sources_digest
 
 
 def _refresh_cache(dirs, digest: str, modules=_CACHED_MODULES) -> int:

@@ -5,8 +5,8 @@ process compiles some of the engine's parts into numba's on-disk cache while the
 the others, and each finds the other's parts there (:func:`parksim.engines.fast.cache._compile`). This module
 only starts and ends that process: it imports nothing heavy, so the ``parksim`` command can start the
 helper before it loads pandas, SciPy, the scenario or the engine (:func:`start_early`), about a second
-sooner than the run could. The helper itself checks whether anything needs compiling, and ends at once if
-not.
+sooner than the run could, unless the engine's cache files say it is compiled already. The helper itself checks
+whether anything needs compiling, and ends at once if not.
 """
 
 from __future__ import annotations
@@ -38,9 +38,24 @@ def start() -> subprocess.Popen | None:
     return proc
 
 
+def probably_cached() -> bool:
+    """Whether the engine is probably compiled and cached already (:func:`parksim.model.sources.entry_cached_beside_sources`:
+    a look at the cache's files, without numba). The run then does not need the helper, which would only compete
+    with it for the second core: it imports numba and the engine (about 1.5 s of processor time) before it can
+    tell that there is nothing to compile (measured: the whole ``parksim run bench.toml -n 10000`` 0.5-0.7 s
+    sooner without it). If the guess is wrong, the run starts the helper itself when it finds it must compile."""
+    from parksim.model.sources import entry_cached_beside_sources
+
+    try:
+        return entry_cached_beside_sources()
+    except Exception:  # noqa: BLE001 - a guess only
+        return False
+
+
 def start_early(jobs: int | None) -> None:
-    """For the ``parksim`` command: start the helper now if the run will use more than one core (``jobs``)."""
-    if (jobs if jobs is not None else os.cpu_count() or 1) > 1 and not _EARLY:
+    """For the ``parksim`` command: start the helper now if the run will use more than one core (``jobs``) and the
+    engine is not :func:`probably_cached`."""
+    if (jobs if jobs is not None else os.cpu_count() or 1) > 1 and not _EARLY and not probably_cached():
         proc = start()
         if proc is not None:
             _EARLY.append(proc)
