@@ -78,6 +78,8 @@ def any_(path, w):
     p = real_any(path, w); hold(path); return p
 
 rf.atomic_write_text, rf.atomic_write = text, any_
+import parksim.results.output as output  # (the figures are saved by figure_helper.write_figure through it)
+output.atomic_write = any_
 sys.exit(main(sys.argv[3:]))
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from parksim.engines.contract import CHOICES, ENGINES
 from parksim.errors import InputError, ParameterWarning, ScenarioError
+from parksim.results import figure_helper
 
 #: ``--engine``'s help, from the registry
 ENGINE_HELP = "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values()) + "; auto (default): the first of these that can run it"
@@ -345,46 +346,32 @@ def _cmd_simulate(args) -> int:
 
 
 def _prepare_outputs() -> None:
-    """Load what writing a run's files needs (pandas, matplotlib with the Agg backend and the CJK font, pyarrow's
-    Parquet writer): on a thread of its own while the fast engine runs in compiled code on the others, instead of after it.
+    """Load what writing a run's files needs (pandas, pyarrow's Parquet writer, and matplotlib with the Agg backend and
+    the CJK font unless the figure helper draws the figures): on a thread of its own while the fast engine runs in
+    compiled code on the others, instead of after it.
 
     It waits for the engine to start: until then this process is loading modules on one thread, and loading these
     at the same time would only delay that (the measured start of the engine came 0.1-0.4 s later).
     The command never shows a window, so the backend is Agg from the start (no search for a GUI backend). An
     optimisation only: on any failure the writing step imports these itself and reports what fails."""
     from parksim.engines.contract import ENGINE_STARTED
+    from parksim.results import figure_helper
 
     ENGINE_STARTED.wait(timeout=60)
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import pandas  # noqa: F401 - the result's tables
         import pyarrow.parquet  # noqa: F401
 
-        from parksim.results.plots import _pyplot
+        if not figure_helper.started():  # (the figure helper, if running, draws the figures)
+            import matplotlib
 
-        _pyplot()
-        _draw_once()
+            matplotlib.use("Agg")
+            from parksim.results.plots import _pyplot, warm_up
+
+            _pyplot()
+            warm_up()
     except Exception:  # noqa: BLE001 - an optimisation only
         pass
-
-
-def _draw_once() -> None:
-    """Draw and save a small figure with the labels' fonts, so that loading the fonts and the PNG writer is done before
-    the fan chart is drawn (about 0.1 s of the writing step)."""
-    import io
-
-    from matplotlib.figure import Figure  # not pyplot: its figure registry is not for two threads at once
-
-    from parksim.results.plots import _text
-
-    fig = Figure(figsize=(2, 1))
-    ax = fig.subplots()
-    ax.set_title(_text("园区 2024"))
-    ax.plot([0, 1], [0, 1])
-    fig.tight_layout()
-    fig.savefig(io.BytesIO(), format="png", dpi=110, bbox_inches="tight")
 
 
 def _cmd_run(args) -> int:
@@ -908,8 +895,9 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input).
 
     ``compile_early`` (the ``parksim`` command): for a run or comparison that may use the fast engine, start
-    its compile helper process before loading anything (:func:`parksim.engines.fast.compiling.start_early`); it ends at
-    once if the engine's compiled code is cached.
+    its compile helper process before loading anything (:func:`parksim.engines.fast.compiling.start_early`), unless
+    the engine's compiled code is cached; for a run, start the figure helper process
+    (:mod:`parksim.results.figure_helper`), which loads matplotlib meanwhile and draws the run's figures.
     """
     args = _parser().parse_args(argv)
     if (
@@ -920,6 +908,8 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
         from parksim.engines.fast import compiling as _compiling
 
         _compiling.start_early(args.jobs)
+    if compile_early and args.command == "run":
+        figure_helper.start_early()
     try:
         with warnings.catch_warnings():  # the commands print the scenario's warnings themselves, once
             warnings.simplefilter("ignore", ParameterWarning)
@@ -938,3 +928,5 @@ def main(argv: list[str] | None = None, compile_early: bool = False) -> int:
     except KeyboardInterrupt:
         print("parksim: interrupted", file=sys.stderr)
         return 130
+    finally:
+        figure_helper.stop(figure_helper.take())  # one the command started and no run took (it failed first)

@@ -1,4 +1,11 @@
-"""Figures. matplotlib is imported only here, only when a figure is drawn."""
+"""Figures. matplotlib is imported only here, only when a figure is drawn.
+
+A run's own figures (fan.png, assessment.png) are computed in two steps: their data (:func:`fan_data`,
+:func:`assessment_data`: quantiles, probabilities and untranslated text, all plain numbers and strings) from the
+result, then drawn from that data alone (:func:`draw_fan`, :func:`draw_assessment`). The ``parksim`` command draws
+them in its figure helper process (:mod:`parksim.results.figure_helper`); the Python API draws them here. The
+drawing side imports nothing of parksim's model, so that the helper starts quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,6 @@ import functools
 import threading
 
 import numpy as np
-
-from parksim.experiments.stats import nanquantile
-from parksim.rules.indicators import INDICATORS
 
 _PYPLOT_LOCK = threading.Lock()
 
@@ -28,6 +32,21 @@ def _pyplot():
 
         _use_cjk_font(plt)
         return plt
+
+
+def warm_up() -> None:
+    """Draw and save a small figure with the labels' fonts, so that loading the fonts and the PNG writer is done before
+    a run's figures are drawn (about 0.1 s of the writing step)."""
+    import io
+
+    from matplotlib.figure import Figure  # not pyplot: its figure registry is not for two threads at once
+
+    fig = Figure(figsize=(2, 1))
+    ax = fig.subplots()
+    ax.set_title(_text("园区 2024"))
+    ax.plot([0, 1], [0, 1])
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png", dpi=110, bbox_inches="tight")
 
 
 _CJK = (
@@ -86,6 +105,8 @@ def _text(s: str) -> str:
 
 def _fan_axes(indicator: str, ax):
     """Check ``indicator`` and return the Axes to draw a fan panel on."""
+    from parksim.rules.indicators import INDICATORS
+
     if indicator not in INDICATORS:
         raise ValueError(f'"indicator" must be one of {sorted(INDICATORS)}, got {indicator!r}')
     if ax is None:
@@ -93,22 +114,55 @@ def _fan_axes(indicator: str, ax):
     return ax
 
 
-def plot_fan(result, indicator: str, ax=None):
-    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
-    ax = _fan_axes(indicator, ax)
-    years = np.array(result.years)
-    q = nanquantile(result.value_matrix(indicator), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+#: the quantiles a fan panel shows: the 5-95% and 25-75% bands and the median
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def fan_panel_data(result, indicator: str) -> dict:
+    """One fan panel's data: years, the quantiles of :data:`FAN_QUANTILES` in each (5, years), the targets on the
+    indicator as (year, threshold, label), and the title's text."""
+    from parksim.experiments.stats import nanquantile
+
+    q = nanquantile(result.value_matrix(indicator), list(FAN_QUANTILES), axis=0)
+    targets = [
+        (s.year, float(s.threshold), f"{s.comparison} {s.threshold:g}")
+        for s in result.specs
+        if s.indicator == indicator and s.base_year is None  # (an average growth is not on the indicator's scale)
+    ]
+    return {"years": [int(y) for y in result.years], "q": q, "targets": targets, "title": _fan_title_text(result.specs, indicator)}
+
+
+def draw_fan_panel(ax, panel: dict) -> None:
+    """Draw a fan panel (:func:`fan_panel_data`) on ``ax``: bands, median, the targets marked; title, ticks, grid, legend."""
+    years, q = np.array(panel["years"]), panel["q"]
     ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
     ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
     ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
-    _finish_fan(ax, result.specs, indicator, years)
+    for year, threshold, label in panel["targets"]:
+        ax.plot([year], [threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
+        ax.annotate(label, (year, threshold), textcoords="offset points", xytext=(8, 4), color="tab:red", fontsize=8)
+    _finish_panel(ax, panel["title"], years)
+
+
+def _finish_panel(ax, title: str, years) -> None:
+    ax.set_title(_text(title), fontsize=9)
+    ax.set_xticks(years)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+
+
+def plot_fan(result, indicator: str, ax=None):
+    """Fan chart of one indicator: 5-95% and 25-75% bands, median, targets on it."""
+    ax = _fan_axes(indicator, ax)
+    draw_fan_panel(ax, fan_panel_data(result, indicator))
     return ax
 
 
 def _finish_fan(ax, specs, indicator: str, years) -> None:
-    """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel."""
+    """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel (a portfolio's, whose bands
+    are drawn by the caller)."""
     for s in specs:
-        if s.indicator == indicator and s.base_year is None:  # (an average growth is not on the indicator's scale)
+        if s.indicator == indicator and s.base_year is None:
             ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
             ax.annotate(
                 f"{s.comparison} {s.threshold:g}",
@@ -118,42 +172,64 @@ def _finish_fan(ax, specs, indicator: str, years) -> None:
                 color="tab:red",
                 fontsize=8,
             )
-    ax.set_title(fan_title(specs, indicator), fontsize=9)
-    ax.set_xticks(years)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    _finish_panel(ax, _fan_title_text(specs, indicator), years)
 
 
-def fan_title(specs, indicator: str, width: int = 46) -> str:
-    """A fan panel's title: the labels of the targets on ``indicator`` (a yearly target once), then indicator and unit."""
+def _fan_title_text(specs, indicator: str, width: int = 46) -> str:
+    """:func:`fan_title` before its text is fitted to the fonts there are."""
     import re
     import textwrap
+
+    from parksim.rules.indicators import INDICATORS
 
     labels = list(dict.fromkeys(re.sub(r" \((19|20)\d\d\)$", "", s.label) for s in specs if s.indicator == indicator))
     tail = f"{indicator} [{INDICATORS[indicator][0]}]"
     head = "; ".join(labels) if labels else ""
     lines = textwrap.wrap(head, width)[:2] if head else []
-    return _text("\n".join([*lines, tail]))
+    return "\n".join([*lines, tail])
+
+
+def fan_title(specs, indicator: str, width: int = 46) -> str:
+    """A fan panel's title: the labels of the targets on ``indicator`` (a yearly target once), then indicator and unit."""
+    return _text(_fan_title_text(specs, indicator, width))
+
+
+def _fan_names(result) -> list[str]:
+    """The indicators with targets, in order (or the headline ones if there are no targets)."""
+    return list(dict.fromkeys(s.indicator for s in result.specs)) or ["total_output", "hnte_valid", "rd_intensity"]
+
+
+def fan_data(result) -> dict:
+    """fan.png of a run (not a portfolio) as data: a panel (:func:`fan_panel_data`) per indicator of
+    :func:`_fan_names` (at most 12) and the figure's title."""
+    return {
+        "title": f"{result.scenario.name} - {result.replications} replications, seed {result.seed}",
+        "panels": [fan_panel_data(result, name) for name in _fan_names(result)[:12]],
+    }
+
+
+def draw_fan(data: dict):
+    """The Figure of :func:`fan_data`: three panels a row."""
+    plt = _pyplot()
+    panels = data["panels"]
+    cols = min(3, len(panels))
+    rows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        draw_fan_panel(ax, panel)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(_wrapped(data["title"], 110), fontsize=11)
+    fig.tight_layout()
+    return fig
 
 
 def fan_figure(result):
     """One panel per targeted indicator (or the headline ones if there are no targets); a portfolio gets one row of
     small multiples per indicator, a panel per park."""
-    plt = _pyplot()
-    names = list(dict.fromkeys(s.indicator for s in result.specs)) or ["total_output", "hnte_valid", "rd_intensity"]
     if getattr(result, "parks", None):
-        return _fan_figure_parks(result, names[:8])
-    names = names[:12]
-    cols = min(3, len(names))
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=False):
-        result.plot_fan(name, ax=ax)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
-    fig.suptitle(_wrapped(f"{result.scenario.name} - {result.replications} replications, seed {result.seed}", 110), fontsize=11)
-    fig.tight_layout()
-    return fig
+        return _fan_figure_parks(result, _fan_names(result)[:8])
+    return draw_fan(fan_data(result))
 
 
 def _wrapped(text: str, width: int) -> str:
@@ -165,6 +241,8 @@ def _wrapped(text: str, width: int) -> str:
 
 def _fan_figure_parks(result, names):
     """Small multiples: a row per targeted indicator, a panel per park (shared y axis within a row)."""
+    from parksim.experiments.stats import nanquantile
+
     plt = _pyplot()
     parks = list(result.parks.items())
     rows, cols = len(names), len(parks)
@@ -221,11 +299,10 @@ def status_colours(statuses) -> dict:
     return out
 
 
-def plot_assessment(result, ax=None):
-    """Stacked area of P(status) after each year's assessment."""
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 3.8))
+def assessment_data(result) -> dict:
+    """assessment.png of a run (or a portfolio's park) as data: the step dates (the start, then each year's decision
+    in the assessment's month of the next year, then half a year more), P(status) at each (dates, statuses), the
+    statuses, the tick labels and the title."""
     table = result.assessment
     if table.empty:
         raise ValueError("the scenario has no [assessment]")
@@ -235,26 +312,50 @@ def plot_assessment(result, ax=None):
     decided = [y + 1 + (month - 1) / 12 for y in wide.index]
     x = np.array([result.years[0], *decided, decided[-1] + 0.5])
     start = np.array([[1.0 if st == result.assessment_def.initial_status else 0.0 for st in wide.columns]])
-    probs = np.vstack([start, wide.to_numpy(), wide.to_numpy()[-1:]])  # (len(x), statuses)
-    colours = status_colours(wide.columns)
+    ticks = [result.years[0], *decided]
+    return {
+        "x": x,
+        "probs": np.vstack([start, wide.to_numpy(), wide.to_numpy()[-1:]]),  # (len(x), statuses)
+        "statuses": [str(st) for st in wide.columns],
+        "ticks": ticks,
+        "tick_labels": [f"{int(t)}" if t == int(t) else f"{int(t)}-{month:02d}" for t in ticks],
+        "xlabel": f"date (year y is decided in month {month} of y+1)",
+        "title": f"{result.park or result.scenario.name}: status after each yearly assessment",
+    }
+
+
+def draw_assessment(ax, data: dict):
+    """Draw :func:`assessment_data` on ``ax`` (a new figure's if None): a stacked area of P(status), stepping at the
+    decision dates."""
+    plt = _pyplot()  # (also when given an Axes: it sets the CJK font for the statuses' names)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    x, probs = data["x"], data["probs"]
+    colours = status_colours(data["statuses"])
     low = np.zeros(len(x))
-    for k, st in enumerate(wide.columns):
+    for k, st in enumerate(data["statuses"]):
         high = low + probs[:, k]
         ax.fill_between(x, low, high, step="post", color=colours[st], alpha=0.9, label=_text(st), lw=0)
         low = high
-    ticks = [result.years[0], *decided]
-    ax.set_xticks(ticks, [f"{int(t)}" if t == int(t) else f"{int(t)}-{month:02d}" for t in ticks], fontsize=8)
+    ax.set_xticks(data["ticks"], data["tick_labels"], fontsize=8)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability")
-    ax.set_xlabel(f"date (year y is decided in month {month} of y+1)", fontsize=8)
-    ax.set_title(_wrapped(f"{result.park or result.scenario.name}: status after each yearly assessment", 60), fontsize=10)
+    ax.set_xlabel(data["xlabel"], fontsize=8)
+    ax.set_title(_wrapped(data["title"], 60), fontsize=10)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax
 
 
+def plot_assessment(result, ax=None):
+    """Stacked area of P(status) after each year's assessment."""
+    return draw_assessment(ax, assessment_data(result))
+
+
 def plot_fan_parks(result, indicator: str, ax=None):
     """Median and 25-75% band of one indicator for every park of a portfolio."""
+    from parksim.experiments.stats import nanquantile
+
     ax = _fan_axes(indicator, ax)
     years = np.array(result.years)
     for name, r in result.parks.items():

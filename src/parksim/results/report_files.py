@@ -133,6 +133,13 @@ def _write_run(result, out: Path) -> list[Path]:
 
 
 def _write_tables_and_figures(result, out: Path) -> list[Path]:
+    from parksim.results import figure_helper
+
+    figures = _figure_jobs(result, out)
+    helper = figure_helper.take()  # started by the `parksim run` command: it draws the figures meanwhile
+    if helper is not None and (figures is None or not figure_helper.send(helper, figures)):
+        figure_helper.stop(helper)
+        helper = None
     written = [
         atomic_write_text(out / "targets.csv", csv_text(result.targets)),
         atomic_write_text(out / "quantiles.csv", csv_text(result.quantiles)),
@@ -140,26 +147,48 @@ def _write_tables_and_figures(result, out: Path) -> list[Path]:
         atomic_write_text(out / "shortfall.csv", csv_text(result.shortfall)),
         atomic_write_text(out / "gaps.csv", csv_text(result.gaps)),
     ]
+    if result.conditioning is not None:
+        conditioning = [atomic_write_text(out / "conditioning.csv", csv_text(result.conditioning.table()))]
+    else:  # a previous conditioned run's table does not describe this run
+        (out / "conditioning.csv").unlink(missing_ok=True)
+        conditioning = []
+    tables = []
+    if result.scenario.assessment is not None:
+        tables.append(atomic_write_text(out / "assessment.csv", csv_text(result.assessment)))
+        tables.append(atomic_write_text(out / "first_passage.csv", csv_text(result.first_passage)))
+    if figures is None:  # a portfolio: its figures are drawn here
+        pngs = _portfolio_figures(result, out)
+    else:
+        left = figure_helper.collect(helper, figures) if helper is not None else figures
+        pngs = [Path(path) for _, _, path in figures]
+        for kind, data, path in left:
+            figure_helper.write_figure(kind, data, path)
+    return [*written, pngs[0], *conditioning, *tables, *pngs[1:]]
+
+
+def _figure_jobs(result, out: Path) -> list | None:
+    """A run's figures as data (fan.png, and assessment.png with an assessment), or None for a portfolio."""
+    from parksim.results.plots import assessment_data, fan_data
+
+    if getattr(result, "parks", None):
+        return None
+    jobs = [("fan", fan_data(result), out / "fan.png")]
+    if result.scenario.assessment is not None:
+        jobs.append(("assessment", assessment_data(result), out / "assessment.png"))
+    return jobs
+
+
+def _portfolio_figures(result, out: Path) -> list[Path]:
+    """A portfolio's fan.png (a row per indicator, a panel per park) and its assessment.png (a panel per park)."""
+    import matplotlib.pyplot as plt
+
     from parksim.results.plots import fan_figure
 
     fig = fan_figure(result)
-
-    def save(p):
-        fig.savefig(p, dpi=110, format="png")  # laid out by tight_layout already (bbox_inches="tight" draws it twice)
-
-    written.append(atomic_write(out / "fan.png", save))
-    import matplotlib.pyplot as plt
-
+    written = [atomic_write(out / "fan.png", lambda p: fig.savefig(p, dpi=110, format="png"))]
     plt.close(fig)
-    if result.conditioning is not None:
-        written.append(atomic_write_text(out / "conditioning.csv", csv_text(result.conditioning.table())))
-    else:  # a previous conditioned run's table does not describe this run
-        (out / "conditioning.csv").unlink(missing_ok=True)
     if result.scenario.assessment is not None:
-        written.append(atomic_write_text(out / "assessment.csv", csv_text(result.assessment)))
-        written.append(atomic_write_text(out / "first_passage.csv", csv_text(result.first_passage)))
-        ax = result.plot_assessment()
-        fig2 = ax.figure
+        fig2 = result.plot_assessment().figure
         fig2.tight_layout()
         written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
         plt.close(fig2)
