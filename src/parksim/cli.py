@@ -362,6 +362,10 @@ def _prepare_outputs() -> None:
         import pandas  # noqa: F401 - the result's tables
         import pyarrow.parquet  # noqa: F401
 
+        from parksim.results.report_files import _versions
+
+        _versions()  # (the manifest's package versions: 0.04 s)
+
         if not figure_helper.started():  # (the figure helper, if running, draws the figures)
             import matplotlib
 

@@ -12,14 +12,21 @@ Z95 = float(ndtri(0.975))  # (scipy.special, not scipy.stats: the CLI starts ~0.
 
 def nanquantile(values, q, axis: int = 0) -> np.ndarray:
     """``np.nanquantile(values, q, axis=axis)``, computed as ``np.quantile`` for the slices without NaN: numpy's NaN
-    path calls Python once per slice (300 calls, 0.25 s, for a 10,000-replication run's quantile table)."""
-    x = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    path calls Python once per slice (300 calls, 0.25 s, for a 10,000-replication run's quantile table).
+
+    The slices are first copied side by side in memory (one copy, about 0.01 s for that table), and partitioned in
+    that copy: numpy would otherwise copy them from the strided layout itself, slice by slice (0.10-0.16 s against
+    0.085 s for the whole table)."""
+    x = np.asarray(values, dtype=float)
     if x.ndim == 1:  # one slice: nothing to gain
         return np.nanquantile(x, q)
-    out = np.quantile(x, q, axis=0)
-    nan = np.isnan(x).any(axis=0)
+    y = np.ascontiguousarray(np.moveaxis(x, axis, -1))  # (..., slice); a copy of its own unless x was laid out so
+    if y is x or np.shares_memory(y, x):
+        y = y.copy()
+    nan = np.isnan(y).any(axis=-1)
+    out = np.quantile(y, q, axis=-1, overwrite_input=True)  # reorders each slice in y: its values stay the same
     if nan.any():
-        out[..., nan] = np.nanquantile(x[:, nan], q, axis=0)
+        out[..., nan] = np.nanquantile(y[nan], q, axis=-1)
     return out
 
 

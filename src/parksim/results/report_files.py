@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -27,6 +28,13 @@ def _jsonable(x):
 
 
 def _versions() -> dict:
+    """The installed versions of parksim, its dependencies and Python (for the manifest; read once a process: the
+    ``parksim`` command reads them while the engine runs)."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict:
     out = {}
     for name in ["parksim", *DEPENDENCIES]:
         try:
