@@ -248,7 +248,7 @@ def uniform(s):
 # ---------------------------------------------------------------------------
 
 
-def _ziggurat_tables(f, finv, tail, lo, hi, bits, n=256):
+def _ziggurat_tables(f, finv, tail, lo, hi, bits, n=256, known=None):
     """Tables of an ``n``-layer Ziggurat for the decreasing density ``f`` on [0, inf).
 
     ``f`` is unnormalised with ``f(0) = 1``, ``tail(r)`` the area beyond ``r``.
@@ -258,6 +258,10 @@ def _ziggurat_tables(f, finv, tail, lo, hi, bits, n=256):
     ``r`` is found by bisection in [lo, hi] so that the top layer closes at
     ``x_0 = 0``. Returns (r, k, w, f): the abscissa ``x = j * w[i]`` for a
     ``bits``-bit integer ``j``, accepted at once if ``j < k[i]``.
+
+    ``known``: the ``r`` the bisection ends at (it ends at two adjacent floats, the top layer closing at the upper
+    and not at the lower one). It is used if two evaluations confirm that, sparing the bisection's hundred (0.06 s
+    of every start); otherwise the bisection runs. A test checks that the bisection finds it.
     """
 
     def layers(r):
@@ -271,6 +275,8 @@ def _ziggurat_tables(f, finv, tail, lo, hi, bits, n=256):
             x[i - 1] = finv(y)
         return v, x, v / x[1] + f(x[1]) - 1.0
 
+    if known is not None and lo < known <= hi and layers(known)[2] <= 0.0 < layers(math.nextafter(known, -math.inf))[2]:
+        lo, hi = math.nextafter(known, -math.inf), known
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         if mid in (lo, hi):
@@ -303,9 +309,12 @@ _ZN_R, _ZN_K, _ZN_W, _ZN_F = _ziggurat_tables(
     3.0,
     4.5,
     52,
+    known=3.6541528853610092,
 )
 _ZN_INV_R = 1.0 / _ZN_R
-_ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53)
+_ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(
+    lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53, known=7.69711747013105
+)
 
 
 @numba.njit(**_JIT)
