@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_sessionstart(session):
     """Compiled test helpers (``numba.njit(cache=True)`` in these modules) call parksim's samplers and rules, and
     numba's cache sees only a change in the test file itself: start their cache afresh when those sources change."""
-    from parksim.model import jit
+    from parksim.model import jit, sources
 
     here = Path(__file__).parent
-    jit._refresh_cache([here / "__pycache__"], jit._sources_digest(jit.PACKAGE), modules=("test_fastrand", "test_rules_firms"))
+    jit._refresh_cache([here / "__pycache__"], sources.sources_digest(sources.PACKAGE), modules=("test_fastrand", "test_rules_firms"))
 
 
 @pytest.fixture(params=list(ENGINES))

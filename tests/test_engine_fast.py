@@ -19,7 +19,7 @@ import parksim
 from parksim.cli import main
 from parksim.engines.fast import cache, events, pool, runner
 from parksim.engines.fast import plan as planning
-from parksim.model import firms, jit
+from parksim.model import firms, jit, sources
 from parksim.model.random import key_of
 
 
@@ -366,17 +366,17 @@ def test_compiled_code_cache_is_refreshed_when_any_compiled_source_changes(tmp_p
         (pkg / d).mkdir(parents=True)
     for name, text in (("engines/fast/events.py", "a"), ("model/fastrand.py", "b"), ("rules/growth.py", "c"), ("rules/_ops.py", "d")):
         (pkg / name).write_text(text)
-    before = jit._sources_digest(pkg)
-    assert jit._sources_digest(pkg) == before
+    before = sources.sources_digest(pkg)
+    assert sources.sources_digest(pkg) == before
     (pkg / "rules" / "growth.py").write_text("c, edited")
-    after = jit._sources_digest(pkg)
+    after = sources.sources_digest(pkg)
     assert after != before
     (pkg / "engines" / "fast" / "runner.py").write_text("not compiled into the engine")
-    assert jit._sources_digest(pkg) == after
+    assert sources.sources_digest(pkg) == after
     (pkg / "model" / "park.py").write_text("a procedure")
-    assert jit._sources_digest(pkg) != after
+    assert sources.sources_digest(pkg) != after
     (pkg / "model" / "park.py").unlink()
-    assert jit._sources_digest(pkg) == after
+    assert sources.sources_digest(pkg) == after
 
     cache, rules_cache = tmp_path / "cache", tmp_path / "rules-cache"
     cache.mkdir()
@@ -397,20 +397,20 @@ def test_compiled_code_cache_is_refreshed_when_any_compiled_source_changes(tmp_p
     fill()
     assert jit._refresh_cache([cache, rules_cache], before) == 5  # no stamp: compiled from unknown sources
     assert not any(f.exists() for f in ours) and all(f.exists() for f in others)
-    assert (cache / jit._SOURCES_STAMP).read_text().strip() == before
+    assert (cache / sources.SOURCES_STAMP).read_text().strip() == before
     fill()  # compiled again, from `before`
     assert jit._refresh_cache([cache, rules_cache], before) == 0 and all(f.exists() for f in ours)
     assert jit._refresh_cache([cache, rules_cache], after) == 5  # a rule changed
     assert not any(f.exists() for f in ours) and all(f.exists() for f in others)
-    assert (cache / jit._SOURCES_STAMP).read_text().strip() == after
+    assert (cache / sources.SOURCES_STAMP).read_text().strip() == after
     assert not list(cache.glob("*.tmp"))
 
 
 def test_the_package_cache_carries_the_digest_of_its_sources():
     from pathlib import Path
 
-    stamps = list(Path(events._advance._cache._cache_path).glob(jit._SOURCES_STAMP))
-    assert [s.read_text().strip() for s in stamps] == [jit._sources_digest(jit.PACKAGE)]
+    stamps = list(Path(events._advance._cache._cache_path).glob(sources.SOURCES_STAMP))
+    assert [s.read_text().strip() for s in stamps] == [sources.sources_digest(sources.PACKAGE)]
 
 
 def test_large_arrays_are_fresh_zeroed_memory():
@@ -432,8 +432,6 @@ def test_the_command_can_tell_from_the_cache_files_whether_the_engine_is_compile
     # compile helper): True only when the stamp beside the engine's entry holds the digest of the sources as they
     # are and numba's index of the entry function for this Python is there
     import sys
-
-    from parksim.model import sources
 
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     pkg = tmp_path / "pkg"

@@ -226,20 +226,12 @@ def test_ziggurat_tables_have_equal_layers():
 def test_ziggurat_tables_are_the_bisections_whether_or_not_r_is_given():
     # fastrand gives the bisection's end point (`known`) to spare the bisection at every start; the tables must be
     # exactly those the bisection alone builds, and a wrong `known` must be ignored, not used
-    normal = (
-        lambda x: math.exp(-0.5 * x * x),
-        lambda y: math.sqrt(-2.0 * math.log(y)),
-        lambda r: math.sqrt(0.5 * math.pi) * math.erfc(r / math.sqrt(2.0)),
-        3.0,
-        4.5,
-        52,
-    )
-    searched = fr._ziggurat_tables(*normal)
+    searched = fr._ziggurat_tables(*fr._NORMAL_ZIGGURAT)
     for given in (fr._ZN_R, 3.65, math.nextafter(fr._ZN_R, math.inf)):
-        tables = fr._ziggurat_tables(*normal, known=given)
+        tables = fr._ziggurat_tables(*fr._NORMAL_ZIGGURAT, known=given)
         assert all(np.array_equal(a, b) for a, b in zip(tables, searched, strict=True)), given
     assert searched[0] == fr._ZN_R and np.array_equal(searched[1], fr._ZN_K)
-    expo = fr._ziggurat_tables(lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53)
+    expo = fr._ziggurat_tables(*fr._EXPONENTIAL_ZIGGURAT)
     assert expo[0] == fr._ZE_R and np.array_equal(expo[1], fr._ZE_K) and np.array_equal(expo[2], fr._ZE_W)
 
 

@@ -302,19 +302,20 @@ def _ziggurat_tables(f, finv, tail, lo, hi, bits, n=256, known=None):
     return r, k, w, fx
 
 
-_ZN_R, _ZN_K, _ZN_W, _ZN_F = _ziggurat_tables(
+#: the two Ziggurats' arguments of :func:`_ziggurat_tables`: the unnormalised density, its inverse, the area beyond
+#: ``r``, the bracket of ``r`` and the bits of the integer drawn; and the ``r`` their bisection ends at
+_NORMAL_ZIGGURAT = (
     lambda x: math.exp(-0.5 * x * x),
     lambda y: math.sqrt(-2.0 * math.log(y)),
     lambda r: math.sqrt(0.5 * math.pi) * math.erfc(r / math.sqrt(2.0)),
     3.0,
     4.5,
     52,
-    known=3.6541528853610092,
 )
+_EXPONENTIAL_ZIGGURAT = (lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53)
+_ZN_R, _ZN_K, _ZN_W, _ZN_F = _ziggurat_tables(*_NORMAL_ZIGGURAT, known=3.6541528853610092)
 _ZN_INV_R = 1.0 / _ZN_R
-_ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(
-    lambda x: math.exp(-x), lambda y: -math.log(y), lambda r: math.exp(-r), 6.0, 9.0, 53, known=7.69711747013105
-)
+_ZE_R, _ZE_K, _ZE_W, _ZE_F = _ziggurat_tables(*_EXPONENTIAL_ZIGGURAT, known=7.69711747013105)
 
 
 @numba.njit(**_JIT)

@@ -38,8 +38,6 @@ _LEAN = dict(_JIT, _nrt=False)
 #: only, so an edited rule or sampler would leave the engine compiled from the old one (the cache of a function
 #: does not see a change in a function it calls, in another file)
 _CACHED_MODULES = ("events", "firms", "rounds", "park", "fastrand", "_ops")
-_SOURCES_STAMP = SOURCES_STAMP
-_sources_digest = sources_digest
 
 
 def _refresh_cache(dirs, digest: str, modules=_CACHED_MODULES) -> int:
@@ -50,7 +48,7 @@ def _refresh_cache(dirs, digest: str, modules=_CACHED_MODULES) -> int:
     (The test suite does the same for its own compiled helpers, which call the engine's samplers and rules.)
     """
     dirs = [Path(d) for d in dirs]
-    stamp = dirs[0] / _SOURCES_STAMP
+    stamp = dirs[0] / SOURCES_STAMP
     try:
         if stamp.read_text(encoding="ascii").strip() == digest:
             return 0
@@ -67,7 +65,7 @@ def _refresh_cache(dirs, digest: str, modules=_CACHED_MODULES) -> int:
                     pass
     try:
         dirs[0].mkdir(parents=True, exist_ok=True)
-        tmp = dirs[0] / f"{_SOURCES_STAMP}.{os.getpid()}.tmp"
+        tmp = dirs[0] / f"{SOURCES_STAMP}.{os.getpid()}.tmp"
         tmp.write_text(digest + "\n", encoding="ascii")
         os.replace(tmp, stamp)
     except OSError:
@@ -88,7 +86,7 @@ def _check_cache() -> None:
                 if found is not None:
                     dirs[Path(found.get_cache_path())] = None
                     break
-        _refresh_cache(list(dirs), _sources_digest())
+        _refresh_cache(list(dirs), sources_digest())
     except Exception:  # noqa: BLE001 - an unreadable cache is numba's to report when it compiles
         pass
 
