@@ -355,7 +355,6 @@ def _prepare_outputs() -> None:
     The command never shows a window, so the backend is Agg from the start (no search for a GUI backend). An
     optimisation only: on any failure the writing step imports these itself and reports what fails."""
     from parksim.engines.contract import ENGINE_STARTED
-    from parksim.results import figure_helper
 
     ENGINE_STARTED.wait(timeout=60)
     try:

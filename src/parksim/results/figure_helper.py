@@ -75,7 +75,7 @@ def send(proc: subprocess.Popen, jobs: list) -> bool:
     """Give the helper the figures to write: ``jobs`` is a list of (kind, data, path) for :func:`write_figure`."""
     try:
         pickle.dump([(kind, data, str(path)) for kind, data, path in jobs], proc.stdin)
-        proc.stdin.close()
+        proc.stdin.flush()  # (its input is closed by collect)
     except Exception:  # noqa: BLE001 - the helper has gone: the run draws the figures itself
         return False
     return True
@@ -83,36 +83,26 @@ def send(proc: subprocess.Popen, jobs: list) -> bool:
 
 def collect(proc: subprocess.Popen, jobs: list, timeout: float = WAIT_SECONDS) -> list:
     """Wait for the helper (at most ``timeout`` seconds) and end it; return the jobs it did not write."""
-    import threading
-
-    reply: list = []
-
-    def read() -> None:
-        try:
-            reply.append(pickle.load(proc.stdout))
-        except Exception:  # noqa: BLE001 - it ended without answering: the run draws the figures itself
-            pass
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
+    try:
+        answer, _ = proc.communicate(timeout=timeout)
+        done = pickle.loads(answer)
+    except Exception:  # noqa: BLE001 - it ended without answering, or is too slow: the run draws the figures itself
+        done = None
     stop(proc)
-    done = reply[0] if reply and isinstance(reply[0], list) and len(reply[0]) == len(jobs) else [False] * len(jobs)
+    if not (isinstance(done, list) and len(done) == len(jobs)):
+        done = [False] * len(jobs)
     return [job for job, ok in zip(jobs, done, strict=True) if ok is not True]
 
 
-def write_figure(kind: str, data: dict, path) -> Path:
-    """Draw figure ``kind`` ("fan" or "assessment") from its data and save it as a PNG at ``path``, atomically."""
+def save_figure(kind: str, fig, path) -> Path:
+    """Save a run's figure ``kind`` ("fan" or "assessment") as a PNG at ``path``, atomically, and close it."""
     import matplotlib.pyplot as plt
 
-    from parksim.results import plots
     from parksim.results.output import atomic_write
 
     if kind == "fan":
-        fig = plots.draw_fan(data)
         bbox = None  # laid out by tight_layout already (bbox_inches="tight" draws it twice)
     elif kind == "assessment":
-        fig = plots.draw_assessment(None, data).figure
         fig.tight_layout()
         bbox = "tight"  # (the legend stands outside the axes)
     else:
@@ -121,6 +111,20 @@ def write_figure(kind: str, data: dict, path) -> Path:
         return atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png", bbox_inches=bbox))
     finally:
         plt.close(fig)
+
+
+def write_figure(kind: str, data: dict, path) -> Path:
+    """Draw figure ``kind`` ("fan" or "assessment") from its data (:func:`parksim.results.plots.fan_data`,
+    :func:`~parksim.results.plots.assessment_data`) and save it with :func:`save_figure`."""
+    from parksim.results import plots
+
+    if kind == "fan":
+        fig = plots.draw_fan(data)
+    elif kind == "assessment":
+        fig = plots.draw_assessment(None, data).figure
+    else:
+        raise ValueError(f"unknown figure {kind!r}")
+    return save_figure(kind, fig, path)
 
 
 def _serve() -> None:

@@ -124,12 +124,23 @@ def fan_panel_data(result, indicator: str) -> dict:
     from parksim.experiments.stats import nanquantile
 
     q = nanquantile(result.value_matrix(indicator), list(FAN_QUANTILES), axis=0)
-    targets = [
+    targets = _fan_targets(result.specs, indicator)
+    return {"years": [int(y) for y in result.years], "q": q, "targets": targets, "title": _fan_title_text(result.specs, indicator)}
+
+
+def _fan_targets(specs, indicator: str) -> list[tuple]:
+    """The targets on ``indicator`` as (year, threshold, label) marks."""
+    return [
         (s.year, float(s.threshold), f"{s.comparison} {s.threshold:g}")
-        for s in result.specs
+        for s in specs
         if s.indicator == indicator and s.base_year is None  # (an average growth is not on the indicator's scale)
     ]
-    return {"years": [int(y) for y in result.years], "q": q, "targets": targets, "title": _fan_title_text(result.specs, indicator)}
+
+
+def _mark_targets(ax, targets) -> None:
+    for year, threshold, label in targets:
+        ax.plot([year], [threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
+        ax.annotate(label, (year, threshold), textcoords="offset points", xytext=(8, 4), color="tab:red", fontsize=8)
 
 
 def draw_fan_panel(ax, panel: dict) -> None:
@@ -138,9 +149,7 @@ def draw_fan_panel(ax, panel: dict) -> None:
     ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18, label="5–95%")
     ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35, label="25–75%")
     ax.plot(years, q[2], color="tab:blue", marker="o", label="median")
-    for year, threshold, label in panel["targets"]:
-        ax.plot([year], [threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
-        ax.annotate(label, (year, threshold), textcoords="offset points", xytext=(8, 4), color="tab:red", fontsize=8)
+    _mark_targets(ax, panel["targets"])
     _finish_panel(ax, panel["title"], years)
 
 
@@ -161,17 +170,7 @@ def plot_fan(result, indicator: str, ax=None):
 def _finish_fan(ax, specs, indicator: str, years) -> None:
     """Mark the targets on ``indicator``; title, ticks, grid and legend of a fan panel (a portfolio's, whose bands
     are drawn by the caller)."""
-    for s in specs:
-        if s.indicator == indicator and s.base_year is None:
-            ax.plot([s.year], [s.threshold], marker="_", markersize=22, mew=2.5, color="tab:red")
-            ax.annotate(
-                f"{s.comparison} {s.threshold:g}",
-                (s.year, s.threshold),
-                textcoords="offset points",
-                xytext=(8, 4),
-                color="tab:red",
-                fontsize=8,
-            )
+    _mark_targets(ax, _fan_targets(specs, indicator))
     _finish_panel(ax, _fan_title_text(specs, indicator), years)
 
 
@@ -251,7 +250,7 @@ def _fan_figure_parks(result, names):
         for j, (park, r) in enumerate(parks):
             ax = axes[i, j]
             years = np.array(r.years)
-            q = nanquantile(r.value_matrix(name), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            q = nanquantile(r.value_matrix(name), list(FAN_QUANTILES), axis=0)
             ax.fill_between(years, q[0], q[4], color="tab:blue", alpha=0.18)
             ax.fill_between(years, q[1], q[3], color="tab:blue", alpha=0.35)
             ax.plot(years, q[2], color="tab:blue", marker="o", ms=3)

@@ -188,18 +188,12 @@ def _figure_jobs(result, out: Path) -> list | None:
 
 def _portfolio_figures(result, out: Path) -> list[Path]:
     """A portfolio's fan.png (a row per indicator, a panel per park) and its assessment.png (a panel per park)."""
-    import matplotlib.pyplot as plt
-
+    from parksim.results.figure_helper import save_figure
     from parksim.results.plots import fan_figure
 
-    fig = fan_figure(result)
-    written = [atomic_write(out / "fan.png", lambda p: fig.savefig(p, dpi=110, format="png"))]
-    plt.close(fig)
+    written = [save_figure("fan", fan_figure(result), out / "fan.png")]
     if result.scenario.assessment is not None:
-        fig2 = result.plot_assessment().figure
-        fig2.tight_layout()
-        written.append(atomic_write(out / "assessment.png", lambda p: fig2.savefig(p, dpi=110, format="png", bbox_inches="tight")))
-        plt.close(fig2)
+        written.append(save_figure("assessment", result.plot_assessment().figure, out / "assessment.png"))
     return written
 
 
