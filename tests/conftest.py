@@ -100,6 +100,13 @@ def synthetic_park(extra: str = "") -> str:
     return SYNTHETIC_PARK.format(bench=(ROOT / "scenarios" / "bench.toml").as_posix()) + extra
 
 
+def synthetic_park_file(folder: Path, extra: str = "") -> Path:
+    """:func:`synthetic_park` written to ``folder/small.toml``."""
+    path = folder / "small.toml"
+    path.write_text(synthetic_park(extra), encoding="utf-8")
+    return path
+
+
 def tiny_park(name: str, target: bool = True) -> str:
     """A two-year park of 12 firms and 2 signings a month, with a firm-count target unless ``target`` is False."""
     text = f"""\

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from conftest import synthetic_park  # noqa: E402
+from conftest import synthetic_park_file  # noqa: E402
 
 import parksim  # noqa: E402
 from parksim.cli import CHECKPOINT, main  # noqa: E402
@@ -32,8 +32,7 @@ N = 800  # replications: 8 blocks of 100 on 2 workers
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
-    path = folder / "small.toml"
-    path.write_text(synthetic_park(), encoding="utf-8")
+    path = synthetic_park_file(folder)
     (folder / "variant.toml").write_text(VARIANT, encoding="utf-8")
     return path
 

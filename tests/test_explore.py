@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park
+from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park_file
 
 import parksim
 from parksim.cli import main
@@ -25,9 +25,7 @@ INCUBATION = "institutions.incubation_added_m2_per_year"
 
 @pytest.fixture(scope="module")
 def small_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("explore") / "small.toml"
-    path.write_text(synthetic_park(SIGNED_AND_HNTE_TARGETS), encoding="utf-8")
-    return path
+    return synthetic_park_file(tmp_path_factory.mktemp("explore"), SIGNED_AND_HNTE_TARGETS)
 
 
 # --- points share their replications' random paths ------------------------------------------------------------

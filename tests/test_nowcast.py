@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_park
+from conftest import synthetic_park, synthetic_park_file
 from scipy import stats
 
 import parksim
@@ -23,9 +23,7 @@ from parksim.scenario.observations import Observation
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    path = tmp_path_factory.mktemp("nowcast") / "small.toml"
-    path.write_text(synthetic_park(), encoding="utf-8")
-    return parksim.load_scenario(path)
+    return parksim.load_scenario(synthetic_park_file(tmp_path_factory.mktemp("nowcast")))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park
+from conftest import SIGNED_AND_HNTE_TARGETS, synthetic_park_file
 
 from parksim.cli import main
 from parksim.errors import InputError
@@ -27,9 +27,7 @@ DROPOUT = "pipeline.landing.dropout"
 
 @pytest.fixture(scope="module")
 def small_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("report-explore") / "small.toml"
-    path.write_text(synthetic_park(SIGNED_AND_HNTE_TARGETS), encoding="utf-8")
-    return path
+    return synthetic_park_file(tmp_path_factory.mktemp("report-explore"), SIGNED_AND_HNTE_TARGETS)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_park
+from conftest import synthetic_park_file
 
 import parksim
 from parksim.cli import main
@@ -39,9 +39,7 @@ year = 2026
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("threshold") / "small.toml"
-    path.write_text(synthetic_park(TARGETS), encoding="utf-8")
-    return path
+    return synthetic_park_file(tmp_path_factory.mktemp("threshold"), TARGETS)
 
 
 @pytest.fixture(scope="module")
